@@ -1,0 +1,1 @@
+"""The analysis layer: facts about a module computed once (see :mod:`.facts`)."""

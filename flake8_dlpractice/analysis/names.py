@@ -1,0 +1,167 @@
+"""Import resolution and the naming conventions the analysis relies on.
+
+Everything here works on the stdlib ``ast`` and never imports the code it looks at.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+# Package aliases that mean the same API: qualified names are reported in their canonical form so
+# rules need one spelling only.
+_CANONICAL_PREFIXES = (
+    ("tensorflow.python.keras.", "keras."),
+    ("tensorflow.keras.", "keras."),
+    ("tf_keras.", "keras."),
+    ("pytorch_lightning.", "lightning.pytorch."),
+    ("lightning.pytorch.", "lightning.pytorch."),
+    ("torchvision.transforms.v2.", "torchvision.transforms."),
+    ("torchvision.transforms.transforms.", "torchvision.transforms."),
+    ("keras.src.", "keras."),
+)
+
+# Modules whose presence means "this file does machine learning": a file importing none of them is
+# skipped almost for free.
+ML_ROOTS = frozenset({
+    "torch", "torchvision", "torchaudio", "torchtext", "tensorflow", "keras", "tf_keras", "sklearn",
+    "imblearn", "lightning", "pytorch_lightning", "transformers", "timm", "xgboost", "lightgbm",
+    "catboost", "albumentations", "datasets", "accelerate", "kornia", "monai", "fastai", "jax",
+    "flax", "optax",
+})
+
+
+def canonical(qualname: str) -> str:
+    """Map equivalent package spellings onto one (``tf.keras.layers.X`` -> ``keras.layers.X``)."""
+    dotted = qualname + "."
+    for prefix, repl in _CANONICAL_PREFIXES:
+        if dotted.startswith(prefix):
+            return (repl + dotted[len(prefix):])[:-1]
+    return qualname
+
+
+class ImportMap:
+    """Local name -> fully qualified name, from every import statement of a module.
+
+    Imports inside functions are included too (scripts often import lazily); a name bound by
+    several imports keeps the first one, which is what the module mostly means.
+    """
+
+    def __init__(self) -> None:
+        self.aliases: dict[str, str] = {}
+        self.roots: set[str] = set()
+        self.first_import_line: dict[str, int] = {}
+
+    def add(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                self._root(root, node.lineno)
+                if alias.asname:
+                    self.aliases.setdefault(alias.asname, alias.name)
+                else:
+                    self.aliases.setdefault(root, root)
+        elif node.module and not node.level:
+            self._root(node.module.split(".")[0], node.lineno)
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                self.aliases.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
+
+    def _root(self, root: str, line: int) -> None:
+        self.roots.add(root)
+        self.first_import_line.setdefault(root, line)
+
+    def uses_ml(self) -> bool:
+        return not ML_ROOTS.isdisjoint(self.roots)
+
+    def qualname(self, node: ast.AST) -> str | None:
+        """The canonical qualified name of a Name/Attribute chain, or None when it is not imported."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.aliases.get(node.id)
+        if base is None:
+            return None
+        parts.append(base)
+        return canonical(".".join(reversed(parts)))
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain (``self.model.fit`` -> "self.model.fit"), else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):  # super().forward, Model().fit: keep the method part only
+        parts.append("()")
+        return ".".join(reversed(parts))
+    return None
+
+
+def last_part(qualname: str | None) -> str:
+    return qualname.rsplit(".", 1)[-1] if qualname else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Split-role tokens in names. A name is split into words at underscores, digits and camelCase
+# humps; a word equal to a token gives the name its role.
+ROLE_TOKENS = {
+    "test": "test", "tst": "test", "holdout": "test", "testing": "test", "tests": "test",
+    "val": "val", "valid": "val", "validation": "val", "dev": "val", "eval": "val", "vali": "val",
+    "train": "train", "trn": "train", "training": "train",
+}
+# Glued words (``testloader``, ``xtrain``, ``valset``): a token followed or preceded by one of these.
+_GLUE_SUFFIXES = frozenset({
+    "loader", "loaders", "set", "sets", "data", "dataset", "datasets", "ds", "dl", "x", "y", "gen",
+    "generator", "iter", "images", "imgs", "img", "labels", "label", "targets", "target", "loss",
+    "losses", "acc", "accuracy", "features", "feats", "df", "batch", "batches", "split", "samples",
+    "inputs", "input", "transform", "transforms", "aug", "files", "paths", "path", "dir", "metric",
+    "metrics", "score", "scores", "preds", "idx", "index", "indices", "ids", "text", "texts",
+})
+_GLUE_PREFIXES = frozenset({"x", "y", "data", "ds", "df", "my", "full"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def name_words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def role_from_name(name: str) -> str | None:
+    """Role token of an identifier: ``X_test`` -> test, ``valLoader`` -> val, ``x`` -> None.
+
+    When a name carries two tokens (``train_val_split``, ``test_on_train``), it is ambiguous and
+    has no role.
+    """
+    if len(name) > 80:
+        return None
+    roles = set()
+    for word in name_words(name):
+        role = ROLE_TOKENS.get(word) or _glued_role(word)
+        if role:
+            roles.add(role)
+    if len(roles) == 1:
+        return roles.pop()
+    return None
+
+
+def _glued_role(word: str) -> str | None:
+    for token in ("train", "test", "valid", "val", "eval", "dev", "holdout", "trn", "tst"):
+        if word.startswith(token) and word[len(token):] in _GLUE_SUFFIXES:
+            return ROLE_TOKENS[token]
+        if word.endswith(token) and word[: -len(token)] in _GLUE_PREFIXES:
+            return ROLE_TOKENS[token]
+    return None
+
+
+# Path components in string literals: ``"data/val"``, ``os.path.join(root, "test")``.
+PATH_ROLES = {
+    "test": "test", "testing": "test", "holdout": "test", "test_set": "test", "testset": "test",
+    "val": "val", "valid": "val", "validation": "val", "dev": "val", "val_set": "val",
+    "train": "train", "training": "train", "train_set": "train", "trainset": "train",
+}

@@ -1,0 +1,2 @@
+"""Rules of this guide section (see docs/rules.md)."""
+from __future__ import annotations
