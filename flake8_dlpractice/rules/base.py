@@ -12,9 +12,23 @@ from ..analysis.facts import ModuleFacts
 class Fix:
     """An edit a finding carries for ``dlp-fix``: what to change, not how (libcst does the how).
 
-    ``action`` names the codemod; ``span`` is the (line, col, end_line, end_col) of the node the
-    edit anchors on, in ``ast`` coordinates; ``data`` holds what the codemod needs (names, seed
-    expression, ...).
+    ``span`` is the (line, col, end_line, end_col) of the node the edit anchors on, in ``ast``
+    coordinates (1-based lines, UTF-8 byte columns). ``data`` holds what the action needs.
+    Actions (the vocabulary shared by rules and ``flake8_dlpractice/fixes``):
+
+    - ``replace-expression``: replace the expression at span by ``replacement`` (code), or by
+      ``template`` where ``{}`` stands for the original expression's source text;
+    - ``replace-with-argument``: replace the call at span by its positional ``argument`` (index);
+    - ``insert-before`` / ``insert-after``: insert the statement(s) ``code`` (lines separated by
+      newlines) before/after the statement at span, at its indentation;
+    - ``wrap-with``: wrap the statement at span in ``with <context>:``;
+    - ``remove-statement``: remove the statement at span;
+    - ``add-keyword``: add ``keyword=value`` to the call at span;
+    - ``move-after``: move the statement at span to just after the statement whose span is
+      given as ``after`` ("line,col,end_line,end_col").
+
+    Every action may name ``imports``: comma-separated ``import x`` modules the edited code
+    needs (added once, after the existing imports, when missing).
     """
 
     safety: str  # "safe" or "unsafe"

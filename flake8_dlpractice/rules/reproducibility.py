@@ -75,7 +75,10 @@ class CudnnNondeterministic(Rule):
         anchor = last.site.stmt
         fix = None
         if isinstance(anchor, ast.Expr) and anchor.value is last.site.node:
-            fix = Fix("safe", "insert-cudnn-determinism", span_of(anchor))
+            fix = Fix("safe", "insert-after", span_of(anchor), (
+                ("code", "torch.backends.cudnn.deterministic = True\n"
+                         "torch.backends.cudnn.benchmark = False"),
+                ("imports", "torch")))
         yield self.finding(first.site.node, "torch is seeded here but cuDNN may still pick "
                            "non-deterministic kernels: set torch.backends.cudnn.deterministic = True "
                            "and torch.backends.cudnn.benchmark = False (or call "
