@@ -41,6 +41,7 @@ class Value:
     call: ast.Call | None = None  # that constructor call
     aug: str | None = None  # evidence that this transform augments randomly
     anc: frozenset[int] = EMPTY  # ids of the definitions this value derives from
+    idents: frozenset[int] = EMPTY  # ids of the named values read directly (a subset of anc)
     stat: frozenset[int] = EMPTY  # a statistic (mean/std/...) of data with these ancestors
     normalized: bool = False  # data combined with a statistic of itself
     split: SplitInfo | None = None  # result of a split call, unpacked by position
@@ -403,8 +404,9 @@ def build_facts(tree: ast.Module, lines: list[str] | None = None) -> ModuleFacts
 
 def facts_param_value(facts: ModuleFacts, param: str, info: FunctionInfo) -> Value:
     role = role_from_name(param)
+    ident = frozenset({facts.new_id()})
     return Value(role=role, origin=f"parameter {param!r}" if role else "", name=param,
-                 anc=frozenset({facts.new_id()}), line=info.line)
+                 anc=ident, idents=ident, line=info.line)
 
 
 class _ScopeWalker:
@@ -542,12 +544,18 @@ class _ScopeWalker:
             while isinstance(base, ast.Subscript):
                 base = base.value
             self.ev(target.slice)
+            key = target.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                owner = self.imports.qualname(target.value) or dotted(target.value)
+                if owner:
+                    self.facts.stores.append(Store(f"{owner}[{key.value!r}]", value_node, value,
+                                                   self.stmt, self.scope, tuple(self.loops)))
             if isinstance(base, ast.Name):
                 old = self.ev(base)
                 new_id = self.facts.new_id()
                 merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
-                               call=old.call, anc=old.anc | value.anc | {new_id}, name=base.id,
-                               line=target.lineno)
+                               call=old.call, anc=old.anc | value.anc | {new_id},
+                               idents=frozenset({new_id}), name=base.id, line=target.lineno)
                 self.env[base.id] = merged
                 self._note_normalization(value, base, value_node, new_id=new_id, old=old)
         elif isinstance(target, ast.Starred):
@@ -559,7 +567,7 @@ class _ScopeWalker:
             return
         if new_id is None:
             new_value = self.env.get(target.id) if isinstance(target, ast.Name) else None
-            ids = new_value.anc if new_value else EMPTY
+            ids = new_value.idents if new_value else EMPTY
         else:
             ids = frozenset({new_id})
         self.facts.fit_events.append(FitEvent(self.stmt, ids, "normalised with statistics of the "
@@ -572,8 +580,9 @@ class _ScopeWalker:
         if token and not (value.role and value.carried):
             if token != value.role:
                 role, origin, carried = token, f"name {spelled or name!r}", False
+        ident = frozenset({self.facts.new_id()})
         return Value(role=role, origin=origin, carried=carried, kind=value.kind, call=value.call,
-                     aug=value.aug, anc=value.anc | {self.facts.new_id()}, stat=value.stat,
+                     aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat,
                      normalized=False, split=value.split, name=spelled or name, items=value.items,
                      line=line)
 
@@ -611,8 +620,9 @@ class _ScopeWalker:
                 value = self.facts.module_env.get(node.id) if self.scope is not None else None
             if value is None:
                 role = role_from_name(node.id)
+                ident = frozenset({self.facts.new_id()})
                 value = Value(role=role, origin=f"name {node.id!r}" if role else "", name=node.id,
-                              anc=frozenset({self.facts.new_id()}), line=node.lineno)
+                              anc=ident, idents=ident, line=node.lineno)
                 self.env[node.id] = value
             return value
         if isinstance(node, ast.Call):
@@ -624,12 +634,12 @@ class _ScopeWalker:
             base = self.ev(node.value, depth)
             if base.role and node.attr not in ("shape", "dtype", "device", "ndim", "T"):
                 return Value(role=base.role, origin=base.origin, carried=True, anc=base.anc,
-                             name=spelled or base.name, line=base.line)
+                             idents=base.idents, name=spelled or base.name, line=base.line)
             role = role_from_name(node.attr)
             if role:
                 return Value(role=role, origin=f"name {spelled or node.attr!r}", name=spelled,
-                             anc=base.anc, line=node.lineno)
-            return Value(anc=base.anc, name=spelled, line=node.lineno)
+                             anc=base.anc, idents=base.idents, line=node.lineno)
+            return Value(anc=base.anc, idents=base.idents, name=spelled, line=node.lineno)
         if isinstance(node, ast.Subscript):
             base = self.ev(node.value, depth)
             index = self.ev(node.slice, depth)
@@ -639,12 +649,13 @@ class _ScopeWalker:
                 if role:
                     where = dotted(node.value) or "data"
                     return Value(role=role, origin=f"{where}[{key.value!r}]", anc=base.anc,
-                                 kind=base.kind, name=f"{where}[{key.value!r}]", line=node.lineno)
+                                 idents=base.idents, kind=base.kind, name=f"{where}[{key.value!r}]", line=node.lineno)
             if index.role and not index.stat:
                 return Value(role=index.role, origin=index.origin, carried=True,
-                             anc=base.anc | index.anc, kind=base.kind, name=base.name, line=node.lineno)
+                             anc=base.anc | index.anc, idents=base.idents, kind=base.kind,
+                             name=base.name, line=node.lineno)
             return Value(role=base.role, origin=base.origin, carried=bool(base.role), kind=base.kind,
-                         call=base.call, aug=base.aug, anc=base.anc, stat=base.stat,
+                         call=base.call, aug=base.aug, anc=base.anc, idents=base.idents, stat=base.stat,
                          normalized=base.normalized, name=base.name, line=node.lineno)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             items = tuple(self.ev(e, depth) for e in node.elts)
@@ -680,10 +691,12 @@ class _ScopeWalker:
 
     def _combine(self, parts: list[Value], binop: bool = False) -> Value:
         anc: frozenset[int] = EMPTY
+        idents: frozenset[int] = EMPTY
         stat: frozenset[int] = EMPTY
         normalized = False
         for p in parts:
             anc |= p.anc
+            idents |= p.idents
             stat |= p.stat
             normalized = normalized or p.normalized
         if binop and len(parts) == 2:
@@ -692,7 +705,7 @@ class _ScopeWalker:
                 normalized = True
         data = [p for p in parts if not p.stat]
         merged = merge_roles(data)
-        value = Value(anc=anc, normalized=normalized)
+        value = Value(anc=anc, idents=idents, normalized=normalized)
         if all(p.stat for p in parts if p.anc) and stat:
             value.stat = stat
         if merged is not None:
@@ -704,6 +717,8 @@ class _ScopeWalker:
         qn = self.imports.qualname(func)
         method = func.attr if isinstance(func, ast.Attribute) else None
         recv = self.ev(func.value, depth) if isinstance(func, ast.Attribute) else None
+        if not isinstance(func, (ast.Attribute, ast.Name)):
+            self.ev(func, depth)  # torch.compile(m)(x), handlers[key](x)
         args = [self.ev(a, depth) for a in node.args]
         kwargs = {}
         for kw in node.keywords:
@@ -724,10 +739,11 @@ class _ScopeWalker:
                      recv: Value | None, args: list[Value], kwargs: dict[str, Value]) -> Value:
         cls = last_part(qn)
         line = node.lineno
-        all_anc = EMPTY
+        all_anc = all_idents = EMPTY
         for v in (recv, *args, *kwargs.values()):
             if v is not None:
                 all_anc |= v.anc
+                all_idents |= v.idents
 
         # -- splits --------------------------------------------------------------------------
         split_func = SPLIT_FUNCS.get(qn or "")
@@ -760,11 +776,12 @@ class _ScopeWalker:
         if method in IMPUTE_METHODS and recv is not None and recv.anc:
             if any(a.stat & recv.anc for a in (*args, *kwargs.values())):
                 return Value(role=recv.role, origin=recv.origin, carried=bool(recv.role),
-                             anc=all_anc, normalized=True, name=recv.name, line=line)
+                             anc=all_anc, idents=all_idents, normalized=True, name=recv.name, line=line)
         if method in ("fit", "fit_transform") and recv is not None and _is_feature_transformer(recv.kind):
             data = args[0] if args else kwargs.get("X") or kwargs.get("raw_documents")
             if data is not None and data.anc:
-                self.facts.fit_events.append(FitEvent(node, data.anc, f"{last_part(recv.kind)} "
+                self.facts.fit_events.append(FitEvent(node, data.idents or data.anc,
+                                                      f"{last_part(recv.kind)} "
                                                       f"fitted", self.scope))
 
         # -- constructors, datasets, augmentation ----------------------------------------------
@@ -805,11 +822,11 @@ class _ScopeWalker:
         # -- role flow through wrappers and methods ----------------------------------------------
         if method and recv is not None and recv.role and method not in NON_DATA_METHODS:
             return Value(role=recv.role, origin=recv.origin, carried=True, kind=recv.kind,
-                         anc=all_anc, name=recv.name, aug=recv.aug, line=line)
+                         anc=all_anc, idents=all_idents, name=recv.name, aug=recv.aug, line=line)
         if method in NON_DATA_METHODS or (isinstance(node.func, ast.Name) and node.func.id in ROLE_NEUTRAL_BUILTINS):
             return Value(anc=all_anc, line=line)
         merged = merge_roles(args + list(kwargs.values()))
-        result = Value(anc=all_anc, line=line, kind=(recv.kind if recv is not None and method in
+        result = Value(anc=all_anc, idents=all_idents, line=line, kind=(recv.kind if recv is not None and method in
                                                      ("to", "cuda", "cpu", "double", "float") else None))
         if merged is not None:
             result.role, result.origin, result.carried, result.name = merged.role, merged.origin, True, merged.name

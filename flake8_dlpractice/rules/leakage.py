@@ -197,17 +197,27 @@ class TestDataInTuning(Rule):
     section = SECTION_SPLIT
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        for site in facts.calls:
-            yield from self._call(facts, site)
-        for loop in facts.loops:
-            if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
-                    and _in_training_loop(loop.parent)):
-                yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
-                                   f"the training loop at line {_in_training_loop(loop.parent)}: the "
-                                   f"test set is being used as a validation set")
-        yield from self._best_by_test(facts)
+        selections = list(self._best_by_test(facts))
+        yield from selections
+        # per-epoch evaluation on the test set; when its result picks the best model, the `if`
+        # that selects is the one finding
+        chosen_lines = [f.line for f in selections]
 
-    def _call(self, facts: ModuleFacts, site: CallSite) -> Iterator[Finding]:
+        def selects(loop) -> bool:
+            end = getattr(loop.node, "end_lineno", loop.line)
+            return any(loop.line <= line <= end for line in chosen_lines)
+
+        for site in facts.calls:
+            yield from self._call(facts, site, selects)
+        for loop in facts.loops:
+            outer = _training_ancestor(loop.parent)
+            if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
+                    and outer is not None and not selects(outer)):
+                yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
+                                   f"the training loop at line {outer.line}: the test set is being "
+                                   f"used as a validation set")
+
+    def _call(self, facts: ModuleFacts, site: CallSite, selects) -> Iterator[Finding]:
         recv_kind = site.recv.kind if site.recv is not None else None
         if site.method in ("fit", "fit_transform") and last_part(recv_kind) in SEARCH:
             data = site.arg(0, "X")
@@ -255,7 +265,8 @@ class TestDataInTuning(Rule):
                     yield self.finding(site.node, f"test data {describe(value)} is passed to "
                                        f"{callee.name}(), which evaluates it inside its training "
                                        f"loop: the test set is being used as a validation set")
-                elif param in callee.evaluated_params and training_loop is not None:
+                elif (param in callee.evaluated_params and training_loop is not None
+                      and not selects(training_loop)):
                     yield self.finding(site.node, f"test data {describe(value)} is evaluated by "
                                        f"{callee.name}() inside the training loop at line "
                                        f"{training_loop.line}: the test set is being used as a "
@@ -281,10 +292,10 @@ class TestDataInTuning(Rule):
                                    f"metric: choose checkpoints on a validation split")
 
 
-def _in_training_loop(loop) -> int | None:
+def _training_ancestor(loop):
     while loop is not None:
         if loop.trains:
-            return loop.line
+            return loop
         loop = loop.parent
     return None
 
