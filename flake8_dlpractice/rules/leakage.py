@@ -408,9 +408,10 @@ class PreprocessingBeforeSplit(Rule):
                     continue
                 if event.def_ids & split.anc:
                     reported.add(id(event.node))
-                    yield self.finding(event.node, f"{event.description} on data that is split "
-                                       f"afterwards by {split.func} at line {split.node.lineno}: "
-                                       f"fit it on the training split only")
+                    yield self.finding(event.node, f"{event.description} before it is split by "
+                                       f"{split.func} at line {split.node.lineno}: the statistics "
+                                       f"include the test rows; compute them on the training "
+                                       f"split only")
                     break
 
 
