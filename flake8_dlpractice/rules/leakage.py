@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, last_part,
-                              root_name)
+from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
+                              last_part, root_name)
 from ..analysis.names import name_words, role_from_name
 from .base import Finding, Rule
 
@@ -528,9 +528,7 @@ def _eval_role_of_dataset(site: CallSite) -> Value | None:
         target_name = dotted_name(stmt.targets[0])
     # the role the constructor call itself gives (train=False, split="test", a "val" folder) wins
     # over the name it is stored under; a train=True dataset is not eval data whatever its name
-    from ..analysis.facts import _dataset_role  # local import: private helper shared on purpose
-
-    source = _dataset_role(site.node, None)
+    source = dataset_role(site.node)
     if source is not None:
         if source[0] in ("val", "test"):
             return Value(role=source[0], origin=f"{source[1]} at line {site.line}",
