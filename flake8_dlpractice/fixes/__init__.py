@@ -1,0 +1,196 @@
+"""``dlp-fix``'s engine: check a module, apply the fixes its findings carry, verify, repeat.
+
+The rules decide *what* to fix (a finding's ``Fix``, see ``rules.base.Fix``); ``apply.py`` does the
+editing with libcst. This module imports libcst only when a file has a fixable finding, so a clean
+tree costs one ``ast`` pass per file.
+
+A round applies every fix that does not overlap another (overlapping ones wait for the next round,
+after the edited source is checked again). A round is kept only if the result parses, each fixed
+finding is gone (the count of its code drops) and no finding of another code appears that this run
+could not fix too; otherwise the round's fixes are retried one by one and the bad ones are left
+alone, reported with the reason. So every written file parses, and a second run changes nothing.
+"""
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from ..engine import check_tree
+from ..rules.base import Finding
+from .text import Lines, noqa_lines, silenced
+
+MAX_ROUNDS = 8
+
+
+@dataclass
+class FixOutcome:
+    text: str  # the fixed source (the input when nothing changed)
+    fixed: list[Finding] = field(default_factory=list)  # positions as found when fixed
+    remaining: list[Finding] = field(default_factory=list)  # findings of the final text
+    original: list[Finding] = field(default_factory=list)  # findings of the input text
+    not_fixed: dict[Finding, str] = field(default_factory=dict)  # fixable but refused: reason
+    note: str | None = None  # the file as a whole could not be fixed (e.g. libcst cannot parse it)
+    rounds: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fixed)
+
+
+def allowed(finding: Finding, unsafe: bool) -> bool:
+    fix = finding.fix
+    return fix is not None and (fix.safety == "safe" or (unsafe and fix.safety == "unsafe"))
+
+
+def findings_of(tree: ast.Module, text: str, filename: str, rules: Sequence) -> list[Finding]:
+    """The enabled rules' findings, minus those silenced by ``# noqa`` on their line."""
+    found = check_tree(tree, filename, rules=rules)
+    if not found:
+        return found
+    noqa = noqa_lines(text)
+    return [f for f in found if not silenced(f.code, f.line, noqa)] if noqa else found
+
+
+@lru_cache(maxsize=4)
+def _lines(text: str) -> Lines:
+    return Lines(text)
+
+
+def _key(finding: Finding, text: str) -> tuple:
+    """Identity of a fix across rounds: what it does to which source text (positions shift)."""
+    fix = finding.fix
+    assert fix is not None
+    try:
+        lines = _lines(text)
+        snippet = lines.text_of(lines.char_span(fix.span))
+    except (ValueError, IndexError):
+        snippet = ""
+    return finding.code, fix.action, fix.data, snippet
+
+
+def _verify(before: list[Finding], applied: list[Finding], after: list[Finding], unsafe: bool) -> str | None:
+    old = Counter(f.code for f in before)
+    new = Counter(f.code for f in after)
+    done = Counter(f.code for f in applied)
+    for code, count in done.items():
+        if new[code] > old[code] - count:
+            return f"the fix would not remove the {code} finding"
+    for code, count in new.items():
+        if code in done or count <= old[code]:
+            continue
+        extra = [f for f in after if f.code == code]
+        if not all(allowed(f, unsafe) for f in extra):
+            return f"the fix would introduce a {code} finding"
+    return None
+
+
+def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
+             tree: ast.Module | None = None, findings: list[Finding] | None = None) -> FixOutcome:
+    """Fix ``text``; ``tree``/``findings`` may be passed when already computed for ``text``."""
+    if tree is None:
+        tree = ast.parse(text, filename=filename)
+    if findings is None:
+        findings = findings_of(tree, text, filename, rules)
+    outcome = FixOutcome(text, original=list(findings), remaining=list(findings))
+    if not any(allowed(f, unsafe) for f in findings):
+        return outcome
+    from . import apply  # libcst only for files with something to fix
+
+    failed: dict[tuple, str] = {}
+    current, current_findings = text, list(findings)
+    attempts = 0
+    while attempts < MAX_ROUNDS:
+        candidates = [f for f in current_findings if allowed(f, unsafe) and _key(f, current) not in failed]
+        if not candidates:
+            break
+        attempts += 1
+        try:
+            module = apply.parse_module(current)
+        except apply.CstParseError as exc:
+            outcome.note = f"not fixable: {exc}"
+            break
+        accepted = _round(apply, module, current, filename, rules, unsafe, candidates, current_findings, failed)
+        if accepted is None:
+            continue  # errors recorded in failed; the next round tries the others
+        current, current_findings, applied = accepted
+        outcome.fixed.extend(applied)
+        outcome.rounds += 1
+    outcome.text = current
+    outcome.remaining = current_findings
+    for finding in current_findings:
+        if allowed(finding, unsafe):
+            reason = failed.get(_key(finding, current))
+            outcome.not_fixed[finding] = reason or "still fixable after the last round (overlapping fixes)"
+    return outcome
+
+
+def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: bool,
+           candidates: list[Finding], findings: list[Finding], failed: dict[tuple, str]):
+    """One round; (new text, its findings, applied findings) or None when nothing was kept."""
+    try:
+        result = apply.apply_round(text, candidates, module)
+    except Exception as exc:  # noqa: BLE001 - an editing bug must not lose the file
+        for finding in candidates:
+            failed[_key(finding, text)] = f"internal error in dlp-fix ({type(exc).__name__}: {exc})"
+        return None
+    for finding, reason in result.errors:
+        failed[_key(finding, text)] = reason
+    if not result.applied:
+        return None
+    checked = _check(result.text, filename, rules, findings, result.applied, unsafe)
+    if isinstance(checked, list):
+        return result.text, checked, result.applied
+    if len(result.applied) == 1:
+        failed[_key(result.applied[0], text)] = checked
+        return None
+    # several fixes together went wrong: find the ones that work alone
+    for finding in result.applied:
+        try:
+            single = apply.apply_round(text, [finding], module)
+        except Exception as exc:  # noqa: BLE001
+            failed[_key(finding, text)] = f"internal error in dlp-fix ({type(exc).__name__}: {exc})"
+            continue
+        if not single.applied:
+            failed[_key(finding, text)] = single.errors[0][1] if single.errors else "could not be applied"
+            continue
+        checked = _check(single.text, filename, rules, findings, single.applied, unsafe)
+        if isinstance(checked, list):
+            return single.text, checked, single.applied
+        failed[_key(finding, text)] = checked
+    return None
+
+
+def _check(new_text: str, filename: str, rules: Sequence, before: list[Finding], applied: list[Finding],
+           unsafe: bool) -> list[Finding] | str:
+    """The new text's findings, or why the edit is refused."""
+    try:
+        tree = ast.parse(new_text, filename=filename)
+    except (SyntaxError, ValueError) as exc:
+        return f"the fixed code would not parse ({getattr(exc, 'msg', exc)})"
+    after = findings_of(tree, new_text, filename, rules)
+    problem = _verify(before, applied, after, unsafe)
+    return problem if problem is not None else after
+
+
+def select_rules(select: Iterable[str] | None, ignore: Iterable[str] | None):
+    """Rules enabled by flake8-style selectors: codes or prefixes; the more specific one wins.
+
+    Opt-in rules run only when ``select`` names their full code.
+    """
+    from ..rules import ALL_RULES
+
+    select = [s.strip().upper() for s in (select or ("DLP",)) if s.strip()]
+    ignore = [s.strip().upper() for s in (ignore or ()) if s.strip()]
+    chosen = []
+    for rule in ALL_RULES:
+        sel = max((len(s) for s in select if rule.code.startswith(s)), default=-1)
+        ign = max((len(s) for s in ignore if rule.code.startswith(s)), default=-1)
+        if sel < 0 or ign >= sel:
+            continue
+        if not rule.default and rule.code not in select:
+            continue
+        chosen.append(rule)
+    return chosen
