@@ -1,2 +1,584 @@
 """Data Preparation: normalisation statistics and class-imbalance resampling (DLP104, DLP105)."""
 from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
+from ..analysis.names import dotted, last_part, name_words
+from .base import Finding, Rule
+
+# ---------------------------------------------------------------------------------------------
+# DLP104
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN_255 = (123.675, 116.28, 103.53)
+IMAGENET_STD_255 = (58.395, 57.12, 57.375)
+CAFFE_MEAN_255 = (123.68, 116.779, 103.939)
+IMAGENET_VAR = tuple(s * s for s in IMAGENET_STD)
+
+# data sets that are not ImageNet-like (small, grey-scale or low-resolution images)
+FOREIGN_DATASETS = {
+    "MNIST": "MNIST", "FashionMNIST": "FashionMNIST", "KMNIST": "KMNIST", "EMNIST": "EMNIST",
+    "QMNIST": "QMNIST", "CIFAR10": "CIFAR10", "CIFAR100": "CIFAR100", "SVHN": "SVHN",
+    "STL10": "STL10", "USPS": "USPS", "SEMEION": "SEMEION", "Omniglot": "Omniglot",
+}
+KERAS_FOREIGN = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10",
+                 "cifar100": "CIFAR100"}
+# words of a data set name in strings ("../input/Kannada-MNIST/train.csv", load_dataset("cifar10"))
+FOREIGN_WORDS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "fashionmnist": "FashionMNIST",
+                 "kmnist": "KMNIST", "emnist": "EMNIST", "qmnist": "QMNIST", "cifar10": "CIFAR10",
+                 "cifar100": "CIFAR100", "cifar": "CIFAR", "svhn": "SVHN", "stl10": "STL10",
+                 "usps": "USPS"}
+_STRING_WORD = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)?")
+DATA_LOADING_CALLS = ("pandas.read_csv", "numpy.load", "numpy.loadtxt", "numpy.genfromtxt",
+                      "datasets.load_dataset", "tensorflow_datasets.load", "torch.load",
+                      "scipy.io.loadmat", "h5py.File", "pandas.read_parquet", "pandas.read_pickle")
+# sources of images that may well be ImageNet-like (or are unknown)
+OTHER_SOURCES = frozenset({"ImageFolder", "DatasetFolder", "ImageNet", "image_dataset_from_directory",
+                           "flow_from_directory", "flow_from_dataframe", "CelebA", "VOCDetection",
+                           "VOCSegmentation", "CocoDetection", "CocoCaptions", "Places365", "Food101",
+                           "OxfordIIITPet", "Flowers102", "StanfordCars", "Caltech101", "Caltech256",
+                           "INaturalist", "LSUN", "SBDataset", "Cityscapes", "Kitti", "WIDERFace",
+                           "FGVCAircraft", "DTD", "EuroSAT", "GTSRB", "Country211", "SUN397",
+                           "PCAM", "RenderedSST2", "LFWPeople", "LFWPairs", "ImageNette",
+                           "imread", "open", "load_img"})
+IMAGE_READERS = ("PIL.Image.open", "cv2.imread", "keras.preprocessing.image.load_img",
+                 "keras.utils.load_img", "skimage.io.imread", "imageio.imread", "torchvision.io.read_image")
+
+
+def _numbers(node: ast.expr) -> tuple[float, ...] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+        out = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Constant) and isinstance(elt.value, (int, float)) \
+                    and not isinstance(elt.value, bool):
+                out.append(float(elt.value))
+            else:
+                return None
+        return tuple(out)
+    return None
+
+
+def _close(values: tuple[float, ...], ref: tuple[float, ...], tol: float) -> bool:
+    if len(values) != len(ref):
+        return False
+    return (all(abs(a - b) <= tol for a, b in zip(values, ref))
+            or all(abs(a - b) <= tol for a, b in zip(values, reversed(ref))))
+
+
+def imagenet_stat(values: tuple[float, ...] | None) -> str | None:
+    """'mean' / 'std' / 'variance' when the numbers are ImageNet's statistics, else None."""
+    if not values:
+        return None
+    if _close(values, IMAGENET_MEAN, 0.0015) or _close(values, IMAGENET_MEAN_255, 0.4) \
+            or _close(values, CAFFE_MEAN_255, 0.05):
+        return "mean"
+    if _close(values, IMAGENET_STD, 0.0015) or _close(values, IMAGENET_STD_255, 0.4):
+        return "std"
+    if _close(values, IMAGENET_VAR, 0.0005):
+        return "variance"
+    return None
+
+
+class _Resolver:
+    """Follows a statistic argument to its numbers: literals, module-level constants, names
+    assigned in the same function, ``torch.tensor([...])`` / ``np.array([...])`` / ``.tolist()``."""
+
+    WRAPPERS = frozenset({"tensor", "Tensor", "array", "asarray", "FloatTensor", "list", "tuple",
+                          "as_tensor", "constant"})
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.module_assign: dict[str, ast.expr] = {}
+        for stmt in facts.tree.body:
+            self._collect(stmt, self.module_assign)
+        self.function_assign: dict[int, dict[str, ast.expr]] = {}
+
+    @staticmethod
+    def _collect(stmt: ast.AST, into: dict[str, ast.expr]) -> None:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name):
+                into.setdefault(target.id, stmt.value)
+            elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(stmt.value, (ast.Tuple, ast.List)) \
+                    and len(target.elts) == len(stmt.value.elts):
+                for t, v in zip(target.elts, stmt.value.elts):
+                    if isinstance(t, ast.Name):
+                        into.setdefault(t.id, v)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            into.setdefault(stmt.target.id, stmt.value)
+
+    def _function(self, scope: FunctionInfo) -> dict[str, ast.expr]:
+        found = self.function_assign.get(id(scope))
+        if found is None:
+            found = {}
+            for sub in ast.walk(scope.node):
+                if isinstance(sub, (ast.Assign, ast.AnnAssign)):
+                    self._collect(sub, found)
+            self.function_assign[id(scope)] = found
+        return found
+
+    def stat(self, node: ast.expr | None, scope: FunctionInfo | None) -> str | None:
+        for _ in range(6):
+            if node is None:
+                return None
+            numbers = _numbers(node)
+            if numbers is not None:
+                return imagenet_stat(numbers)
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                spelled = dotted(node) or ""
+                words = set(name_words(spelled.replace(".", "_")))
+                if "imagenet" in words or "IMAGENET" in spelled.upper().replace("_", ""):
+                    if words & {"mean", "avg"}:
+                        return "mean"
+                    if words & {"std", "stdev"}:
+                        return "std"
+            if isinstance(node, ast.Name):
+                nxt = None
+                if scope is not None:
+                    nxt = self._function(scope).get(node.id)
+                    if nxt is None and node.id in scope.params:
+                        return None
+                node = nxt if nxt is not None else self.module_assign.get(node.id)
+                continue
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr in ("tolist", "float", "numpy", "to",
+                                                                     "cuda", "view", "reshape"):
+                    node = func.value
+                    continue
+                fname = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if fname in self.WRAPPERS and node.args:
+                    node = node.args[0]
+                    continue
+            return None
+        return None
+
+
+def _normalize_kind(site: CallSite) -> str | None:
+    qn = site.qn or ""
+    cls = last_part(qn)
+    if qn.startswith("torchvision.transforms.") and cls == "Normalize":
+        return "torchvision"
+    if qn == "torchvision.transforms.functional.normalize":
+        return "functional"
+    if qn.startswith("albumentations.") and cls == "Normalize":
+        return "albumentations"
+    if qn.startswith("kornia.") and cls == "Normalize":
+        return "kornia"
+    if qn.startswith("keras.layers") and cls == "Normalization":
+        return "keras"
+    return None
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    out = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            out.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            spelled = dotted(sub)
+            if spelled:
+                out.add(spelled)
+    return out
+
+
+def _string_dataset(node: ast.AST) -> str | None:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 300:
+            text = sub.value.lower().replace("-", "_").replace("/", " ").replace(".", " ")
+            for word in _STRING_WORD.findall(text):
+                for part in (word, *word.split("_")):
+                    if part in FOREIGN_WORDS:
+                        return FOREIGN_WORDS[part]
+    return None
+
+
+def pretrained_evidence(facts: ModuleFacts) -> str | None:
+    """Evidence that ImageNet-pretrained weights are (or may be) loaded in the module."""
+    for site in facts.calls:
+        qn = site.qn or ""
+        name = site.name or ""
+        node = site.node
+        if site.method == "from_pretrained" or qn.endswith(".from_pretrained"):
+            return f"{name}() at line {site.line}"
+        if last_part(qn) in ("load_state_dict_from_url", "load_url") or qn.startswith("torch.hub.load"):
+            return f"{name}() at line {site.line}"
+        for kw in node.keywords:
+            val = kw.value
+            if kw.arg in ("pretrained", "use_pretrained", "pretrained_backbone", "imagenet_pretrained"):
+                if not (isinstance(val, ast.Constant) and val.value in (False, None, 0, "")):
+                    return f"{name}({kw.arg}=...) at line {site.line}"
+            elif kw.arg in ("weights", "weights_backbone", "encoder_weights"):
+                if isinstance(val, ast.Constant) and (val.value is None or not isinstance(val.value, str)):
+                    continue
+                if isinstance(val, (ast.List, ast.Tuple, ast.Dict)):
+                    continue
+                if qn.startswith(("torch.utils.data", "numpy.", "sklearn.", "torch.nn.", "pandas.",
+                                  "torch.multinomial")):
+                    continue
+                return f"{name}({kw.arg}=...) at line {site.line}"
+        if qn.startswith("torchvision.models.") and node.args and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value is True:
+            return f"{name}(True) at line {site.line}"
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            if isinstance(arg, ast.Attribute):
+                base = dotted(arg.value) or ""
+                if base.endswith("_Weights") or "IMAGENET1K" in arg.attr:
+                    return f"{dotted(arg)} at line {site.line}"
+        if site.method in ("load_weights", "load_state_dict") or qn == "torch.load":
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
+                        and ("imagenet" in sub.value.lower() or "pretrain" in sub.value.lower()):
+                    return f"{name}({sub.value!r}) at line {site.line}"
+    return None
+
+
+class _Datasets:
+    """Where the module's images come from."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.foreign_classes: dict[str, str] = {}
+        for cname, cdef in facts.classes.items():
+            for base in cdef.bases:
+                qn = facts.imports.qualname(base) or ""
+                if qn.startswith("torchvision.datasets.") and last_part(qn) in FOREIGN_DATASETS:
+                    self.foreign_classes[cname] = FOREIGN_DATASETS[last_part(qn)]
+        self.foreign: list[tuple[str, CallSite]] = []
+        self.other: list[tuple[str, CallSite]] = []
+        for site in facts.calls:
+            label = self.foreign_label(site)
+            if label:
+                self.foreign.append((label, site))
+            elif self.other_label(site):
+                self.other.append((self.other_label(site) or "", site))
+
+    def foreign_label(self, site: CallSite) -> str | None:
+        qn = site.qn or ""
+        cls = last_part(qn)
+        if qn.startswith("torchvision.datasets.") and cls in FOREIGN_DATASETS:
+            return FOREIGN_DATASETS[cls]
+        if isinstance(site.node.func, ast.Name) and site.node.func.id in self.foreign_classes:
+            return self.foreign_classes[site.node.func.id]
+        if qn.startswith("keras.datasets.") and cls == "load_data":
+            return KERAS_FOREIGN.get(qn.split(".")[2])
+        if qn in DATA_LOADING_CALLS and site.node.args:
+            return _string_dataset(site.node.args[0])
+        return None
+
+    def other_label(self, site: CallSite) -> str | None:
+        qn = site.qn or ""
+        cls = last_part(qn)
+        if qn.startswith("torchvision.datasets.") and cls not in FOREIGN_DATASETS:
+            return cls
+        if qn in IMAGE_READERS:
+            return cls
+        if site.method in ("flow_from_directory", "flow_from_dataframe"):
+            return site.method
+        if qn.startswith("keras.") and cls == "image_dataset_from_directory":
+            return cls
+        if site.local is None and isinstance(site.node.func, ast.Name) \
+                and site.node.func.id in self.facts.classes and site.node.func.id not in self.foreign_classes:
+            cdef = self.facts.classes[site.node.func.id]
+            if any("Dataset" in (dotted(b) or "") for b in cdef.bases):
+                return site.node.func.id
+        return None
+
+    def consumers(self, holders: set[str], normalize: ast.Call) -> list[tuple[str | None, CallSite]]:
+        """Data sets built with the transform (``transform=tf``, or the transform inline)."""
+        out: list[tuple[str | None, CallSite]] = []
+        for site in self.facts.calls:
+            label = self.foreign_label(site)
+            other = None if label else self.other_label(site)
+            if label is None and other is None:
+                continue
+            node = site.node
+            args = [*node.args, *(kw.value for kw in node.keywords)]
+            hit = False
+            for arg in args:
+                if holders & _names_in(arg) or any(sub is normalize for sub in ast.walk(arg)):
+                    hit = True
+                    break
+            if hit:
+                out.append((label, site))
+        return out
+
+
+def _holders(facts: ModuleFacts, site: CallSite) -> set[str]:
+    """Names that hold the Normalize (directly or inside a Compose), up to a few hops."""
+    holders: set[str] = set()
+    stmt = site.stmt
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            spelled = dotted(target)
+            if spelled:
+                holders.add(spelled)
+            elif isinstance(target, ast.Subscript):
+                base = dotted(target.value)
+                if base:
+                    holders.add(base)
+    elif isinstance(stmt, ast.Return) and site.scope is not None:
+        holders.add(site.scope.name)
+    if not holders:
+        return holders
+    for _ in range(3):
+        added = False
+        for other in facts.calls:
+            st = other.stmt
+            if isinstance(st, ast.Return) and st.value is other.node and other.scope is not None \
+                    and other.scope.name not in holders and holders & _names_in(other.node):
+                holders.add(other.scope.name)
+                added = True
+                continue
+            if not isinstance(st, ast.Assign) or st.value is not other.node:
+                continue
+            if holders & _names_in(other.node):
+                for target in st.targets:
+                    spelled = dotted(target)
+                    if spelled and spelled not in holders:
+                        holders.add(spelled)
+                        added = True
+        if not added:
+            break
+    return holders
+
+
+class ForeignNormalizationStats(Rule):
+    """
+    ## What it does
+    Flags `Normalize(...)` with ImageNet's channel statistics (mean `0.485, 0.456, 0.406`, std
+    `0.229, 0.224, 0.225`, or the same ×255) applied to a data set that is not ImageNet-like —
+    MNIST, FashionMNIST, KMNIST, EMNIST, QMNIST, CIFAR10/100, SVHN, STL10, USPS — in a module that
+    loads no ImageNet-pretrained weights. Covered: torchvision `transforms.Normalize` (also `v2`)
+    and `transforms.functional.normalize`, albumentations `A.Normalize` (whose *default* mean and
+    std are ImageNet's, so `A.Normalize()` counts), kornia `Normalize`, Keras
+    `Normalization(mean=..., variance=...)`. The statistics may be literals, module-level
+    constants (`MEAN = [0.485, ...]`), names assigned in the same function, `torch.tensor([...])`
+    / `np.array([...])` wrappers, or names that say so (`IMAGENET_DEFAULT_MEAN`).
+
+    The data set is the one the transform is given to (`CIFAR10(..., transform=tf)`, directly or
+    through a `Compose`); when that cannot be followed, the module's only image source. Data sets
+    are recognised from torchvision constructors (and subclasses), `keras.datasets.*.load_data`,
+    and data set names in loading calls (`load_dataset("cifar10")`,
+    `pd.read_csv(".../Kannada-MNIST/train.csv")`).
+
+    Pretrained weights: `weights=...` / `pretrained=...` (anything but `None`/`False`),
+    `*_Weights.IMAGENET1K_V1`, `from_pretrained`, `torch.hub.load`, `load_state_dict_from_url`, Keras
+    `weights="imagenet"`.
+
+    ## Why is this bad?
+    The guide's *Data Preparation* section: normalise inputs with *the dataset's own* mean and
+    standard deviation. ImageNet's statistics belong to ImageNet photographs and to networks
+    pre-trained on them; on MNIST digits (mostly black, one channel) or CIFAR's small images they
+    leave the inputs off-centre and badly scaled, which slows or destabilises training for no
+    benefit. The only good reason to use them is to feed an ImageNet-pretrained network, and this
+    module loads none.
+
+    ## Example
+    ```python
+    tf = T.Compose([T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    train_set = torchvision.datasets.CIFAR10("data", train=True, transform=tf)
+    model = SmallCNN()
+    ```
+
+    ## Use instead
+    ```python
+    tf = T.Compose([T.ToTensor(), T.Normalize([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])])
+    train_set = torchvision.datasets.CIFAR10("data", train=True, transform=tf)
+    ```
+    or keep ImageNet statistics and start from ImageNet weights
+    (`resnet18(weights=ResNet18_Weights.DEFAULT)`).
+
+    ## Known limits
+    A data set read from files without its name in the path (a CSV of digits, `ImageFolder` of
+    your own photos) is unknown and never flagged; so are statistics computed at run time or
+    imported from another module under a neutral name. Weights loaded from a checkpoint file
+    whose name says nothing (`torch.load("model.pth")`) are not recognised as ImageNet weights, so
+    a fine-tuning script that loads them this way may be flagged.
+    """
+
+    code, name = "DLP104", "foreign-normalization-stats"
+    summary = "ImageNet mean/std normalise a non-ImageNet data set without ImageNet-pretrained weights"
+    section = "Data Preparation: normalise with the dataset's own statistics"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        sites = [(s, k) for s in facts.calls for k in (_normalize_kind(s),) if k]
+        if not sites:
+            return
+        resolver = _Resolver(facts)
+        found = []
+        for site, kind in sites:
+            evidence = self._imagenet_stats(resolver, site, kind)
+            if evidence:
+                found.append((site, evidence))
+        if not found or pretrained_evidence(facts):
+            return
+        datasets = _Datasets(facts)
+        if not datasets.foreign:
+            return
+        for site, evidence in found:
+            consumers = datasets.consumers(_holders(facts, site), site.node)
+            if consumers:
+                foreign = [(label, s) for label, s in consumers if label]
+                if not foreign:
+                    continue
+                label, data_site = foreign[0]
+            else:
+                if datasets.other:
+                    continue
+                label, data_site = datasets.foreign[0]
+            yield self.finding(site.node, f"{site.name or 'Normalize'}() uses ImageNet's {evidence} "
+                               f"on {label} ({data_site.name or label}() at line {data_site.line}), "
+                               f"which is not ImageNet-like, and no ImageNet-pretrained weights are "
+                               f"loaded: normalise with {label}'s own mean and std")
+
+    @staticmethod
+    def _imagenet_stats(resolver: _Resolver, site: CallSite, kind: str) -> str | None:
+        node = site.node
+        scope = site.scope
+        if kind == "functional":
+            mean, std = site.kwarg_node("mean"), site.kwarg_node("std")
+            mean = mean if mean is not None else (node.args[1] if len(node.args) > 1 else None)
+            std = std if std is not None else (node.args[2] if len(node.args) > 2 else None)
+        elif kind == "keras":
+            mean, std = site.kwarg_node("mean"), site.kwarg_node("variance")
+        else:
+            mean, std = site.kwarg_node("mean"), site.kwarg_node("std")
+            mean = mean if mean is not None else (node.args[0] if node.args else None)
+            std = std if std is not None else (node.args[1] if len(node.args) > 1 else None)
+        if kind == "albumentations" and mean is None and std is None:
+            if any(kw.arg is None for kw in node.keywords):
+                return None
+            return "mean/std (albumentations' defaults)"
+        stats = [resolver.stat(mean, scope), resolver.stat(std, scope)]
+        if stats[0] == "mean" and stats[1] in ("std", "variance"):
+            return "mean/std"
+        if stats[0] == "mean":
+            return "mean"
+        if stats[1] in ("std", "variance"):
+            return "std"
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP105
+
+RESAMPLE_METHODS = frozenset({"fit_resample", "fit_sample"})
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    out: set[str] = set()
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, (ast.Name, ast.Attribute)):
+                    spelled = dotted(sub)
+                    if spelled:
+                        out.add(spelled)
+    return out
+
+
+def _role_text(value) -> str:
+    from .leakage import describe
+
+    return describe(value)
+
+
+class ResamplingEvalData(Rule):
+    """
+    ## What it does
+    Flags over- and under-sampling (`SMOTE`, `ADASYN`, `BorderlineSMOTE`, `RandomOverSampler`,
+    `RandomUnderSampler`, `NearMiss`, `TomekLinks`, ... or an imbalanced-learn pipeline) whose
+    `.fit_resample(X, y)` (or the old `fit_sample`) is applied to
+
+    - data that is split afterwards (`train_test_split`, `random_split`, a K-fold `.split`,
+      `cross_val_score`, a grid search `.fit`) — the resampled arrays, or data derived from them,
+      reach the split later in the same scope; or
+    - the validation or test split (`X_test`, `X_val`, the test slot of a split).
+
+    imbalanced-learn's `Pipeline([... SMOTE(), clf])` resamples only while fitting and is the
+    correct way to combine resampling with cross-validation: it is not flagged.
+
+    ## Why is this bad?
+    The guide's *Data Preparation* section recommends over/undersampling such as SMOTE for
+    class imbalance, but only on the training split, and never to touch the test set. SMOTE
+    creates synthetic points by interpolating between neighbours: resampled before the split,
+    near-copies of training points end up in the test set and inflate the score; resampled
+    evaluation data no longer has the real class balance, so precision, recall and accuracy
+    describe a distribution the model will never see.
+
+    ## Example
+    ```python
+    X_res, y_res = SMOTE().fit_resample(X, y)
+    X_train, X_test, y_train, y_test = train_test_split(X_res, y_res, test_size=0.2)
+    ```
+
+    ## Use instead
+    ```python
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y)
+    X_train, y_train = SMOTE().fit_resample(X_train, y_train)
+    ```
+
+    ## Known limits
+    "Split afterwards" is followed through names within one function or the module body
+    (the names bound by the `fit_resample` statement and names assigned from calls on them);
+    arrays handed to another function that splits them are not followed. A data set whose
+    role is unknown and is never split in the file is not flagged.
+    """
+
+    code, name = "DLP105", "resampling-eval-data"
+    summary = "over/undersampling is applied before the split or to validation/test data"
+    section = "Data Preparation: handle class imbalance on the training split only"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        for site in facts.calls:
+            if site.method not in RESAMPLE_METHODS:
+                continue
+            data = site.arg(0, "X")
+            sampler = (dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None) \
+                or "the sampler"
+            if isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Call):
+                sampler = f"{last_part(dotted(site.node.func.value.func) or '') or 'sampler'}()"
+            if data is not None and data.role in ("val", "test"):
+                role = "validation" if data.role == "val" else "test"
+                yield self.finding(site.node, f"{sampler}.{site.method}() resamples {role} data "
+                                   f"{_role_text(data)}: resample the training split only and "
+                                   f"evaluate on the real class balance")
+                continue
+            split = self._split_after(facts, site)
+            if split is not None:
+                yield self.finding(site.node, f"{sampler}.{site.method}() resamples data that is "
+                                   f"split afterwards by {split.func} at line {split.node.lineno}: "
+                                   f"synthetic or duplicated samples leak into the held-out part; "
+                                   f"split first, then resample the training split")
+
+    @staticmethod
+    def _split_after(facts: ModuleFacts, site: CallSite):
+        names = _bound_names(site.stmt) if isinstance(site.stmt, ast.Assign) and site.stmt.value is site.node else set()
+        if not names:
+            return None
+        end = getattr(site.node, "end_lineno", site.line) or site.line
+        # names derived from the resampled arrays by later calls in the same scope
+        splits = [s for s in facts.split_events if s.scope is site.scope and s.node.lineno > end]
+        if not splits:
+            return None
+        first_split = min(s.node.lineno for s in splits)
+        for other in facts.calls:
+            if other.scope is not site.scope or other.line <= end or other.line >= first_split:
+                continue
+            st = other.stmt
+            if isinstance(st, ast.Assign) and st.value is other.node and names & _names_in(other.node):
+                names |= _bound_names(st)
+        for split in sorted(splits, key=lambda s: s.node.lineno):
+            call = split.node
+            args = [*call.args, *(kw.value for kw in call.keywords)]
+            if isinstance(call.func, ast.Attribute) and split.func.endswith(".fit"):
+                pass
+            if any(names & _names_in(arg) for arg in args):
+                return split
+        return None

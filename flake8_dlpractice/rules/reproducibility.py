@@ -83,3 +83,559 @@ class CudnnNondeterministic(Rule):
                            "non-deterministic kernels: set torch.backends.cudnn.deterministic = True "
                            "and torch.backends.cudnn.benchmark = False (or call "
                            "torch.use_deterministic_algorithms(True))", fix=fix)
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP200, DLP202-DLP204: seeds (built on analysis/randomness.py)
+
+from ..analysis.facts import CallSite, FunctionInfo  # noqa: E402
+from ..analysis.randomness import (FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,  # noqa: E402
+                                   RANDOM_SPLIT, Randomness, randomness_of,
+                                   seed_argument)
+from ..analysis.names import last_part  # noqa: E402
+from ..analysis.seeds import SeedCall  # noqa: E402
+
+SECTION_SEEDS = "Reproducibility: seed every random number generator"
+_RNG_ORDER = ("torch", "tf", "numpy", "sklearn", "random")
+_KIND_LABEL = {"torch": "PyTorch", "torch_cuda": "PyTorch (CUDA only)", "tf": "TensorFlow",
+               "numpy": "NumPy", "random": "Python's random"}
+_SIMPLE_EXPR = (ast.Name, ast.Attribute, ast.Constant, ast.Subscript, ast.BinOp, ast.UnaryOp)
+
+
+def _target_name(node: ast.expr) -> str | None:
+    try:
+        return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _seed_text(arg: ast.expr | None) -> str | None:
+    """Source text of a seed argument that can be evaluated again without side effects."""
+    if arg is None:
+        return None
+    for sub in ast.walk(arg):
+        if not isinstance(sub, _SIMPLE_EXPR + (ast.expr_context, ast.operator, ast.unaryop, ast.Load)):
+            return None
+    if isinstance(arg, ast.Constant) and not isinstance(arg.value, int):
+        return None
+    try:
+        return ast.unparse(arg)
+    except Exception:  # noqa: BLE001 - odd nodes: no fix
+        return None
+
+
+def _seed_usable_at(rnd: Randomness, seed: SeedCall, target: CallSite) -> str | None:
+    """The seed call's argument, when the same text means the same value at ``target``."""
+    site = seed.via or seed.site
+    arg = seed_argument(site)
+    text = _seed_text(arg)
+    if text is None:
+        return None
+    if isinstance(arg, ast.Constant):
+        return text
+    same_scope = site.scope is target.scope and site.line <= target.line
+    if same_scope:
+        return text
+    names = {sub.id for sub in ast.walk(arg) if isinstance(sub, ast.Name)}
+    params = set(target.scope.params) if target.scope is not None else set()
+    if names and names <= rnd.module_names and not names & params and site.scope is None:
+        return text
+    return None
+
+
+def _module_seed(rnd: Randomness, target: CallSite, kinds: tuple[str, ...]) -> str | None:
+    ordered = sorted(rnd.global_seeds, key=lambda s: (not (s.kinds & set(kinds)), (s.via or s.site).line))
+    for seed in ordered:
+        text = _seed_usable_at(rnd, seed, target)
+        if text is not None:
+            return text
+    return None
+
+
+def _seed_code(rnd: Randomness, rng: str, seed: str) -> tuple[str, str] | None:
+    """(statement, imports) seeding ``rng`` with the module's own spellings, or None."""
+    if rng == "torch":
+        alias = rnd.alias_of("torch")
+        if alias:
+            return f"{alias}.manual_seed({seed})", ""
+        return (f"torch.manual_seed({seed})", "torch") if rnd.name_free("torch") else None
+    if rng in ("numpy", "sklearn"):
+        alias = rnd.alias_of("numpy")
+        if alias:
+            return f"{alias}.random.seed({seed})", ""
+        return (f"numpy.random.seed({seed})", "numpy") if rnd.name_free("numpy") else None
+    if rng == "random":
+        alias = rnd.alias_of("random")
+        if alias:
+            return f"{alias}.seed({seed})", ""
+        return (f"random.seed({seed})", "random") if rnd.name_free("random") else None
+    if rng == "tf":
+        alias = rnd.alias_of("tensorflow")
+        if alias:
+            return f"{alias}.random.set_seed({seed})", ""
+        alias = rnd.alias_of("keras") or rnd.alias_of("tensorflow.keras")
+        if alias:
+            return f"{alias}.utils.set_random_seed({seed})", ""
+        return (f"tensorflow.random.set_seed({seed})", "tensorflow") if rnd.name_free("tensorflow") else None
+    return None
+
+
+def _seed_fix(rnd: Randomness, rngs: list[str], seed: str, anchor: ast.stmt, safety: str) -> Fix | None:
+    lines: list[str] = []
+    imports: list[str] = []
+    for rng in rngs:
+        if rng == "sklearn" and "numpy" in rngs:
+            continue
+        code = _seed_code(rnd, rng, seed)
+        if code is None:
+            return None
+        if code[0] not in lines:
+            lines.append(code[0])
+        if code[1] and code[1] not in imports:
+            imports.append(code[1])
+    if not lines:
+        return None
+    data = [("code", "\n".join(lines))]
+    if imports:
+        data.append(("imports", ",".join(imports)))
+    return Fix(safety, "insert-after", span_of(anchor), tuple(data))
+
+
+def _evidence(rnd: Randomness, rngs: list[str]) -> str:
+    parts = []
+    for rng in rngs:
+        use = min(rnd.uses_of(rng), key=lambda u: u.line)
+        where = use.text if use.text.endswith(f"line {use.line}") else f"{use.text} at line {use.line}"
+        parts.append(f"{FRAMEWORK_LABEL[rng]} ({where})")
+    return ", ".join(parts)
+
+
+class MissingSeed(Rule):
+    """
+    ## What it does
+    Flags a training entry point that uses random numbers and never seeds any random number
+    generator. A module is a training entry point when it has a training loop (a loop calling
+    `backward()` / `optimizer.step()`) or a fitting call (`model.fit`, `trainer.fit`, Hugging Face
+    `trainer.train()`, `fit_transform`, ...) at module level, under `if __name__ == "__main__":`,
+    or in a function of the file called from there (`main()`). It uses randomness when it trains
+    with PyTorch or TensorFlow/Keras, draws from `np.random.*`, `random.*`, `torch.rand*`,
+    `tf.random.*`, or builds a scikit-learn estimator or data generator that draws from NumPy's
+    global RNG (`RandomForestClassifier()`, `KMeans()`, `make_classification()` without
+    `random_state`).
+
+    Any of these counts as seeding: `torch.manual_seed`, `np.random.seed`, `random.seed`,
+    `tf.random.set_seed`, `keras.utils.set_random_seed`, `seed_everything`, `transformers.set_seed`,
+    a same-file helper calling them, a seed helper imported from elsewhere (`utils.set_seed(...)`),
+    seeded local generators (`np.random.default_rng(SEED)`, `torch.Generator().manual_seed(s)`),
+    Lightning `Trainer(deterministic=True)`, and Hugging Face `Trainer` (it seeds from
+    `TrainingArguments.seed`).
+
+    The finding is reported on the first import of the unseeded frameworks, so
+    `# noqa: DLP200` goes on that line.
+
+    ## Why is this bad?
+    The guide's *Reproducibility* section asks to seed Python's `random`, NumPy and PyTorch, and
+    *Debugging Neural Networks* asks to fix seeds "to tell code changes from noise". Without a
+    seed, weight initialisation, shuffling, dropout and augmentation differ on every run: a
+    change of one point of accuracy may be the code or may be luck, and a bug seen once cannot
+    be reproduced.
+
+    ## Example
+    ```python
+    import torch
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(train_set, batch_size=64, shuffle=True)
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    import torch
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(0)
+    loader = DataLoader(train_set, batch_size=64, shuffle=True)
+    ...
+    ```
+
+    ## Fix
+    Unsafe: `dlp-fix --unsafe-fixes` inserts seed calls with seed 0 after the last import
+    statement, one per RNG the module uses (`torch.manual_seed(0)`, `np.random.seed(0)`,
+    `random.seed(0)`, `tf.random.set_seed(0)`), spelled with the module's import aliases. It
+    changes the numbers the program produces, hence unsafe.
+
+    ## Known limits
+    Library modules (only functions and classes, nothing trains when imported or run) are not
+    entry points and are not checked; the script that imports them is. Seeding that happens in
+    another module and is not visible here (a config system, a launcher) is not seen unless a
+    call named like a seed helper (`set_seed`, `seed_all`, `init_seeds`, ...) appears in the
+    module. A TensorFlow training loop written with `GradientTape` is only seen through its
+    `tf.random` draws.
+    """
+
+    code, name = "DLP200", "missing-seed"
+    summary = "a training entry point uses random numbers but never seeds any RNG"
+    section = SECTION_SEEDS
+    fix = "unsafe"
+    fix_note = "insert seed calls after the imports"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        rnd = randomness_of(facts)
+        if rnd.entry is None or not rnd.uses:
+            return
+        if (rnd.global_seeds or rnd.local_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None
+                or rnd.deterministic):
+            return
+        rngs = [rng for rng in _RNG_ORDER if rnd.uses_of(rng)]
+        lines = [rnd.import_lines.get(root) for rng in rngs for root in FRAMEWORK_ROOTS[rng]]
+        lines = [line for line in lines if line]
+        line = min(lines) if lines else min(u.line for u in rnd.uses)
+        fix = _seed_fix(rnd, rngs, "0", rnd.last_import, "unsafe") if rnd.last_import is not None else None
+        calls = "; ".join(code[0] for code in (_seed_code(rnd, r, "0") for r in rngs if r != "sklearn"
+                                                or "numpy" not in rngs) if code)
+        yield Finding(line, 0, self.code,
+                      f"training entry point ({rnd.entry}) uses {_evidence(rnd, rngs)} randomness "
+                      f"but never seeds a random number generator: seed after the imports"
+                      + (f" ({calls})" if calls else ""), fix)
+
+
+class IncompleteSeeding(Rule):
+    """
+    ## What it does
+    In a module that seeds some random number generators, flags the first seed call when the
+    module also uses an RNG that none of its seed calls covers:
+
+    - PyTorch: training with torch (a training loop, Lightning `trainer.fit`), `torch.rand*`,
+      `torch.randperm`, `DataLoader(shuffle=True)`; covered by `torch.manual_seed`,
+      `seed_everything`, `transformers.set_seed` (a CUDA-only `torch.cuda.manual_seed` does not
+      seed the CPU generator that initialises weights);
+    - NumPy: draws such as `np.random.rand/randn/randint/choice/shuffle/permutation/normal`, and
+      scikit-learn estimators without `random_state` (they draw from NumPy's global RNG);
+      covered by `np.random.seed`, `keras.utils.set_random_seed`, `seed_everything`;
+    - Python's `random`: `random.random/shuffle/choice/randint/sample/...`; covered by
+      `random.seed`, `keras.utils.set_random_seed`, `seed_everything`;
+    - TensorFlow/Keras: `model.fit` of a Keras model, `tf.random.*` draws; covered by
+      `tf.random.set_seed`, `keras.utils.set_random_seed`, `transformers.set_seed`.
+
+    ## Why is this bad?
+    The guide's *Reproducibility* section lists the generators to seed: Python's `random`,
+    NumPy and PyTorch. The module clearly wants reproducible runs, since it seeds, but one
+    unseeded generator is enough to make two runs differ (a `random.shuffle` of file names, an
+    `np.random.permutation` of indices), and the difference is then blamed on the code.
+
+    ## Example
+    ```python
+    import numpy as np
+    import torch
+
+    torch.manual_seed(42)
+    idx = np.random.permutation(len(dataset))
+    ```
+
+    ## Use instead
+    ```python
+    import numpy as np
+    import torch
+
+    torch.manual_seed(42)
+    np.random.seed(42)
+    idx = np.random.permutation(len(dataset))
+    ```
+
+    ## Fix
+    Safe: `dlp-fix` inserts the missing seed calls right after the existing one, with the same
+    seed expression (`np.random.seed(args.seed)` after `torch.manual_seed(args.seed)`), spelled
+    with the module's aliases (`np` for NumPy). No fix is offered when the seed expression has
+    side effects (`torch.manual_seed(random.randint(0, 99))`) or when the seed call is part of a
+    larger statement.
+
+    ## Known limits
+    Seed helpers imported from another module (`utils.set_seed(seed)`) seed unknown
+    generators: the rule stays quiet in such modules. Seeded local generators
+    (`rng = np.random.default_rng(0)`) do not seed global draws (`np.random.rand()`), which are
+    still reported. Whether an unseeded draw runs before or after training is not considered.
+    """
+
+    code, name = "DLP202", "incomplete-seeding"
+    summary = "some RNGs are seeded but others the module uses are not"
+    section = SECTION_SEEDS
+    fix = "safe"
+    fix_note = "add the missing seed calls after the existing one, same seed"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        rnd = randomness_of(facts)
+        if not rnd.global_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None:
+            return
+        covered = rnd.seeded_kinds
+        missing = [rng for rng in _RNG_ORDER if rnd.uses_of(rng)
+                   and not ({"numpy"} if rng == "sklearn" else {rng}) & covered]
+        if "sklearn" in missing and "numpy" in missing:
+            missing.remove("sklearn")
+        if not missing:
+            return
+        direct = [s for s in rnd.global_seeds if s.via is None] or rnd.global_seeds
+        anchor = min(direct, key=lambda s: (s.site.line, s.site.node.col_offset))
+        site = anchor.site
+        seeded = ", ".join(_KIND_LABEL[k] for k in ("torch", "torch_cuda", "tf", "numpy", "random")
+                           if k in covered and not (k == "torch_cuda" and "torch" in covered))
+        fix = None
+        stmt = site.stmt
+        text = _seed_text(seed_argument(site))
+        if text is not None and isinstance(stmt, ast.Expr) and stmt.value is site.node:
+            fix = _seed_fix(rnd, missing, text, stmt, "safe")
+        yield self.finding(site.node, f"the module seeds {seeded} (first here, "
+                           f"{site.name or last_part(site.qn)}()) but also uses "
+                           f"{_evidence(rnd, missing)}, which {'stays' if len(missing) == 1 else 'stay'} "
+                           f"unseeded: seed {'it' if len(missing) == 1 else 'them'} here with the same "
+                           f"seed", fix)
+
+
+_ALWAYS_RANDOM = frozenset({"ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit",
+                            "RepeatedKFold", "RepeatedStratifiedKFold"})
+_SHUFFLE_OPTIONAL = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"})
+
+
+def _random_sklearn_split(site: CallSite) -> bool:
+    qn = site.qn or ""
+    if not qn.startswith("sklearn."):
+        return False
+    cls = last_part(qn)
+    node = site.node
+    shuffle = site.kwarg_node("shuffle")
+    if cls == "train_test_split":
+        return not (isinstance(shuffle, ast.Constant) and shuffle.value is False)
+    if cls == "shuffle" and qn.startswith("sklearn.utils"):
+        return True
+    if cls in _ALWAYS_RANDOM:
+        return len(node.args) < 4
+    if cls in _SHUFFLE_OPTIONAL:
+        if isinstance(shuffle, ast.Constant) and shuffle.value is True:
+            return True
+        # old API KFold(n, n_folds, shuffle, random_state): positional True
+        return (len(node.args) == 3 and isinstance(node.args[2], ast.Constant)
+                and node.args[2].value is True)
+    return False
+
+
+def _seeded_before(rnd: Randomness, kinds: frozenset[str], site: CallSite) -> bool:
+    """A seed of ``kinds`` runs before ``site``: earlier at module level, earlier in the same
+    function, or earlier in a function of this file before it calls (transitively) ``site``'s."""
+    seeds = [s.via or s.site for s in rnd.global_seeds if s.kinds & kinds] + rnd.opaque_seeds
+    if not seeds:
+        return False
+    # (function or None for module level, line): code there before that line runs before the split
+    todo: list[tuple[FunctionInfo | None, int]] = [(site.scope, site.line)]
+    seen: set[int] = set()
+    while todo:
+        scope, line = todo.pop()
+        if any(s.scope is scope and s.line < line for s in seeds):
+            return True
+        if scope is None or id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        if not scope.callers:  # run from elsewhere (app.run(main), a test): module-level seeds ran
+            if any(s.scope is None for s in seeds):
+                return True
+        for caller in scope.callers:
+            todo.append((caller.scope, caller.line))
+    return False
+
+
+class UnseededSplit(Rule):
+    """
+    ## What it does
+    Flags a random split or shuffle whose randomness is not pinned:
+
+    - scikit-learn `train_test_split`, `ShuffleSplit`, `StratifiedShuffleSplit`,
+      `GroupShuffleSplit`, `RepeatedKFold`, `RepeatedStratifiedKFold`, `sklearn.utils.shuffle`,
+      and `KFold`/`StratifiedKFold`/`GroupKFold`/`StratifiedGroupKFold` with `shuffle=True`,
+      without `random_state` — unless `np.random.seed(...)` (or another NumPy-seeding call) ran
+      before, at module level or in the same entry point (the function itself or one calling it);
+    - `torch.utils.data.random_split` without `generator=` in a module that never seeds torch.
+
+    `train_test_split(..., shuffle=False)` is not random and is not flagged; an explicit
+    `random_state=None` is taken as a deliberate choice.
+
+    ## Why is this bad?
+    *Reproducibility* in the guide: every source of randomness must be pinned. A split without
+    a seed puts different examples in the training and test sets on every run, so scores move
+    between runs for reasons that have nothing to do with the model, and a test score cannot be
+    reproduced or compared with a colleague's.
+
+    ## Example
+    ```python
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+    train_ds, val_ds = random_split(dataset, [0.9, 0.1])
+    ```
+
+    ## Use instead
+    ```python
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+    train_ds, val_ds = random_split(dataset, [0.9, 0.1],
+                                    generator=torch.Generator().manual_seed(42))
+    ```
+
+    ## Fix
+    Unsafe: `dlp-fix --unsafe-fixes` adds `random_state=<seed>` (or
+    `generator=torch.Generator().manual_seed(<seed>)`), using the module's own seed expression
+    when it is valid at the split (a constant or a module-level name such as `SEED`), otherwise 0.
+    The split changes, hence unsafe.
+
+    ## Known limits
+    Seeding done in another module before this code runs is not seen, unless a call named like
+    a seed helper (`set_seed(...)`) appears here. A global `np.random.seed` that runs later than
+    the split in the same scope does not count.
+    """
+
+    code, name = "DLP203", "unseeded-split"
+    summary = "a random split or shuffle has no random_state/generator and no seed before it"
+    section = SECTION_SEEDS
+    fix = "unsafe"
+    fix_note = "add random_state= / generator= with the module's seed"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        rnd = randomness_of(facts)
+        torch_seeded = bool(rnd.seeded_kinds & {"torch"}) or bool(rnd.opaque_seeds)
+        for site in facts.calls:
+            node = site.node
+            if any(kw.arg is None for kw in node.keywords):
+                continue
+            if site.qn in RANDOM_SPLIT:
+                if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3:
+                    continue
+                seed = _module_seed(rnd, site, ("torch",)) or "0"
+                alias = rnd.alias_of("torch")
+                fix = None
+                if alias or rnd.name_free("torch"):
+                    data = [("keyword", "generator"),
+                            ("value", f"{alias or 'torch'}.Generator().manual_seed({seed})")]
+                    if not alias:
+                        data.append(("imports", "torch"))
+                    fix = Fix("unsafe", "add-keyword", span_of(node), tuple(data))
+                yield self.finding(node, f"{site.name or 'random_split'}() has no generator= and "
+                                   f"torch is never seeded: the split differs on every run", fix)
+            elif _random_sklearn_split(site):
+                if site.kwarg_node("random_state") is not None:
+                    continue
+                if _seeded_before(rnd, frozenset({"numpy"}), site):
+                    continue
+                seed = _module_seed(rnd, site, ("numpy",)) or "0"
+                fix = Fix("unsafe", "add-keyword", span_of(node),
+                          (("keyword", "random_state"), ("value", seed)))
+                what = site.name or last_part(site.qn)
+                yield self.finding(node, f"{what}() has no random_state and NumPy's global RNG is "
+                                   f"not seeded before it: the "
+                                   f"{'shuffle' if last_part(site.qn) == 'shuffle' else 'split'} "
+                                   f"differs on every run", fix)
+
+
+class UnseededLoaderWorkers(Rule):
+    """
+    ## What it does
+    Opt-in. In a module that seeds torch, flags a `DataLoader(...)` that shuffles
+    (`shuffle=True`) or loads in worker processes (`num_workers` > 0, or a value decided at run
+    time) and passes neither `generator=` nor `worker_init_fn=`. Lightning
+    `seed_everything(..., workers=True)` seeds the workers and silences the rule for the module.
+
+    ## Why is this bad?
+    *Reproducibility* in the guide: the module seeds torch because it wants reproducible runs.
+    PyTorch's own reproducibility recipe adds a seeded `generator` for the sampler and a
+    `worker_init_fn` that seeds NumPy and `random` in each worker: without them, augmentation
+    that draws from NumPy in the workers repeats the same numbers in every worker, and the
+    shuffling order depends on everything else that drew from the global generator before
+    (a model change shifts the data order).
+
+    ## Example
+    ```python
+    torch.manual_seed(0)
+    loader = DataLoader(train_set, batch_size=64, shuffle=True, num_workers=4)
+    ```
+
+    ## Use instead
+    ```python
+    torch.manual_seed(0)
+
+    def seed_worker(worker_id):
+        worker_seed = torch.initial_seed() % 2**32
+        np.random.seed(worker_seed)
+        random.seed(worker_seed)
+
+    g = torch.Generator()
+    g.manual_seed(0)
+    loader = DataLoader(train_set, batch_size=64, shuffle=True, num_workers=4,
+                        worker_init_fn=seed_worker, generator=g)
+    ```
+
+    ## Fix
+    Unsafe: `dlp-fix --unsafe-fixes` adds `generator=torch.Generator().manual_seed(<seed>)`, with
+    the module's torch seed expression when it is valid at the loader, else
+    `torch.initial_seed()` (the seed the module set). The data order changes, hence unsafe.
+    A `worker_init_fn` for NumPy/`random` in workers is left to the author.
+
+    ## Known limits
+    A `sampler=` with its own seed (`DistributedSampler(seed=...)`) still counts as shuffling
+    only when `shuffle=True` is also passed; loaders built through `**kwargs` are not checked.
+    """
+
+    code, name = "DLP204", "unseeded-loader-workers"
+    summary = "a shuffling or multi-worker DataLoader has no generator= or worker_init_fn="
+    section = SECTION_SEEDS
+    default = False
+    fix = "unsafe"
+    fix_note = "add generator= seeded from the module's seed"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        rnd = randomness_of(facts)
+        torch_seeds = [s for s in rnd.global_seeds if "torch" in s.kinds]
+        if not torch_seeds or rnd.workers_seeded:
+            return
+        for site in facts.calls:
+            if site.qn not in LOADERS:
+                continue
+            node = site.node
+            if any(kw.arg is None for kw in node.keywords) or len(node.args) > 10:
+                continue
+            if site.kwarg_node("generator") is not None or site.kwarg_node("worker_init_fn") is not None:
+                continue
+            shuffle = site.kwarg_node("shuffle")
+            if shuffle is None and len(node.args) > 2:
+                shuffle = node.args[2]
+            workers = site.kwarg_node("num_workers")
+            if workers is None and len(node.args) > 5:
+                workers = node.args[5]
+            reasons = []
+            if isinstance(shuffle, ast.Constant) and shuffle.value is True:
+                reasons.append("shuffles (shuffle=True)")
+            if workers is not None and not (isinstance(workers, ast.Constant)
+                                            and (not isinstance(workers.value, int) or workers.value <= 0)):
+                try:
+                    reasons.append(f"loads in worker processes (num_workers={ast.unparse(workers)})")
+                except Exception:  # noqa: BLE001
+                    reasons.append("loads in worker processes")
+            if not reasons:
+                continue
+            seed = _module_seed(rnd, site, ("torch",))
+            alias = rnd.alias_of("torch")
+            fix = None
+            if alias or rnd.name_free("torch"):
+                torch_name = alias or "torch"
+                data = [("keyword", "generator"),
+                        ("value", f"{torch_name}.Generator().manual_seed("
+                                  f"{seed or torch_name + '.initial_seed()'})")]
+                if not alias:
+                    data.append(("imports", "torch"))
+                fix = Fix("unsafe", "add-keyword", span_of(node), tuple(data))
+            first = min(torch_seeds, key=lambda s: (s.via or s.site).line)
+            label = f"{site.name or 'DataLoader'}()"
+            stmt = site.stmt
+            if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1:
+                target = _target_name(stmt.targets[0])
+                if target:
+                    label = f"{target!r} = {label}"
+            yield self.finding(node, f"{label} {' and '.join(reasons)} but has "
+                               f"neither generator= nor worker_init_fn=, although torch is seeded "
+                               f"(line {(first.via or first.site).line})", fix)

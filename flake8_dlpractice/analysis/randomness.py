@@ -1,0 +1,379 @@
+"""Randomness facts for the reproducibility rules (DLP200, DLP202-DLP204).
+
+Computed once per module from the recorded calls (``facts.calls``), loops and functions, plus a
+scan of the module's top-level import statements. Nothing here walks expressions again.
+
+- which RNGs the module *uses*: draws from ``np.random.*`` / ``random.*`` / ``torch.rand*`` /
+  ``tf.random.*``, training with torch or TensorFlow/Keras, scikit-learn estimators that draw from
+  NumPy's global RNG because they get no ``random_state``;
+- which RNGs it *seeds*: global seed calls (``seeds_of``), local seeded generators
+  (``np.random.default_rng(s)``, ``torch.Generator().manual_seed(s)``), seed helpers imported from
+  elsewhere (``utils.set_seed(...)``, kinds unknown) and implicit seeding (Hugging Face ``Trainer``
+  seeds from ``TrainingArguments.seed``);
+- whether the module is a training entry point;
+- import aliases usable at module level, for fixes.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts
+from .names import last_part
+from .seeds import SeedCall, seeds_of
+
+NUMPY_NOT_DRAWS = frozenset({
+    "seed", "RandomState", "default_rng", "Generator", "SeedSequence", "get_state", "set_state",
+    "BitGenerator", "PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64", "mtrand", "bit_generator",
+})
+RANDOM_DRAWS = frozenset({
+    "random", "randint", "randrange", "choice", "choices", "shuffle", "sample", "uniform", "gauss",
+    "normalvariate", "lognormvariate", "expovariate", "betavariate", "gammavariate", "triangular",
+    "vonmisesvariate", "paretovariate", "weibullvariate", "getrandbits", "randbytes", "binomialvariate",
+})
+TORCH_DRAWS = frozenset({
+    "torch.rand", "torch.randn", "torch.randint", "torch.randperm", "torch.rand_like",
+    "torch.randn_like", "torch.randint_like", "torch.normal", "torch.bernoulli", "torch.multinomial",
+    "torch.poisson",
+})
+TF_DRAW_PREFIXES = ("tensorflow.random.", "tensorflow.compat.v1.random.")
+TF_NOT_DRAWS = frozenset({"set_seed", "Generator", "get_global_generator", "set_global_generator",
+                          "create_rng_state", "Algorithm"})
+LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+RANDOM_SPLIT = frozenset({"torch.utils.data.random_split", "torch.utils.data.dataset.random_split"})
+
+# scikit-learn estimators and generators that draw from NumPy's global RNG without random_state
+SKLEARN_RANDOM = frozenset({
+    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
+    "GradientBoostingClassifier", "GradientBoostingRegressor", "BaggingClassifier",
+    "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor", "IsolationForest",
+    "RandomTreesEmbedding", "SGDClassifier", "SGDRegressor", "SGDOneClassSVM", "Perceptron",
+    "PassiveAggressiveClassifier", "PassiveAggressiveRegressor", "MLPClassifier", "MLPRegressor",
+    "BernoulliRBM", "KMeans", "MiniBatchKMeans", "BisectingKMeans", "TSNE", "GaussianMixture",
+    "BayesianGaussianMixture", "RandomizedSearchCV", "make_classification", "make_regression",
+    "make_blobs", "make_moons", "make_circles", "make_multilabel_classification",
+    "make_gaussian_quantiles", "make_hastie_10_2", "make_friedman1", "make_s_curve",
+    "make_swiss_roll", "make_sparse_uncorrelated",
+})
+
+TORCH_ROOTS = ("torch", "torchvision", "lightning", "pytorch_lightning", "transformers",
+               "accelerate", "timm", "torchaudio", "torchtext")
+TF_ROOTS = ("tensorflow", "keras", "tf_keras")
+FRAMEWORK_ROOTS = {"torch": TORCH_ROOTS, "tf": TF_ROOTS, "numpy": ("numpy",), "random": ("random",),
+                   "sklearn": ("sklearn",)}
+FRAMEWORK_LABEL = {"torch": "PyTorch", "tf": "TensorFlow/Keras", "numpy": "NumPy",
+                   "random": "Python's random", "sklearn": "scikit-learn (NumPy's global RNG)"}
+KERAS_FIT_KW = frozenset({"epochs", "validation_data", "validation_split", "callbacks",
+                          "steps_per_epoch", "batch_size", "initial_epoch", "validation_steps"})
+CLASSIC_ROOTS = ("sklearn", "xgboost", "lightgbm", "catboost")
+ALL_KINDS = frozenset({"torch", "torch_cuda", "numpy", "random", "tf"})
+
+
+@dataclass(eq=False)
+class Use:
+    """One piece of evidence that the module uses an RNG."""
+
+    rng: str  # torch / numpy / random / tf / sklearn
+    node: ast.AST
+    text: str
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+
+@dataclass(eq=False)
+class Randomness:
+    uses: list[Use] = field(default_factory=list)
+    global_seeds: list[SeedCall] = field(default_factory=list)  # effective global seed calls
+    local_seeds: list[CallSite] = field(default_factory=list)  # default_rng(s), Generator().manual_seed(s)
+    opaque_seeds: list[CallSite] = field(default_factory=list)  # seed helpers of unknown kinds
+    implicit_seed: CallSite | None = None  # HF Trainer: seeds from TrainingArguments.seed
+    deterministic: bool = False  # Lightning Trainer(deterministic=True) and friends
+    entry: str | None = None  # evidence that the module is a training entry point
+    import_lines: dict[str, int] = field(default_factory=dict)  # root -> first import line
+    aliases: dict[str, str] = field(default_factory=dict)  # module-level name -> imported module
+    last_import: ast.stmt | None = None
+    module_names: set[str] = field(default_factory=set)  # names assigned at module level
+    workers_seeded: bool = False  # seed_everything(..., workers=True)
+
+    @property
+    def seeded_kinds(self) -> frozenset[str]:
+        out: set[str] = set()
+        for seed in self.global_seeds:
+            out |= seed.kinds
+        if self.implicit_seed is not None:
+            out |= ALL_KINDS
+        return frozenset(out)
+
+    def uses_of(self, rng: str) -> list[Use]:
+        return [u for u in self.uses if u.rng == rng]
+
+    def alias_of(self, module: str) -> str | None:
+        """A module-level name bound to ``module`` (prefers the module's own name)."""
+        if self.aliases.get(module.split(".")[0]) == module:
+            return module
+        for name, target in sorted(self.aliases.items()):
+            if target == module:
+                return name
+        return None
+
+    def name_free(self, name: str) -> bool:
+        """``import name`` would not shadow anything the module binds at top level."""
+        bound = self.aliases.get(name)
+        return (bound is None or bound == name) and name not in self.module_names
+
+
+def _is_const(node: ast.AST | None, value) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value
+
+
+def seed_argument(site: CallSite) -> ast.expr | None:
+    node = site.node
+    if node.args and not isinstance(node.args[0], ast.Starred):
+        return node.args[0]
+    for kw in node.keywords:
+        if kw.arg in ("seed", "a", "seed_value"):
+            return kw.value
+    return None
+
+
+def _effective(seed: SeedCall) -> bool:
+    """``np.random.seed()`` / ``random.seed()`` without an argument seed from entropy."""
+    if seed.via is not None:
+        return True
+    if seed.site.qn in ("numpy.random.seed", "random.seed"):
+        return seed_argument(seed.site) is not None and not _is_const(seed_argument(seed.site), None)
+    return True
+
+
+def _method_seed_kinds(site: CallSite) -> frozenset[str] | None:
+    if site.method == "seed_everything":  # fabric.seed_everything(...), L.Fabric().seed_everything
+        return frozenset({"torch", "torch_cuda", "numpy", "random"})
+    return None
+
+
+def _looks_like_seed_helper(site: CallSite) -> bool:
+    func = site.node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    low = name.lower()
+    return "seed" in low and "initial_seed" not in low
+
+
+def _top_level_imports(facts: ModuleFacts, rnd: Randomness) -> None:
+    stack: list[list[ast.stmt]] = [list(facts.tree.body)]
+    lines: dict[str, int] = {}
+    while stack:
+        body = stack.pop()
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                if stmt in facts.tree.body:
+                    rnd.last_import = stmt if (rnd.last_import is None
+                                               or stmt.lineno > rnd.last_import.lineno) else rnd.last_import
+                if isinstance(stmt, ast.Import):
+                    for alias in stmt.names:
+                        root = alias.name.split(".")[0]
+                        lines[root] = min(lines.get(root, stmt.lineno), stmt.lineno)
+                        if alias.asname:
+                            rnd.aliases.setdefault(alias.asname, alias.name)
+                        else:
+                            rnd.aliases.setdefault(root, root)
+                elif stmt.module and not stmt.level:
+                    root = stmt.module.split(".")[0]
+                    lines[root] = min(lines.get(root, stmt.lineno), stmt.lineno)
+                    for alias in stmt.names:
+                        if alias.name != "*":
+                            rnd.aliases.setdefault(alias.asname or alias.name, f"{stmt.module}.{alias.name}")
+            elif isinstance(stmt, ast.If):
+                stack.append(stmt.body)
+                stack.append(stmt.orelse)
+            elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+                stack.append(stmt.body)
+                for handler in stmt.handlers:
+                    stack.append(handler.body)
+                stack.append(stmt.orelse)
+                stack.append(stmt.finalbody)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    for sub in ast.walk(target):
+                        if isinstance(sub, ast.Name):
+                            rnd.module_names.add(sub.id)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                rnd.module_names.add(stmt.name)
+    rnd.import_lines = {root: lines.get(root, facts.imports.first_import_line.get(root, 0))
+                        for root in set(lines) | set(facts.imports.first_import_line)}
+
+
+def is_hf_trainer_kind(kind: str | None) -> bool:
+    return bool(kind) and kind.startswith(("transformers.", "trl.")) and last_part(kind).endswith("Trainer")
+
+
+def _is_lightning_trainer(site: CallSite) -> bool:
+    kind = site.recv.kind if site.recv is not None else None
+    if kind:
+        return kind.startswith("lightning.") and kind.endswith("Trainer")
+    return (site.name or "").rsplit(".", 1)[0].rsplit(".", 1)[-1] in ("trainer", "pl_trainer")
+
+
+def fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
+    """The framework a ``.fit``-style call trains with (torch, tf, classic) or None."""
+    roots = facts.imports.roots
+    kind = site.recv.kind if site.recv is not None else None
+    if site.method == "train" and (is_hf_trainer_kind(kind)):
+        return "torch"
+    if site.method not in FIT_METHODS:
+        return None
+    if site.method == "fit" and _is_lightning_trainer(site) and roots & {"lightning", "pytorch_lightning"}:
+        return "torch"
+    if kind:
+        if kind.startswith(("keras.", "tensorflow.")):
+            return "tf"
+        if kind.startswith(("skorch.",)):
+            return "torch"
+        if kind.startswith(CLASSIC_ROOTS) or kind.startswith("imblearn."):
+            return "classic"
+    has_tf = bool(roots & set(TF_ROOTS))
+    if has_tf and (site.method in ("fit_generator", "train_on_batch")
+                   or site.kwargs.keys() & KERAS_FIT_KW or not roots & set(CLASSIC_ROOTS)):
+        return "tf"
+    if roots & set(CLASSIC_ROOTS):
+        return "classic"
+    return None
+
+
+def _sklearn_unpinned(site: CallSite) -> bool:
+    qn = site.qn or ""
+    if not qn.startswith("sklearn.") or last_part(qn) not in SKLEARN_RANDOM:
+        return False
+    node = site.node
+    if any(kw.arg is None or kw.arg in ("random_state",) for kw in node.keywords):
+        return False
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        return False
+    return True
+
+
+def randomness_of(facts: ModuleFacts) -> Randomness:
+    cached = getattr(facts, "_randomness", None)
+    if cached is not None:
+        return cached
+    rnd = Randomness()
+    _top_level_imports(facts, rnd)
+    seeds = seeds_of(facts)
+    rnd.global_seeds = [s for s in seeds.calls if _effective(s) and s.kinds != frozenset({"torch_generator"})]
+    known = {id(s.site.node): s.kinds for s in seeds.calls if s.via is None}
+    trains_fit: dict[int, str] = {}  # function id -> evidence of a fitting sink inside
+    for site in facts.calls:
+        qn = site.qn or ""
+        cls = last_part(qn)
+        if id(site.node) in known:
+            if known[id(site.node)] == frozenset({"torch_generator"}):
+                rnd.local_seeds.append(site)
+            if qn == "lightning.pytorch.seed_everything" or qn.endswith("seed_everything"):
+                if _is_const(site.kwarg_node("workers"), True):
+                    rnd.workers_seeded = True
+            continue
+        # -- seeding ---------------------------------------------------------------------------
+        if qn in ("numpy.random.default_rng", "numpy.random.RandomState", "random.Random",
+                  "numpy.random.Generator", "numpy.random.SeedSequence") or \
+                qn.startswith("tensorflow.random.Generator.from_seed"):
+            if site.node.args or site.node.keywords:
+                rnd.local_seeds.append(site)
+            continue
+        method_kinds = _method_seed_kinds(site)
+        if method_kinds is not None and site.local is None:
+            rnd.global_seeds.append(SeedCall(site, method_kinds))
+            if _is_const(site.kwarg_node("workers"), True):
+                rnd.workers_seeded = True
+            continue
+        if site.local is None and _looks_like_seed_helper(site) and not qn.startswith(
+                ("numpy.", "torch.", "random.", "tensorflow.")):
+            rnd.opaque_seeds.append(site)
+            continue
+        if is_hf_trainer_kind(qn):
+            rnd.implicit_seed = rnd.implicit_seed or site
+        if qn.startswith("lightning.") and cls == "Trainer" and _is_const(site.kwarg_node("deterministic"), True):
+            rnd.deterministic = True
+        # -- draws -------------------------------------------------------------------------------
+        if qn.startswith("numpy.random.") and qn.count(".") == 2 and cls not in NUMPY_NOT_DRAWS:
+            rnd.uses.append(Use("numpy", site.node, f"{site.name or qn}()"))
+        elif qn.startswith("random.") and qn.count(".") == 1 and cls in RANDOM_DRAWS:
+            rnd.uses.append(Use("random", site.node, f"{site.name or qn}()"))
+        elif qn in TORCH_DRAWS:
+            rnd.uses.append(Use("torch", site.node, f"{site.name or qn}()"))
+        elif qn.startswith(TF_DRAW_PREFIXES) and cls not in TF_NOT_DRAWS and qn.count(".") == 2:
+            rnd.uses.append(Use("tf", site.node, f"{site.name or qn}()"))
+        elif qn in LOADERS and _is_const(site.kwarg_node("shuffle"), True):
+            rnd.uses.append(Use("torch", site.node, "DataLoader(shuffle=True)"))
+        elif _sklearn_unpinned(site):
+            rnd.uses.append(Use("sklearn", site.node, f"{cls}() without random_state"))
+        # -- training ------------------------------------------------------------------------------
+        framework = fit_framework(facts, site)
+        if framework is not None:
+            if framework in ("torch", "tf") and not (framework == "torch" and is_hf_trainer_kind(
+                    site.recv.kind if site.recv is not None else None)):
+                rnd.uses.append(Use(framework, site.node, f"{site.name or site.method}()"))
+            if site.scope is None and rnd.entry is None:
+                rnd.entry = f"{site.name or site.method}() at line {site.line}"
+            elif site.scope is not None:
+                trains_fit.setdefault(id(site.scope), f"{site.name or site.method}() at line {site.line}")
+        elif site.method in ("fit_transform", "fit_resample") and site.scope is None and rnd.entry is None:
+            rnd.entry = f"{site.name or site.method}() at line {site.line}"
+    torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
+    for loop in facts.loops:
+        if loop.trains:
+            if torch_imported:
+                rnd.uses.append(Use("torch", loop.node, f"training loop at line {loop.line}"))
+            if loop.scope is None and rnd.entry is None:
+                rnd.entry = f"training loop at line {loop.line}"
+    if rnd.entry is None:
+        rnd.entry = _entry_through_calls(facts, trains_fit)
+    facts._randomness = rnd  # type: ignore[attr-defined]
+    return rnd
+
+
+def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str | None:
+    """A module-level call (``main()``, ``train(...)`` under ``__main__``) to a function of this
+    file that trains or fits, or a ``main`` function that does."""
+    fits: dict[int, str] = dict(trains_fit)
+    for info in facts.functions:
+        if info.trains:
+            fits.setdefault(id(info), f"{info.name}() trains")
+    changed = True
+    rounds = 0
+    while changed and rounds < 50:
+        changed = False
+        rounds += 1
+        for info in facts.functions:
+            if id(info) in fits:
+                continue
+            for call in info.calls:
+                if call.local is not None and id(call.local) in fits:
+                    fits[id(info)] = f"{info.name}() calls {call.local.name}()"
+                    changed = True
+                    break
+    for site in facts.calls:
+        if site.scope is None and site.local is not None and id(site.local) in fits:
+            return f"{site.local.name}() called at line {site.line}"
+    for info in facts.functions:
+        if info.name == "main" and info.class_name is None and id(info) in fits:
+            return f"main() at line {info.line}"
+    return None
+
+
+def callers_closure(info: FunctionInfo | None) -> list[FunctionInfo]:
+    """Functions that (transitively) call ``info``."""
+    if info is None:
+        return []
+    seen: dict[int, FunctionInfo] = {}
+    stack = [info]
+    while stack:
+        current = stack.pop()
+        for caller in current.callers:
+            scope = caller.scope
+            if scope is not None and id(scope) not in seen and scope is not info:
+                seen[id(scope)] = scope
+                stack.append(scope)
+    return list(seen.values())
+
