@@ -1,0 +1,23 @@
+import functools
+
+import torch
+
+
+def logged(fn):
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return inner
+
+
+@logged
+def train(seed, hooks):
+    @functools.lru_cache()
+    def setup():
+        # seed everything first
+        torch.manual_seed(seed)
+
+        # then build the model
+        return torch.nn.Linear(2, 2)
+
+    hooks.append(setup)

@@ -1,0 +1,7 @@
+from torch import manual_seed, nn
+import torch
+
+manual_seed(1)
+torch.backends.cudnn.deterministic = True
+torch.backends.cudnn.benchmark = False
+net = nn.Linear(3, 1)

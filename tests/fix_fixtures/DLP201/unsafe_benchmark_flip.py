@@ -1,0 +1,6 @@
+# dlp-fix: --unsafe-fixes
+import torch
+
+torch.manual_seed(0)
+torch.backends.cudnn.deterministic = True
+torch.backends.cudnn.benchmark = (True)  # speed
