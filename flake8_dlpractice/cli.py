@@ -28,6 +28,7 @@ from typing import Iterator, Sequence
 from . import __version__
 from .fixes import FixOutcome, allowed, findings_of, fix_text, select_rules
 from .fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
+from .rules import ALL_RULES
 from .rules.base import Finding
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info",
@@ -307,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not SELECTOR.match(code):
             parser.error(f"{code!r} is not a rule code or prefix (e.g. DLP, DLP2, DLP201)")
     rules = select_rules(select, ignore)
-    if select is not None and not rules:
+    if select is not None and not any(rule.code.startswith(tuple(select)) for rule in ALL_RULES):
         parser.error(f"--select {','.join(select)} selects no flake8-dlpractice rule")
     if args.jobs < 0:
         parser.error("-j must be 0 (one per CPU) or more")
