@@ -1,2 +1,1105 @@
-"""Rules of this guide section (see docs/rules.md)."""
+"""Training Monitoring and experiment tracking (DLP4xx)."""
 from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
+                              is_data_loop, is_optimizer_step, trains_directly)
+from ..analysis.names import dotted, last_part, name_words, role_from_name
+from .base import Finding, Rule
+
+SECTION_MONITORING = "Training Monitoring"
+
+# Words that say "this is the loss" (strong evidence) or "this is a metric" (weaker evidence).
+LOSS_WORDS = frozenset({"loss", "losses", "cost", "nll", "elbo", "kl", "kld", "mse", "mae", "rmse",
+                        "bpd", "ppl", "perplexity", "lossd", "lossg", "errd", "errg", "err",
+                        "error", "errors", "objective"})
+METRIC_WORDS = LOSS_WORDS | frozenset({
+    "acc", "accs", "accuracy", "accuracies", "metric", "metrics", "score", "scores", "f1", "auc",
+    "roc", "psnr", "ssim", "iou", "miou", "dice", "bleu", "rouge", "precision", "recall",
+    "reward", "rewards", "correct", "top1", "top5", "prec", "wer", "cer", "fid", "stats",
+})
+# Call names that hand a value to something that records it (a callback, a meter, a helper).
+RECORD_WORDS = frozenset({"log", "logs", "logger", "record", "track", "tracker", "report",
+                          "callback", "callbacks", "hook", "notify", "meter", "meters", "monitor",
+                          "summary", "summaries", "write", "writer", "display", "plot", "show",
+                          "emit", "dump", "status", "progress", "history", "print", "scalar",
+                          "scalars", "board", "wandb", "mlflow", "tensorboard", "visdom", "vis",
+                          "viz", "console", "echo", "save", "store", "append", "update", "push",
+                          "add", "put"})
+LOG_METHODS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "log",
+                         "exception", "print"})
+TRACKER_METHODS = frozenset({"add_scalar", "add_scalars", "log_metric", "log_metrics", "log_dict",
+                             "log_scalar", "log_value", "add_summary", "track", "log_scalars",
+                             "append_metric"})
+TRACKER_CALLS = frozenset({"wandb.log", "mlflow.log_metric", "mlflow.log_metrics",
+                           "tensorflow.summary.scalar", "neptune.log_metric", "comet_ml.log_metric",
+                           "tensorboard_logger.log_value", "visdom.Visdom.line"})
+PROGRESS_METHODS = frozenset({"set_postfix", "set_postfix_str", "set_description",
+                              "set_description_str", "write", "display", "set_status"})
+RECORD_METHOD_WORDS = frozenset({"log", "print", "record", "report", "track", "display", "plot",
+                                 "summary", "write"})
+PRINT_NAMES = frozenset({"print", "pprint", "display", "tprint", "print_log", "printf",
+                         "log_string", "log_print", "cprint", "rank0_print", "master_print",
+                         "print_rank_0", "log"})
+RECORD_METHODS = frozenset({"append", "extend", "update", "add", "put", "push", "insert",
+                            "plot", "scatter", "semilogy", "loglog", "line", "write",
+                            "add_row", "record", "step_end", "text", "title", "set_title",
+                            "suptitle", "annotate", "set_xlabel", "set_ylabel", "legend"})
+VAL_WORDS = frozenset({"val", "valid", "validate", "validation", "validating", "dev", "vali"})
+VAL_KEYWORDS = frozenset({"validation_data", "validation_split", "val_dataloaders",
+                          "val_dataloader", "eval_dataset", "eval_set", "validation_steps",
+                          "validation_freq", "val_check_interval", "evaluation_strategy",
+                          "eval_strategy", "do_eval", "valid_data", "val_data", "eval_data",
+                          "eval_dataloader", "valid_loader", "val_loader"})
+MAX_HELPER_DEPTH = 3
+EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "test", "evaluation"})
+RANDOM_DATA = frozenset({"torch.randn", "torch.rand", "torch.randint", "numpy.random.randn",
+                         "numpy.random.rand", "numpy.random.randint", "torch.normal"})
+LIGHTNING_VAL_KEYWORDS = frozenset({"val_dataloaders", "datamodule", "val_dataloader"})
+RL_ROOTS = frozenset({"gym", "gymnasium", "stable_baselines3", "pettingzoo", "ale_py"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared analysis of training loops (explicit loops only; frameworks log by themselves)
+
+
+def words_of(text: str) -> set[str]:
+    out = set()
+    for chunk in text.replace(".", "_").split("_"):
+        out.update(name_words(chunk))
+    return out
+
+
+def is_test_code(info: FunctionInfo | None) -> bool:
+    """Unit tests and benchmarks exercise training code; they are not training runs."""
+    if info is None:
+        return False
+    return info.name.lower().startswith(("test", "bench")) or (info.class_name or "").startswith("Test")
+
+
+class TrainingUnits:
+    """Training loops of a module, grouped the way the monitoring rules need them.
+
+    - *step loops*: the innermost loops that train themselves (they contain ``backward()`` /
+      ``optimizer.step()``, directly or through a same-file step function without a loop of its
+      own); this is where the loss is computed and where it should be recorded or clipped.
+    - *top loops*: the outermost training loops of a scope whose function is not itself called
+      from inside a training loop (the epoch loop, or a step loop that runs on its own).
+    """
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        loop_funcs = {id(f) for f in facts.functions if any(lp.trains for lp in f.loops)}
+        changed = True
+        while changed:
+            changed = False
+            for f in facts.functions:
+                if id(f) not in loop_funcs and any(c.local is not None and id(c.local) in loop_funcs
+                                                   for c in f.calls):
+                    loop_funcs.add(id(f))
+                    changed = True
+        self.loop_funcs = loop_funcs
+        has_training_child: set[int] = set()
+        for loop in facts.loops:
+            if loop.trains:
+                parent = loop.parent
+                while parent is not None:
+                    has_training_child.add(id(parent))
+                    parent = parent.parent
+        self.data_funcs = {id(f) for f in facts.functions if any(is_data_loop(lp) for lp in f.loops)}
+        self.synthetic_module = synthetic_module(facts)
+        self.step_loops: list[LoopInfo] = []
+        for loop in facts.loops:
+            if not loop.trains or id(loop) in has_training_child or is_test_code(loop.scope):
+                continue
+            if self.synthetic(loop):
+                continue
+            if any(trains_directly(c) or (c.local is not None and c.local.trains
+                                          and id(c.local) not in loop_funcs) for c in loop.calls):
+                self.step_loops.append(loop)
+        # functions reachable from inside a training loop (helpers of a driver loop)
+        helpers: set[int] = set()
+        work = [c.local for loop in facts.loops if loop.trains for c in loop.calls
+                if c.local is not None]
+        while work:
+            f = work.pop()
+            if id(f) in helpers:
+                continue
+            helpers.add(id(f))
+            work.extend(c.local for c in f.calls if c.local is not None)
+        self.helpers = helpers
+        self.top_loops: list[LoopInfo] = []
+        for loop in facts.loops:
+            if not loop.trains or is_test_code(loop.scope):
+                continue
+            if _outer_training(loop) is not loop:
+                continue
+            if loop.scope is not None and id(loop.scope) in helpers:
+                continue
+            if self.synthetic(loop):
+                continue
+            self.top_loops.append(loop)
+
+    def synthetic(self, loop: LoopInfo) -> bool:
+        """A demo or benchmark loop that trains on random tensors made in the loop (no data)."""
+        if self.synthetic_module:
+            return True
+        if is_data_loop(loop):
+            return False
+        for other in self.facts.loops:
+            if other is not loop and is_data_loop(other) and _within(other, loop):
+                return False
+        sites = list(loop.calls)
+        node = loop.node
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Call):
+            gen = self.facts.resolve_local(node.iter.func, loop.scope)
+            if gen is not None:
+                sites.extend(gen.calls)
+        for site in list(sites):
+            if site.local is not None and id(site.local) in self.data_funcs:
+                return False
+            if site.local is not None and not site.local.trains:
+                sites.extend(site.local.calls)  # get_batch() drawing random tensors
+        return any(_random_data(site) for site in sites)
+
+    def multi_model(self, loop: LoopInfo) -> bool:
+        """GANs, actor-critic: several optimizers stepped in one loop (no validation split)."""
+        names = set()
+        for site in loop.calls:
+            if is_optimizer_step(site):
+                names.add(site.name)
+            elif site.local is not None:
+                names.update(c.name for c in site.local.calls if is_optimizer_step(c))
+        return len(names) >= 2
+
+
+def _random_data(site: CallSite) -> bool:
+    return site.qn in RANDOM_DATA or (site.method in ("random_", "normal_", "uniform_")
+                                      and site.qn is None and not site.node.args[1:])
+
+
+SYNTHETIC_PREFIXES = ("random", "fake", "dummy", "synthetic", "toy")
+SYNTHETIC_SUFFIXES = ("dataset", "data", "loader", "datamodule", "batch", "batches", "inputs")
+
+
+def synthetic_module(facts: ModuleFacts) -> str | None:
+    """The module trains on generated data (``RandomDataset``, ``FakeData``, a demo)."""
+    for site in facts.calls:
+        short = ((site.qn or site.name or "").rsplit(".", 1)[-1]).lower()
+        if short.startswith(SYNTHETIC_PREFIXES) and short.endswith(SYNTHETIC_SUFFIXES):
+            return f"{short} at line {site.line}"
+    return None
+
+
+def _one_batch_loops(facts: ModuleFacts) -> set[int]:
+    """Loops that overfit one batch taken with ``next(iter(loader))`` (a debugging exercise)."""
+    single: dict[int, set[str]] = {}
+    for site in facts.calls:
+        node = site.node
+        if (isinstance(node.func, ast.Name) and node.func.id == "next" and node.args
+                and isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name)
+                and node.args[0].func.id == "iter" and not site.loops
+                and isinstance(site.stmt, ast.Assign) and site.stmt.value is node):
+            for target in site.stmt.targets:
+                single.setdefault(id(site.scope), set()).update(
+                    n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    out = set()
+    for loop in facts.loops:
+        names = single.get(id(loop.scope))
+        if names and loop.trains and not is_data_loop(loop) and any(
+                isinstance(n, ast.Name) and n.id in names for n in ast.walk(loop.node)):
+            out.add(id(loop))
+    return out
+
+
+def _optimizes_inputs(loop: LoopInfo) -> bool:
+    """Style transfer, adversarial examples: the optimizer updates tensors, not a model."""
+    for site in loop.calls:
+        if is_optimizer_step(site) and site.recv is not None and site.recv.call is not None:
+            ctor = site.recv.call
+            params = ctor.args[0] if ctor.args else next(
+                (kw.value for kw in ctor.keywords if kw.arg == "params"), None)
+            if isinstance(params, (ast.List, ast.Tuple)) and params.elts and all(
+                    isinstance(e, (ast.Name, ast.Attribute)) for e in params.elts):
+                return True
+    return False
+
+
+def _within(inner: LoopInfo, outer: LoopInfo) -> bool:
+    parent = inner.parent
+    while parent is not None:
+        if parent is outer:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _outer_training(loop: LoopInfo) -> LoopInfo:
+    top = loop
+    parent = loop.parent
+    while parent is not None:
+        if parent.trains:
+            top = parent
+        parent = parent.parent
+    return top
+
+
+def _outermost(loop: LoopInfo) -> LoopInfo:
+    while loop.parent is not None:
+        loop = loop.parent
+    return loop
+
+
+def units_of(facts: ModuleFacts) -> TrainingUnits:
+    cached = getattr(facts, "_dlp_training_units", None)
+    if cached is None:
+        cached = TrainingUnits(facts)
+        facts._dlp_training_units = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _names_in(node: ast.AST) -> Iterator[str]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            yield sub.id
+        elif isinstance(sub, ast.Attribute):
+            yield sub.attr
+
+
+def _loss_seeds(body: list[ast.AST], local_trainers: set[str]) -> set[str]:
+    """Names that hold the loss in these statements: what ``backward()`` is called on, what a
+    criterion returns, what a same-file training step returns."""
+    seeds: set[str] = set()
+    for top in body:
+        for sub in ast.walk(top):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+                if sub.func.attr in ("backward", "manual_backward"):
+                    target = sub.args[0] if sub.args and sub.func.attr != "backward" else sub.func.value
+                    if sub.func.attr == "backward" and isinstance(sub.func.value, ast.Name) \
+                            and sub.func.value.id in ("accelerator", "fabric", "self") and sub.args:
+                        target = sub.args[0]
+                    for name in _names_in(target):
+                        if name not in ("scale", "scaler", "self", "accelerator", "fabric", "mean",
+                                        "sum", "torch"):
+                            seeds.add(name)
+            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and sub.value is not None:
+                value = sub.value
+                if isinstance(value, ast.Call):
+                    fname = dotted(value.func) or ""
+                    words = words_of(fname.rsplit(".", 1)[-1])
+                    if words & {"loss", "criterion", "criteria", "cost", "objective"} \
+                            or fname.rsplit(".", 1)[-1] in local_trainers:
+                        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                        for target in targets:
+                            seeds.update(n for n in _names_in(target) if isinstance(n, str))
+    return seeds
+
+
+def _propagate(body: list[ast.AST], seeds: set[str]) -> set[str]:
+    """Names derived from the seeds by assignment (``total += loss.item()``; ``avg = total / n``)."""
+    derived = set(seeds)
+    assigns = []
+    for top in body:
+        for sub in ast.walk(top):
+            if isinstance(sub, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and sub.value is not None:
+                assigns.append(sub)
+    for _ in range(3):
+        grew = False
+        for sub in assigns:
+            if not any(n in derived for n in _names_in(sub.value)):
+                continue
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                base = target
+                while isinstance(base, (ast.Subscript, ast.Attribute)):
+                    base = base.value
+                for name in ([base.id] if isinstance(base, ast.Name) else []) + (
+                        [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+                        if isinstance(target, (ast.Tuple, ast.List)) else []):
+                    if name not in derived:
+                        derived.add(name)
+                        grew = True
+        if not grew:
+            break
+    return derived
+
+
+def _evidence(nodes: list[ast.AST], derived: set[str], metrics: bool) -> str | None:
+    """What in these argument nodes names the loss (or a metric), for messages; None if nothing."""
+    words = METRIC_WORDS if metrics else LOSS_WORDS
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                if sub.id in derived or words_of(sub.id) & words:
+                    return sub.id
+            elif isinstance(sub, ast.Attribute):
+                if sub.attr in derived or words_of(sub.attr) & words:
+                    return sub.attr
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 400:
+                if _text_words(sub.value) & words:
+                    return repr(sub.value[:40])
+            elif isinstance(sub, ast.keyword) and sub.arg and words_of(sub.arg) & words:
+                return f"{sub.arg}="
+    return None
+
+
+def _text_words(text: str) -> set[str]:
+    out = set()
+    token = []
+    for ch in text:
+        if ch.isalnum():
+            token.append(ch)
+        else:
+            if token:
+                out.update(words_of("".join(token)))
+                token = []
+    if token:
+        out.update(words_of("".join(token)))
+    return out
+
+
+def _call_args(call: ast.Call) -> list[ast.AST]:
+    return [*call.args, *call.keywords]
+
+
+def _is_tracking_call(call: ast.Call, facts: ModuleFacts) -> str | None:
+    """Kind of tracking call (``print``, ``logger``, ``tracker``, ``progress``, ``record``) or None."""
+    func = call.func
+    qn = facts.imports.qualname(func)
+    if qn in TRACKER_CALLS or (qn or "").startswith(("wandb.log", "mlflow.log_metric")):
+        return "tracker"
+    if isinstance(func, ast.Name):
+        if func.id in PRINT_NAMES:
+            return "print"
+        return None
+    if not isinstance(func, ast.Attribute):
+        return None
+    method = func.attr
+    recv = dotted(func.value) or ""
+    recv_words = words_of(recv)
+    if method in TRACKER_METHODS:
+        return "tracker"
+    if method in LOG_METHODS and (recv_words & {"log", "logger", "logging", "logs", "self", "run",
+                                                "wandb", "experiment", "accelerator", "fabric",
+                                                "tracker", "writer", "mlflow", "console", "tb",
+                                                "trainer", "neptune", "aim"}
+                                  or recv.lower().endswith(("log", "logger"))):
+        return "logger"
+    if method in PROGRESS_METHODS:
+        return "progress"
+    if method in RECORD_METHODS:
+        return "record"
+    if method in ("log", "info") or words_of(method) & RECORD_METHOD_WORDS:
+        return "record"
+    return None
+
+
+class _Search:
+    """Looks for the place a training loop's loss or metrics are recorded."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.trainer_names = {f.name for f in facts.functions if f.trains}
+
+    def recorded(self, loop: LoopInfo) -> bool:
+        scope = loop.scope
+        if scope is not None:
+            body = list(scope.node.body)
+        else:
+            body = [_outermost(loop).node]
+        seeds = _loss_seeds(body, self.trainer_names)
+        derived = _propagate(body, seeds)
+        if self._in_nodes(body, derived, metrics=True, depth=0):
+            return True
+        if scope is None:
+            # module level: later statements that use the loss history (``plt.plot(losses)``)
+            trailing = _following_statements(self.facts.tree.body, _outermost(loop).node)
+            derived = _propagate([_outermost(loop).node, *trailing], derived)
+            return self._in_nodes(trailing, derived, metrics=False, depth=0)
+        return self._returned(scope, body, derived, depth=0)
+
+    def _in_nodes(self, nodes: list[ast.AST], derived: set[str], metrics: bool, depth: int) -> bool:
+        for top in nodes:
+            for sub in ast.walk(top):
+                if isinstance(sub, ast.Call):
+                    if self._call_records(sub, derived, metrics, depth):
+                        return True
+                elif isinstance(sub, (ast.Assign, ast.AugAssign)):
+                    # history["loss"][epoch] = loss.item(); self.last_loss = loss.item()
+                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                    for target in targets:
+                        if isinstance(target, (ast.Subscript, ast.Attribute)) \
+                                and any(n in derived for n in _names_in(sub.value)):
+                            owner = target.value if isinstance(target, ast.Subscript) else target
+                            spelled = dotted(owner) or ""
+                            if spelled.startswith("self.") or words_of(spelled) & METRIC_WORDS \
+                                    or _evidence([target], set(), True):
+                                return True
+                elif isinstance(sub, (ast.Yield, ast.YieldFrom)) and sub.value is not None:
+                    if _evidence([sub.value], derived, metrics):
+                        return True
+        return False
+
+    def _call_records(self, call: ast.Call, derived: set[str], metrics: bool, depth: int) -> bool:
+        kind = _is_tracking_call(call, self.facts)
+        args = _call_args(call)
+        if kind == "tracker":
+            return True
+        if isinstance(call.func, ast.Attribute) and self.facts.resolve_local(call.func, None) is None \
+                and self._method(call) is None and (
+                    call.func.attr == "training_step"  # a LightningModule-style step logs itself
+                    or (call.func.attr.startswith("on_") and call.func.attr.endswith("_end"))):
+            return True
+        if kind in ("print", "logger", "progress"):
+            if _evidence(args, derived, metrics):
+                return True
+        if kind == "record":
+            recv = call.func.value if isinstance(call.func, ast.Attribute) else None
+            if _evidence(args, derived, metrics) or (recv is not None and _evidence([recv], set(), metrics)
+                                                     and args):
+                return True
+        # a same-file helper: handed the loss and records something, or records by itself
+        local = self.facts.resolve_local(call.func, None) or self._method(call)
+        if local is not None and depth < MAX_HELPER_DEPTH:
+            if _evidence(args, derived, metrics):
+                if self._records_anything(local, depth + 1):
+                    return True
+            helper_body = list(local.node.body)
+            helper_derived = _propagate(helper_body, _loss_seeds(helper_body, self.trainer_names))
+            if self._in_nodes(helper_body, helper_derived, metrics, depth + 1):
+                return True
+        elif local is None and args and _evidence(args, derived, False):
+            fname = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            if words_of(fname) & RECORD_WORDS:
+                return True
+        return False
+
+    def _method(self, call: ast.Call) -> FunctionInfo | None:
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            found = [info for (cls, name), info in self.facts.methods.items() if name == func.attr]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def _records_anything(self, info: FunctionInfo, depth: int) -> bool:
+        for sub in ast.walk(info.node):
+            if isinstance(sub, ast.Call):
+                kind = _is_tracking_call(sub, self.facts)
+                if kind is not None:
+                    return True
+                local = self.facts.resolve_local(sub.func, info)
+                if local is not None and local is not info and depth < MAX_HELPER_DEPTH \
+                        and self._records_anything(local, depth + 1):
+                    return True
+        return False
+
+    def _returned(self, scope: FunctionInfo, body: list[ast.AST], derived: set[str], depth: int) -> bool:
+        """The function returns the loss or a metric: is it recorded by a same-file caller?"""
+        returns = False
+        for top in body:
+            for sub in ast.walk(top):
+                if isinstance(sub, ast.Return) and sub.value is not None \
+                        and _evidence([sub.value], derived, True):
+                    returns = True
+                    break
+            if returns:
+                break
+        if not returns:
+            return False
+        callers = [c for c in scope.callers if c.scope is not scope]
+        if not callers:
+            return True  # called from another module: it decides what to record
+        for site in callers:
+            if depth >= MAX_HELPER_DEPTH:
+                return True
+            if isinstance(site.stmt, ast.Expr) and site.stmt.value is site.node:
+                continue  # result dropped
+            if site.scope is not None:
+                cbody = list(site.scope.node.body)
+            else:
+                cbody = [_outermost(site.loops[0]).node] if site.loops else [site.stmt]
+                cbody += _following_statements(self.facts.tree.body, cbody[0])
+            seeds = set()
+            if isinstance(site.stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = site.stmt.targets if isinstance(site.stmt, ast.Assign) else [site.stmt.target]
+                for target in targets:
+                    seeds.update(_names_in(target))
+            derived_c = _propagate(cbody, seeds)
+            # the result itself, or per-epoch metrics printed in the loop that calls the function
+            if self._in_nodes(cbody, derived_c, metrics=False, depth=1):
+                return True
+            if site.loops and self._in_nodes([site.loops[0].node], derived_c, metrics=True, depth=1):
+                return True
+            if _direct_record(site, self.facts):
+                return True
+            if site.scope is not None and self._returned(site.scope, cbody, derived_c, depth + 1):
+                return True
+        return False
+
+
+def _direct_record(site: CallSite, facts: ModuleFacts) -> bool:
+    """``print(train(...))``: the call is an argument of a tracking call."""
+    stmt = site.stmt
+    for sub in ast.walk(stmt):
+        if isinstance(sub, ast.Call) and sub is not site.node and _is_tracking_call(sub, facts):
+            for arg in _call_args(sub):
+                if any(n is site.node for n in ast.walk(arg)):
+                    return True
+    return False
+
+
+def _following_statements(body: list[ast.stmt], node: ast.AST) -> list[ast.stmt]:
+    line = getattr(node, "end_lineno", None) or node.lineno
+    return [stmt for stmt in body if stmt.lineno > line]
+
+
+def _loop_label(loop: LoopInfo) -> str:
+    node = loop.node
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        target = dotted(node.target) or "_"
+        if isinstance(node.target, ast.Tuple):
+            target = ", ".join(dotted(e) or "_" for e in node.target.elts)
+        it = ast.unparse(node.iter)
+        if len(it) > 40:
+            it = loop.iter_root or "..."
+        return f"'for {target} in {it}'" if len(target) < 40 else "this loop"
+    return "this while loop"
+
+
+def _training_evidence(loop: LoopInfo) -> str:
+    for site in loop.calls:
+        if is_backward(site):
+            return f"{site.name or 'backward'}() at line {site.line}"
+    for site in loop.calls:
+        if is_optimizer_step(site):
+            return f"{site.name or 'step'}() at line {site.line}"
+    for site in loop.calls:
+        if site.local is not None and site.local.trains:
+            return f"{site.local.name}() at line {site.line}"
+    return f"line {loop.line}"
+
+
+class UntrackedTraining(Rule):
+    """
+    ## What it does
+    Flags an explicit training loop (a loop that calls `backward()` or `optimizer.step()`,
+    directly or through a same-file step function) whose loss is never recorded: no
+    `SummaryWriter.add_scalar`, `wandb.log`, `mlflow.log_metric`, logger call, Lightning
+    `self.log`, tqdm `set_postfix`/`set_description`, loss history (`losses.append(loss.item())`,
+    `meter.update(loss.item())`), or `print` of the loss or a metric.
+
+    The search covers the loop, the enclosing epoch loop and function (an average loss printed
+    after the batch loop), same-file helpers called in the loop (`log_metrics(loss, step)`), and
+    same-file callers when the function returns the loss or a metric (`train_loss =
+    train_epoch(...)` followed by `print(train_loss)`). A `print`/log call that mentions neither
+    the loss (a name derived from what `backward()` is called on, or a name/text with a loss
+    word) nor a metric (`acc`, `f1`, `score`, ...) does not count: `print(f"epoch {epoch}")` is
+    not tracking.
+
+    The finding is reported on the header of the *innermost* training loop (the batch or step
+    loop, where the loss is computed), because that is where the loss has to be recorded.
+
+    ## Why is this bad?
+    The guide's *Training Monitoring* section asks to track every run: the training loss should
+    fall and the validation loss should fall and level off. *Common Pitfalls: not tracking
+    experiments* — a run whose loss is never recorded cannot be compared, debugged (a diverging or
+    NaN loss goes unnoticed) or reproduced.
+
+    ## Example
+    ```python
+    for epoch in range(10):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    writer = SummaryWriter()
+    for epoch in range(10):
+        for step, (x, y) in enumerate(train_loader):
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            writer.add_scalar("train/loss", loss.item(), epoch * len(train_loader) + step)
+    ```
+
+    ## Known limits
+    Framework loops (`model.fit`, `trainer.fit`, `Trainer.train()`) log by themselves and are
+    not checked. Loops in unit tests and benchmarks (`test_*`/`bench*` functions, `Test*`
+    classes) are skipped. When a function returns the loss and has no caller in the file, the
+    caller elsewhere is assumed to record it; any experiment-tracker call (`wandb.log`,
+    `add_scalar`, ...) in the region counts whatever it logs; a loss stored on `self` is assumed
+    to be read by someone.
+    """
+
+    code, name = "DLP400", "untracked-training"
+    summary = "a training loop never records its loss or any metric"
+    section = "Training Monitoring; Common Pitfalls: not tracking experiments"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        units = units_of(facts)
+        if not units.step_loops:
+            return
+        search = _Search(facts)
+        for loop in units.step_loops:
+            if search.recorded(loop):
+                continue
+            where = f"{loop.scope.name}()" if loop.scope is not None else "this module"
+            yield self.finding(loop.node, f"training loop {_loop_label(loop)} (trains via "
+                               f"{_training_evidence(loop)}) never records its loss or a metric "
+                               f"in {where}: log it (SummaryWriter.add_scalar, wandb.log, a "
+                               f"logger or at least print)")
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP401
+
+
+def _has_val_word(text: str) -> bool:
+    if text.lower() in ("dev", "eval", "evaluation", "evaluate"):  # device; model.eval()
+        return False
+    return bool(words_of(text) & VAL_WORDS) or role_from_name(text) == "val"
+
+
+class _Validation:
+    """Module-wide evidence that something is evaluated on a validation split."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.evidence = self._find()
+
+    def _find(self) -> str | None:
+        facts = self.facts
+        train_roots = {lp.iter_root for lp in facts.loops if lp.trains and lp.iter_root}
+        for info in facts.functions:
+            if info.name in ("validation_step", "val_dataloader", "validation_epoch_end",
+                             "on_validation_epoch_end") or _has_val_word(info.name):
+                return f"{info.name}() at line {info.line}"
+        for loop in facts.loops:
+            it = loop.iter
+            if it is not None and it.role == "val":
+                return f"a loop over validation data at line {loop.line}"
+            if loop.evaluates and it is not None:
+                inside_training = _inside_training(loop)
+                if it.role == "test" and inside_training:
+                    return f"per-epoch evaluation at line {loop.line}"  # DLP101 reports it
+                if it.role is None and loop.iter_root not in train_roots:
+                    return f"an evaluation loop at line {loop.line}"
+        for site in facts.calls:
+            if site.kwargs.keys() & VAL_KEYWORDS:
+                return f"{sorted(site.kwargs.keys() & VAL_KEYWORDS)[0]}= at line {site.line}"
+            name = site.name or ""
+            if name and _has_val_word(name.rsplit(".", 1)[-1]):
+                return f"{name}() at line {site.line}"
+            values = [*site.args, *site.kwargs.values()]
+            if site.recv is not None:
+                values.append(site.recv)
+            for value in values:
+                if value is not None and value.role == "val":
+                    return f"validation data {value.name or ''!r} at line {site.line}"
+            if any(lp.trains for lp in site.loops) and site.qn is None \
+                    and any(v is not None and _heldout(v) for v in site.args):
+                return f"evaluation during training at line {site.line}"  # test: DLP101's case
+            if site.local is not None and (site.local.evaluated_params or site.local.no_grad
+                                           or words_of(site.local.name) & EVAL_FUNCTION_WORDS):
+                roles = {v.role for v in site.args if v is not None}
+                if any(lp.trains for lp in site.loops) and roles != {"train"}:
+                    return f"{site.local.name}() called during training at line {site.line}"
+                if roles and roles <= {None, "val"} and site.args:
+                    return f"{site.local.name}() at line {site.line}"
+            if site.method in ("evaluate", "validate") and not site.args and site.qn is None:
+                return f"{name}() at line {site.line}"
+            if site.method == "evaluate" and site.args:
+                roles = {v.role for v in site.args[:1]}
+                if roles != {"test"} and roles != {"train"}:
+                    return f"{name}() at line {site.line}"
+        for store in facts.stores:
+            if _has_val_word(store.target.rsplit(".", 1)[-1]):
+                return f"{store.target} at line {store.stmt.lineno}"
+        # string keys/labels: dataloaders["val"], for phase in ["train", "val"], print("val loss")
+        for sub in ast.walk(facts.tree):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 200:
+                if _text_words(sub.value) & VAL_WORDS or sub.value.lower() in ("val", "valid",
+                                                                               "validation"):
+                    return f"{sub.value!r} at line {sub.lineno}"
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and _has_val_word(sub.id):
+                return f"{sub.id!r} at line {sub.lineno}"
+            elif isinstance(sub, ast.Attribute) and _has_val_word(sub.attr):
+                return f"{sub.attr!r} at line {sub.lineno}"
+            elif isinstance(sub, ast.arg) and _has_val_word(sub.arg):
+                return f"{sub.arg!r} at line {sub.lineno}"
+        return None
+
+
+def _heldout(value) -> bool:
+    if value.role in ("val", "test"):
+        return True
+    name = (value.name or "").rsplit(".", 1)[-1]
+    return role_from_name(name) in ("val", "test")
+
+
+def _inside_training(loop: LoopInfo) -> bool:
+    parent = loop.parent
+    while parent is not None:
+        if parent.trains:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_keras_fit(site: CallSite, facts: ModuleFacts) -> bool:
+    if site.method not in ("fit", "fit_generator") or site.qn is not None:
+        return False
+    kind = site.recv.kind if site.recv is not None else None
+    if kind:
+        return kind.startswith("keras.")
+    roots = facts.imports.roots
+    # epochs= is required by the caller: scikit-learn and boosting fit() take no epochs
+    return bool(roots & {"keras", "tensorflow", "tf_keras"}) and "torch" not in roots
+
+
+def _const_int(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def _lightning_classes(facts: ModuleFacts) -> list[ast.ClassDef]:
+    out = []
+    for cls in facts.classes.values():
+        for base in cls.bases:
+            qn = facts.imports.qualname(base) or ""
+            if qn.endswith("LightningModule"):
+                out.append(cls)
+    return out
+
+
+class NoValidation(Rule):
+    """
+    ## What it does
+    Flags training that is never checked against a validation split, in a module that never
+    evaluates on one:
+
+    - an explicit training loop (epoch- or step-based), reported on the header of its outermost
+      training loop (the epoch loop; when the epoch loop lives in a caller, on the caller's loop);
+    - a Keras `model.fit(...)` with several `epochs` and neither `validation_data` nor
+      `validation_split`;
+    - a Lightning `trainer.fit(model, train_loader)` without validation loaders (nor a
+      `datamodule`) when the module's `LightningModule` defines no `validation_step`.
+
+    Any of these counts as validation and keeps the module quiet: a loop over validation data,
+    an evaluation loop over held-out data, a function or call named after validation
+    (`validate(...)`, `validation_step`), validation keywords (`validation_data=`,
+    `eval_dataset=`, `val_dataloaders=`), validation data passed anywhere, an evaluation function
+    called between epochs, or validation names and labels (`val_loader`, `"val_loss"`,
+    `dataloaders["val"]`).
+
+    ## Why is this bad?
+    *Training Monitoring* in the guide: overfitting shows only as a gap between the training and
+    the validation curves (FAQ: "a widening gap between training and validation metrics"). A run
+    that never validates cannot tell when to stop, which epoch is best, or whether the model
+    generalises at all.
+
+    ## Example
+    ```python
+    for epoch in range(50):
+        for x, y in train_loader:
+            ...
+            loss.backward()
+            optimizer.step()
+    test_acc = evaluate(model, test_loader)  # once, at the end
+    ```
+
+    ## Use instead
+    ```python
+    for epoch in range(50):
+        for x, y in train_loader:
+            ...
+        val_loss = evaluate(model, val_loader)
+        print(epoch, val_loss)
+    ```
+
+    ## Known limits
+    A test set evaluated every epoch is reported by DLP101 (the test set is being used as a
+    validation set) and not again here. Validation done in another module, or on data whose
+    role is unknown (an evaluation loop over an unnamed loader), counts as validation. Loops in
+    unit tests and benchmarks are skipped. A `LightningModule` imported from another file is
+    assumed to validate itself.
+    """
+
+    code, name = "DLP401", "no-validation"
+    summary = "a model is trained in a module that never evaluates on a validation split"
+    section = "Training Monitoring: watch the validation loss (FAQ: overfitting)"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        candidates: list[tuple[ast.AST, str]] = []
+        units = units_of(facts)
+        reinforcement = bool(facts.imports.roots & RL_ROOTS) or any(
+            site.method == "step" and words_of(site.name or "") & {"env", "envs", "environment"}
+            for site in facts.calls)
+        one_batch = _one_batch_loops(facts)
+        for loop in units.top_loops:
+            if reinforcement or units.multi_model(loop) or _optimizes_inputs(loop) or id(loop) in one_batch:
+                continue
+            if loop.scope is not None and not loop.scope.callers:
+                continue  # a library function: its caller, in another module, may validate
+            candidates.append((loop.node, f"training loop {_loop_label(loop)} (trains via "
+                                          f"{_training_evidence(loop)})"))
+        lightning = _lightning_classes(facts) if not units.synthetic_module else []
+        random_names = set()
+        for site in facts.calls:
+            if (site.qn in RANDOM_DATA or (site.qn or "").startswith("numpy.random.")) \
+                    and isinstance(site.stmt, ast.Assign):
+                for target in site.stmt.targets:
+                    random_names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        for site in facts.calls:
+            if is_test_code(site.scope):
+                continue
+            if _is_keras_fit(site, facts):
+                epochs = site.kwarg_node("epochs")
+                if epochs is None and len(site.node.args) > 3:
+                    epochs = site.node.args[3]
+                if epochs is None or _const_int(epochs) in (0, 1) or len(site.node.args) > 6:
+                    continue
+                if any(kw.arg is None for kw in site.node.keywords):
+                    continue
+                if site.kwargs.keys() & {"validation_data", "validation_split"}:
+                    continue
+                data = site.node.args[0] if site.node.args else site.kwarg_node("x")
+                names = {n.id for n in ast.walk(data) if isinstance(n, ast.Name)} if data else set()
+                if names & random_names:
+                    continue  # a demo on random arrays
+                shown = ast.unparse(epochs) if len(ast.unparse(epochs)) < 30 else "..."
+                candidates.append((site.node, f"{site.name or 'fit'}(epochs={shown}) has no "
+                                              f"validation_data or validation_split"))
+            elif site.method == "fit" and lightning and _is_trainer(site):
+                if len(site.node.args) > 2 or site.kwargs.keys() & LIGHTNING_VAL_KEYWORDS:
+                    continue
+                if len(site.node.args) == 2 and not site.kwargs.get("train_dataloaders") \
+                        and _looks_like_datamodule(site.node.args[1]):
+                    continue
+                if any(kw.arg is None for kw in site.node.keywords):
+                    continue
+                if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and item.name in ("validation_step", "val_dataloader")
+                       for cls in lightning for item in cls.body):
+                    continue
+                candidates.append((site.node, f"{site.name}() gets no validation loaders and the "
+                                              f"LightningModule defines no validation_step"))
+        if not candidates:
+            return
+        evidence = _Validation(facts).evidence
+        if evidence is not None:
+            return
+        for node, what in candidates:
+            yield self.finding(node, f"{what}, and nothing in this module is evaluated on a "
+                               f"validation split: overfitting cannot be seen; hold out a "
+                               f"validation set and evaluate it every epoch")
+
+
+def _is_trainer(site: CallSite) -> bool:
+    kind = site.recv.kind if site.recv is not None else None
+    if kind:
+        return kind.startswith("lightning.") and kind.endswith("Trainer")
+    return (site.name or "").rsplit(".", 1)[0].split(".")[-1] in ("trainer", "pl_trainer")
+
+
+def _looks_like_datamodule(node: ast.expr) -> bool:
+    name = dotted(node) or (dotted(node.func) if isinstance(node, ast.Call) else None) or ""
+    return bool(words_of(name) & {"dm", "datamodule", "module", "data"}) or "DataModule" in name
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP402
+
+CLIP_CALLS = frozenset({"clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "clip_gradients",
+                        "clip_by_global_norm", "clip_by_norm", "clip_grad", "clip_gradient",
+                        "clip_grads", "clip_grad_value", "clip_norm_", "clip_master_grads"})
+CLIP_WORDS = ("grad_norm", "gradnorm", "clip_grad", "max_grad_norm", "gradient_clip", "clipnorm",
+              "clipvalue", "total_norm", "grad_clip", "clip_norm", "gradient_norm", "clip_value",
+              "grads_norm", "gnorm", "global_norm")
+
+
+def _gradient_evidence(nodes: list[ast.AST]) -> str | None:
+    for top in nodes:
+        for sub in ast.walk(top):
+            text = None
+            if isinstance(sub, ast.Call):
+                fname = (dotted(sub.func) or "").rsplit(".", 1)[-1]
+                if fname in CLIP_CALLS:
+                    return f"{fname}() at line {sub.lineno}"
+                # p.grad.norm(), p.grad.data.norm(2)
+                if fname == "norm" and ".grad" in (dotted(sub.func) or ""):
+                    return f"{dotted(sub.func)}() at line {sub.lineno}"
+                if fname == "watch" and (dotted(sub.func) or "").startswith("wandb"):
+                    return f"wandb.watch() at line {sub.lineno}"
+                if fname == "add_histogram" and any(".grad" in (dotted(a) or "") for a in sub.args):
+                    return f"add_histogram() of gradients at line {sub.lineno}"
+                continue
+            if isinstance(sub, ast.Name):
+                text = sub.id
+            elif isinstance(sub, ast.Attribute):
+                text = sub.attr
+            elif isinstance(sub, ast.keyword):
+                text = sub.arg
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 200:
+                text = sub.value
+            if text and any(w in text.lower() for w in CLIP_WORDS):
+                return f"{text!r} at line {getattr(sub, 'lineno', '?')}"
+    return None
+
+
+class UnmonitoredGradients(Rule):
+    """
+    ## What it does
+    Flags an explicit training loop (reported on its innermost training loop, where `backward()`
+    runs) in which gradients are neither clipped nor their norm recorded: no
+    `torch.nn.utils.clip_grad_norm_`/`clip_grad_value_`, `accelerator.clip_grad_norm_`,
+    `fabric.clip_gradients`, `gradient_clip_val`/`max_grad_norm`/`clipnorm`/`clipvalue`
+    settings, `p.grad.norm()` computations, `wandb.watch(model)` or gradient histograms in the
+    loop, its function, or the same-file helpers it calls.
+
+    ## Why is this bad?
+    The guide's *Training Monitoring* section lists stable gradient norms among the curves to
+    watch, and *Debugging Neural Networks* says to check gradients: exploding norms precede NaN
+    losses, vanishing ones explain a loss that does not move. Logging the norm (the return value
+    of `clip_grad_norm_`) costs nothing, and clipping bounds the damage of a bad batch.
+
+    ## Example
+    ```python
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        writer.add_scalar("train/grad_norm", grad_norm, step)
+        optimizer.step()
+    ```
+
+    ## Known limits
+    Opt-in: many small models train fine without it. Framework loops (Keras, Lightning, HF
+    `Trainer`) are not checked; they clip through their own settings. Gradient monitoring done
+    by a hook registered in another module is not seen.
+    """
+
+    code, name = "DLP402", "unmonitored-gradients"
+    summary = "a training loop neither clips nor logs gradient norms"
+    section = "Training Monitoring: gradient norms should stay stable"
+    default = False
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        units = units_of(facts)
+        if not units.step_loops:
+            return
+        for site in facts.calls:
+            if site.qn and site.qn.startswith("wandb.watch"):
+                return
+        for loop in units.step_loops:
+            nodes: list[ast.AST] = [loop.scope.node] if loop.scope is not None else [_outermost(loop).node]
+            for site in loop.calls:
+                if site.local is not None:
+                    nodes.append(site.local.node)
+                    nodes.extend(c.local.node for c in site.local.calls if c.local is not None)
+            if _gradient_evidence(nodes):
+                continue
+            yield self.finding(loop.node, f"training loop {_loop_label(loop)} (trains via "
+                               f"{_training_evidence(loop)}) neither clips nor records gradient "
+                               f"norms: log the value returned by "
+                               f"torch.nn.utils.clip_grad_norm_(...)")
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP403
+
+TRACKER_STARTS = {
+    "torch.utils.tensorboard.SummaryWriter": "SummaryWriter",
+    "torch.utils.tensorboard.writer.SummaryWriter": "SummaryWriter",
+    "tensorboardX.SummaryWriter": "SummaryWriter",
+    "wandb.init": "wandb.init",
+    "mlflow.start_run": "mlflow.start_run",
+}
+HPARAM_CALLS = frozenset({"add_hparams", "log_params", "log_param", "log_hyperparams",
+                          "log_hyperparameters", "save_hyperparameters", "log_config"})
+
+
+class UnloggedHyperparameters(Rule):
+    """
+    ## What it does
+    Flags the start of a tracked run — `SummaryWriter(...)`, `wandb.init(...)`,
+    `mlflow.start_run(...)` — in a module that never records the run's hyperparameters:
+    no `writer.add_hparams(...)`, `wandb.init(config=...)`, `wandb.config.update(...)` or
+    `wandb.config.x = ...`, `mlflow.log_params(...)`/`log_param(...)`, `mlflow.autolog()`, nor
+    a logger's `log_hyperparams(...)`.
+
+    ## Why is this bad?
+    The guide's *Reproducibility* section asks to record hyperparameters with every run, and
+    *Common Pitfalls: not tracking experiments* warns that curves without their settings cannot
+    be compared: two loss curves in TensorBoard are useless when nobody knows which learning
+    rate or batch size produced which.
+
+    ## Example
+    ```python
+    run = wandb.init(project="mnist")
+    for epoch in range(epochs):
+        wandb.log({"loss": train_one_epoch()})
+    ```
+
+    ## Use instead
+    ```python
+    run = wandb.init(project="mnist", config={"lr": lr, "batch_size": batch_size, "epochs": epochs})
+    ```
+
+    ## Known limits
+    Opt-in. Hyperparameters written by other means (a config file saved next to the TensorBoard
+    logs, `writer.add_text("config", ...)`) are not recognised; `add_text` mentioning
+    `args`/`config`/`hparams` counts. A tracker started in another module is not seen.
+    """
+
+    code, name = "DLP403", "unlogged-hyperparameters"
+    summary = "an experiment tracker is started but hyperparameters are never recorded"
+    section = "Common Pitfalls: not tracking experiments; Reproducibility"
+    default = False
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        starts = [(site, TRACKER_STARTS[site.qn]) for site in facts.calls if site.qn in TRACKER_STARTS]
+        if not starts:
+            return
+        for site in facts.calls:
+            qn = site.qn or ""
+            if site.method in HPARAM_CALLS or qn.endswith(".autolog") or last_part(qn) in HPARAM_CALLS:
+                return
+            if qn in ("wandb.init",) and (site.kwarg_node("config") is not None
+                                          or any(kw.arg is None for kw in site.node.keywords)):
+                return
+            if site.method in ("update", "setdefaults") and (site.name or "").endswith("config.update") \
+                    and (site.name or "").split(".")[0] in ("wandb", "run", "self", "wandb_run"):
+                return
+            if site.method == "update" and "config" in (site.name or "") and "wandb" in qn:
+                return
+            if site.method == "add_text" and _evidence(list(site.node.args), set(), False) is None \
+                    and any(w in (ast.unparse(a) if len(site.node.args) < 5 else "").lower()
+                            for a in site.node.args for w in ("args", "config", "hparam", "param")):
+                return
+        for store in facts.stores:
+            if store.target.startswith(("wandb.config", "run.config")):
+                return
+        for site, label in starts:
+            yield self.finding(site.node, f"{label}() starts a tracked run but no hyperparameters are "
+                               f"recorded in this module: pass config= / call add_hparams() or "
+                               f"mlflow.log_params()")

@@ -5,6 +5,8 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
+from ..analysis.facts import trains_directly
+from ..analysis.names import dotted, last_part, name_words
 from .base import Finding, Fix, Rule, span_of
 
 COMPILE = "torch.compile"
@@ -234,3 +236,527 @@ def _fresh_each_iteration(site: CallSite, loop: LoopInfo) -> bool:
                     and sub.lineno < site.line and stmt is not site.stmt):
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------
+# DLP502-DLP504 (debugging aids left on, model choice)
+
+ANOMALY_SET = frozenset({"torch.autograd.set_detect_anomaly",
+                         "torch.autograd.anomaly_mode.set_detect_anomaly"})
+ANOMALY_CONTEXT = frozenset({"torch.autograd.detect_anomaly",
+                             "torch.autograd.anomaly_mode.detect_anomaly"})
+
+
+def _is_test_function(info) -> bool:
+    return info is not None and (info.name.lower().startswith(("test", "bench"))
+                                 or (info.class_name or "").startswith("Test"))
+
+
+def _loop_trainers(facts: ModuleFacts) -> set[int]:
+    """Same-file functions that run a training loop (directly or through their callees)."""
+    cached = getattr(facts, "_dlp_loop_trainers", None)
+    if cached is not None:
+        return cached
+    out = {id(f) for f in facts.functions if any(lp.trains for lp in f.loops)}
+    changed = True
+    while changed:
+        changed = False
+        for f in facts.functions:
+            if id(f) not in out and any(c.local is not None and id(c.local) in out for c in f.calls):
+                out.add(id(f))
+                changed = True
+    facts._dlp_loop_trainers = out  # type: ignore[attr-defined]
+    return out
+
+
+def _training_call(site: CallSite, facts: ModuleFacts, step_ok: bool = False) -> bool:
+    """A call that runs training: a same-file function with a training loop (or, with
+    ``step_ok``, any same-file function that trains) or a framework fit."""
+    if site.local is not None and site.local.trains and (step_ok or id(site.local) in _loop_trainers(facts)):
+        return True
+    if site.qn is None and site.method in FRAMEWORK_FIT and site.args:
+        return True
+    if site.qn is None and site.method == "fit" and site.kwargs.keys() & {"train_dataloaders", "datamodule"}:
+        return True
+    return (site.method == "train" and site.recv is not None
+            and (site.recv.kind or "").startswith("transformers."))
+
+
+def _span_contains(outer: ast.AST, inner: ast.AST) -> bool:
+    end = getattr(outer, "end_lineno", None) or outer.lineno
+    return outer.lineno <= inner.lineno <= end and inner is not outer
+
+
+class AnomalyDetectionLeftOn(Rule):
+    """
+    ## What it does
+    Flags autograd anomaly detection left switched on around real training:
+    `torch.autograd.set_detect_anomaly(True)` at module level (or in `main()`) of a module that
+    trains, or before a training loop / training call in the same function, and
+    `with torch.autograd.detect_anomaly():` around a training loop, a training call, or the
+    backward pass of every iteration.
+
+    ## Why is this bad?
+    Anomaly detection is a *Debugging Neural Networks* tool: it records a traceback for every
+    autograd node and checks every backward result for NaN, which makes training several times
+    slower. *Common Pitfalls* in the guide: debugging switches forgotten in a training script
+    cost hours of GPU time. Turn it on to find the NaN, then off again.
+
+    ## Example
+    ```python
+    torch.autograd.set_detect_anomaly(True)
+    for epoch in range(100):
+        train_one_epoch(model, loader)
+    ```
+
+    ## Use instead
+    ```python
+    torch.autograd.set_detect_anomaly(args.debug)  # or remove the line
+    for epoch in range(100):
+        train_one_epoch(model, loader)
+    ```
+
+    ## Fix
+    Unsafe: `dlp-fix --unsafe-fixes` removes the `set_detect_anomaly(True)` statement (it changes
+    which errors training raises). The `with detect_anomaly():` form is report-only.
+
+    ## Known limits
+    A mode chosen at run time (`set_detect_anomaly(args.debug)`) is not flagged. Unit tests
+    (`test_*` functions, `Test*` classes) are skipped. Training that happens in another module
+    after a module-level switch is not seen.
+    """
+
+    code, name = "DLP502", "anomaly-detection-left-on"
+    summary = "autograd anomaly detection is left on around a full training loop"
+    section = "Debugging Neural Networks; Common Pitfalls: premature optimization"
+    fix = "unsafe"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        anomaly = [s for s in facts.calls if s.qn in ANOMALY_SET or s.qn in ANOMALY_CONTEXT]
+        if not anomaly:
+            return
+        training_loops = [lp for lp in facts.loops if lp.trains and not _is_test_function(lp.scope)]
+        for site in anomaly:
+            if _is_test_function(site.scope):
+                continue
+            if site.qn in ANOMALY_SET:
+                where = self._set_reason(facts, site, training_loops)
+                if where:
+                    fix = None
+                    if isinstance(site.stmt, ast.Expr) and site.stmt.value is site.node:
+                        fix = Fix("unsafe", "remove-statement", span_of(site.stmt))
+                    yield self.finding(site.node, f"torch.autograd.set_detect_anomaly(True) stays "
+                                       f"on {where}: anomaly detection slows every backward pass; "
+                                       f"switch it off once the NaN is found", fix=fix)
+            else:
+                where = self._context_reason(facts, site, training_loops)
+                if where:
+                    yield self.finding(site.node, f"torch.autograd.detect_anomaly() is active "
+                                       f"{where}: anomaly detection slows every backward pass; "
+                                       f"use it only while hunting a NaN")
+
+    def _set_reason(self, facts: ModuleFacts, site: CallSite, loops: list[LoopInfo]) -> str | None:
+        node = site.node
+        mode = node.args[0] if node.args else site.kwarg_node("mode")
+        if not (isinstance(mode, ast.Constant) and mode.value is True):
+            return None
+        scope = site.scope
+        later_off = [s for s in facts.calls if s.qn in ANOMALY_SET and s.scope is scope and s.line > site.line
+                     and s.node.args and isinstance(s.node.args[0], ast.Constant)
+                     and s.node.args[0].value is False]
+        limit = min((s.line for s in later_off), default=None)
+        if scope is None and limit is None:
+            if loops:
+                return f"for the whole module, which trains in the loop at line {loops[0].line}"
+            if trains(facts):
+                return "for the whole module, which trains a model"
+            return None
+        in_scope = [lp for lp in loops if lp.scope is scope and lp.line > site.line
+                    and (limit is None or lp.line < limit)]
+        if in_scope:
+            return f"for the training loop at line {in_scope[0].line}"
+        for call in facts.calls:
+            if call.scope is scope and call.line > site.line and (limit is None or call.line < limit) \
+                    and _training_call(call, facts):
+                return f"for the training started at line {call.line}"
+        return None
+
+    def _context_reason(self, facts: ModuleFacts, site: CallSite, loops: list[LoopInfo]) -> str | None:
+        stmt = site.stmt
+        if not isinstance(stmt, (ast.With, ast.AsyncWith)) or not any(
+                item.context_expr is site.node for item in stmt.items):
+            return None
+        inside = [lp for lp in loops if lp.scope is site.scope and _span_contains(stmt, lp.node)]
+        if inside:
+            return f"around the training loop at line {inside[0].line}"
+        enclosing = next((lp for lp in reversed(site.loops) if lp.trains), None)
+        for call in (enclosing.calls if enclosing is not None else []):
+            if _span_contains(stmt, call.node) and (trains_directly(call)
+                                                    or _training_call(call, facts, step_ok=True)):
+                return f"on every iteration of the training loop at line {enclosing.line}"
+        if enclosing is None and site.scope is not None:
+            for call in site.scope.calls:
+                if _span_contains(stmt, call.node) and _training_call(call, facts):
+                    return f"around the training started at line {call.line}"
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+
+TV_NOT_MODELS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder",
+                           "create_feature_extractor", "get_graph_node_names", "load_state_dict_from_url",
+                           "register_model", "vgg", "resnet", "mobilenet", "densenet"})
+TV_BACKBONE_FAMILIES = ("torchvision.models.detection.", "torchvision.models.segmentation.")
+LOAD_METHODS = frozenset({"load_state_dict", "load_weights", "load_checkpoint", "load_pretrained",
+                          "from_pretrained"})
+
+
+def _const(node: ast.expr | None):
+    return node.value if isinstance(node, ast.Constant) else ...
+
+
+def _scratch_reason(site: CallSite) -> tuple[str, str] | None:
+    """(model label, how its weights are random) for a zoo constructor building random weights."""
+    qn = site.qn or ""
+    node = site.node
+    if any(kw.arg is None for kw in node.keywords):
+        return None  # **kwargs decide
+    if qn.startswith("torchvision.models."):
+        short = last_part(qn)
+        if not short[:1].islower() or short.startswith("_") or short in TV_NOT_MODELS:
+            return None
+        if ".feature_extraction." in qn or ".utils" in qn or "._api" in qn:
+            return None
+        args = list(node.args)
+        label = short
+        if short == "get_model":
+            if not args or not isinstance(args[0], ast.Constant):
+                return None
+            label = f"get_model({args[0].value!r})"
+            args = args[1:]
+        weights = site.kwarg_node("weights")
+        pretrained = site.kwarg_node("pretrained")
+        if args:
+            pretrained = args[0] if pretrained is None else pretrained
+        for key in ("weights_backbone", "pretrained_backbone"):
+            backbone = site.kwarg_node(key)
+            if backbone is not None and _const(backbone) not in (None, False):
+                return None
+        if weights is not None:
+            if _const(weights) is not None:
+                return None
+            how = "weights=None"
+        elif pretrained is not None:
+            if _const(pretrained) is not False:
+                return None
+            how = "pretrained=False"
+        else:
+            how = "no weights= argument"
+        if qn.startswith(TV_BACKBONE_FAMILIES):
+            backbone = site.kwarg_node("weights_backbone")
+            if backbone is None:
+                backbone = site.kwarg_node("pretrained_backbone")
+            if backbone is None:
+                return None  # the backbone defaults to ImageNet weights
+            how += " and no pretrained backbone"
+        return label, how
+    if qn in ("timm.create_model", "timm.models.create_model", "timm.models.factory.create_model"):
+        if site.kwarg_node("checkpoint_path") is not None:
+            return None
+        pretrained = site.kwarg_node("pretrained")
+        if pretrained is None and len(node.args) > 1:
+            pretrained = node.args[1]
+        name = node.args[0] if node.args else site.kwarg_node("model_name")
+        shown = repr(name.value) if isinstance(name, ast.Constant) else "..."
+        label = f"timm.create_model({shown})"
+        if pretrained is None:
+            return label, "pretrained omitted"
+        if _const(pretrained) is False:
+            return label, "pretrained=False"
+        return None
+    if qn.startswith(("transformers.", "trl.")) and site.method == "from_config":
+        cls = qn.rsplit(".", 2)[-2] if qn.count(".") >= 2 else ""
+        if "AutoModel" in cls:
+            return f"{cls}.from_config", "a config only"
+    return None
+
+
+def _target_name(site: CallSite) -> str | None:
+    stmt = site.stmt
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        return dotted(target)
+    return None
+
+
+class TrainingFromScratch(Rule):
+    """
+    ## What it does
+    Flags a model-zoo architecture built with random weights in a module that trains:
+    `torchvision.models.resnet50(weights=None)`, `pretrained=False`, a torchvision builder called
+    without `weights=` (which means random initialisation), `torchvision.models.get_model("vit_b_16")`
+    without weights, `timm.create_model("convnext_tiny")` with `pretrained` omitted or `False`, and
+    Hugging Face `AutoModel...from_config(config)`.
+
+    Not flagged: the choice is a runtime argument (`weights=args.weights`,
+    `pretrained=args.pretrained`, `weights=None if args.scratch else "DEFAULT"`), detection and
+    segmentation builders whose backbone keeps its ImageNet default, `timm` models given a
+    `checkpoint_path`, a `from_config` next to a `from_pretrained` model in the same scope (the
+    usual "from scratch or not" switch), a model whose state dict is loaded in the module, and
+    modules that never train.
+
+    ## Why is this bad?
+    *Common Pitfalls: training from scratch when transfer learning is available* and the FAQ:
+    transfer learning works with 100-1,000 labelled examples, training from scratch needs far
+    more data and compute. *Model Architecture Selection* recommends starting from pre-trained
+    weights of a standard architecture.
+
+    ## Example
+    ```python
+    model = torchvision.models.resnet18(num_classes=10)
+    ```
+
+    ## Use instead
+    ```python
+    model = torchvision.models.resnet18(weights="DEFAULT")
+    model.fc = torch.nn.Linear(model.fc.in_features, 10)
+    ```
+
+    ## Known limits
+    Opt-in: training from scratch is right for very large data sets, new modalities and
+    research on architectures. The model is not followed to the training loop: any training in
+    the module counts. Direct HF constructors (`BertForMaskedLM(config)`) are not flagged.
+    """
+
+    code, name = "DLP503", "training-from-scratch"
+    summary = "a model-zoo architecture is trained from random weights"
+    section = "Common Pitfalls: not using pre-trained models; Model Architecture Selection"
+    default = False
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        found = []
+        for site in facts.calls:
+            if site.qn is None or _is_test_function(site.scope):
+                continue
+            reason = _scratch_reason(site)
+            if reason is not None:
+                found.append((site, reason))
+        if not found or not trains(facts):
+            return
+        loaded = {(s.name or "").rsplit(".", 1)[0] for s in facts.calls if s.method in LOAD_METHODS}
+        pretrained_models = {id(s.scope) for s in facts.calls if s.method == "from_pretrained"
+                             and ("Model" in (s.name or "") or "For" in (s.name or ""))
+                             and "Config" not in (s.name or "")}
+        for site, (label, how) in found:
+            target = _target_name(site)
+            if target and (target in loaded or any(lp.startswith(target + ".") for lp in loaded)):
+                continue
+            if site.method == "from_config" and id(site.scope) in pretrained_models:
+                continue
+            yield self.finding(site.node, f"{label} builds random weights ({how}) and a model is "
+                               f"trained in this module: start from pre-trained weights "
+                               f"(weights=\"DEFAULT\", pretrained=True, from_pretrained) unless the "
+                               f"data set is large")
+
+
+# ---------------------------------------------------------------------------------------------
+
+TABULAR_READS = frozenset({"pandas.read_csv", "pandas.read_table", "pandas.read_parquet",
+                           "pandas.read_excel", "pandas.read_feather", "pandas.read_sql",
+                           "pandas.read_hdf", "pandas.read_pickle"})
+GBM_ROOTS = frozenset({"xgboost", "lightgbm", "catboost"})
+NOT_TABULAR_PREFIXES = (
+    "torch.nn.Conv", "torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNN", "torch.nn.Transformer",
+    "torch.nn.functional.conv", "torch.nn.MultiheadAttention", "keras.layers.Conv",
+    "keras.layers.LSTM", "keras.layers.GRU", "keras.layers.SimpleRNN", "keras.layers.Bidirectional",
+    "keras.layers.TextVectorization", "keras.layers.MultiHeadAttention", "keras.preprocessing.text",
+    "keras.preprocessing.image", "keras.utils.load_img", "keras.preprocessing.sequence",
+    "sklearn.feature_extraction.text", "PIL.Image.open", "cv2.imread", "skimage.io.imread",
+    "imageio.imread", "torchvision.io.read_image", "matplotlib.pyplot.imread", "nltk.",
+)
+NOT_TABULAR_ROOTS = frozenset({"transformers", "torchtext", "torchvision", "torchaudio", "librosa",
+                               "spacy", "gensim", "tokenizers", "cv2", "albumentations", "timm",
+                               "nltk", "sentencepiece"})
+TO_TENSOR_CALLS = frozenset({"torch.tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor",
+                             "torch.LongTensor", "torch.DoubleTensor", "torch.as_tensor",
+                             "numpy.array", "numpy.asarray", "tensorflow.convert_to_tensor",
+                             "tensorflow.constant", "numpy.float32"})
+IMAGE_WORDS = frozenset({"pixel", "pixels", "image", "images", "img", "imgs", "filename", "filepath",
+                         "path", "paths", "file", "text", "sentence", "review", "tweet", "comment"})
+
+
+def _assign_targets(stmt: ast.AST) -> list[ast.expr]:
+    if isinstance(stmt, ast.Assign):
+        return list(stmt.targets)
+    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        return [stmt.target]
+    return []
+
+
+def _target_names(targets: list[ast.expr]) -> set[str]:
+    out = set()
+    for target in targets:
+        base = target
+        while isinstance(base, (ast.Subscript, ast.Starred)):
+            base = base.value
+        for sub in ast.walk(base):
+            if isinstance(sub, ast.Name):
+                out.add(sub.id)
+    return out
+
+
+def _loads(node: ast.AST) -> set[str]:
+    return {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)}
+
+
+class DeepLearningOnTabular(Rule):
+    """
+    ## What it does
+    Flags the first `backward()` (or Keras `fit`) that trains a neural network on tabular data,
+    in a module that never fits a gradient-boosting baseline. Tabular data means numeric
+    columns of a DataFrame read with `pd.read_csv`/`read_parquet`/`read_excel`/... turned into
+    arrays or tensors (`df.values`, `df.to_numpy()`, `torch.tensor(df[cols])`,
+    `torch.from_numpy(...)`) that reach the training loop or `fit`. A module that imports
+    XGBoost, LightGBM or CatBoost, or builds scikit-learn `HistGradientBoosting*`/
+    `GradientBoosting*`, has its baseline and is not flagged.
+
+    ## Why is this bad?
+    *Model Architecture Selection* and the FAQ of the guide: for tabular data gradient boosting
+    usually beats deep learning, trains in seconds and needs no normalisation or architecture
+    search. A network without a boosting baseline next to it cannot show that it is worth its
+    cost (*Common Pitfalls: needlessly complex models*).
+
+    ## Example
+    ```python
+    df = pd.read_csv("house_prices.csv")
+    X = torch.tensor(df.drop(columns="price").values, dtype=torch.float32)
+    ...
+    loss.backward()
+    ```
+
+    ## Use instead
+    ```python
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    baseline = HistGradientBoostingRegressor().fit(X_train, y_train)
+    print("GBM baseline", baseline.score(X_val, y_val))
+    # then train the network and compare
+    ```
+
+    ## Known limits
+    Opt-in. Not flagged: a CSV of file paths or texts (image loading, tokenizers, torchvision,
+    transformers in the module), pixel columns (names or strings mentioning pixels, images,
+    paths, text), and sequence models (convolutional, recurrent or attention layers, which point
+    at images, time series or text). Data followed through same-scope assignments only; a
+    baseline in another module is not seen.
+    """
+
+    code, name = "DLP504", "deep-learning-on-tabular"
+    summary = "a neural network is trained on tabular data without a gradient-boosting baseline"
+    section = "Model Architecture Selection; FAQ: classical ML for tabular data"
+    default = False
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        roots = facts.imports.roots
+        if roots & GBM_ROOTS or roots & NOT_TABULAR_ROOTS:
+            return
+        reads = [s for s in facts.calls if s.qn in TABULAR_READS]
+        if not reads:
+            return
+        for site in facts.calls:
+            qn = site.qn or ""
+            if qn.startswith(NOT_TABULAR_PREFIXES) or (
+                    qn.startswith("sklearn.ensemble.") and "GradientBoosting" in qn):
+                return
+        sinks = self._sinks(facts)
+        if not sinks:
+            return
+        evidence = self._tabular_flow(facts, reads, sinks)
+        if evidence is None:
+            return
+        node, what = sinks[0]
+        yield self.finding(node, f"a neural network is trained here on tabular data ({evidence}) "
+                           f"and no gradient-boosting baseline (XGBoost, LightGBM, CatBoost, "
+                           f"HistGradientBoosting) is fitted in this module")
+
+    def _sinks(self, facts: ModuleFacts) -> list[tuple[ast.AST, str]]:
+        out: list[tuple[ast.AST, str]] = []
+        for loop in facts.loops:
+            if not loop.trains or _is_test_function(loop.scope):
+                continue
+            for site in loop.calls:
+                if site.method in ("backward", "manual_backward"):
+                    out.append((site.node, "backward"))
+        keras = bool(facts.imports.roots & {"keras", "tensorflow", "tf_keras"})
+        for site in facts.calls:
+            if site.method in ("fit", "fit_generator") and site.qn is None and site.args:
+                kind = site.recv.kind if site.recv is not None else None
+                if (kind or "").startswith("keras.") or (keras and kind is None
+                                                         and site.kwarg_node("epochs") is not None):
+                    out.append((site.node, "fit"))
+        out.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
+        return out
+
+    def _tabular_flow(self, facts: ModuleFacts, reads: list[CallSite],
+                      sinks: list[tuple[ast.AST, str]]) -> str | None:
+        # (1) names holding DataFrames read from files, and what derives from them
+        read_nodes = {id(s.node) for s in reads}
+        kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+        assigns = sorted((n for n in ast.walk(facts.tree) if isinstance(n, kinds) and n.value is not None),
+                         key=lambda n: (n.lineno, n.col_offset))
+        frames: set[str] = set()
+        for stmt in assigns:
+            if any(id(sub) in read_nodes for sub in ast.walk(stmt.value)):
+                frames |= _target_names(_assign_targets(stmt))
+        if not frames:
+            return None
+        for name in frames | {a for s in assigns for a in _target_names(_assign_targets(s))}:
+            if set(name_words(name)) & IMAGE_WORDS:
+                return None
+        derived = set(frames)
+        for _ in range(3):
+            for stmt in assigns:
+                if _loads(stmt.value) & derived:
+                    derived |= _target_names(_assign_targets(stmt))
+        # (2) conversions of that data to arrays/tensors
+        conversion = None
+        tensors: set[str] = set()
+        for stmt in assigns:
+            for sub in ast.walk(stmt.value):
+                how = None
+                if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
+                        and _loads(sub.value) & derived:
+                    name = sorted(_loads(sub.value) & derived)[0]
+                    how = f".{sub.attr} of {name!r} at line {sub.lineno}"
+                elif isinstance(sub, ast.Call) and facts.imports.qualname(sub.func) in TO_TENSOR_CALLS \
+                        and sub.args and _loads(sub.args[0]) & derived:
+                    name = sorted(_loads(sub.args[0]) & derived)[0]
+                    how = f"{dotted(sub.func)}({name}) at line {sub.lineno}"
+                if how:
+                    conversion = conversion or how
+                    tensors |= _target_names(_assign_targets(stmt))
+                    break
+        for sub in ast.walk(facts.tree):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 100:
+                if set(name_words(sub.value)) & {"pixel", "pixels", "image", "img", "filename", "path",
+                                                 "text", "sentence", "review", "tweet"}:
+                    return None
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in ("reshape", "view") and len(sub.args) >= 3:
+                return None  # pixel columns reshaped into images
+        if conversion is None:
+            return None
+        for _ in range(3):
+            for stmt in assigns:
+                if _loads(stmt.value) & tensors:
+                    tensors |= _target_names(_assign_targets(stmt))
+        # (3) the converted data reaches the training
+        used = tensors | derived
+        first = min(reads, key=lambda r: r.line)
+        label = f"{last_part(first.qn)} at line {first.line}, converted by {conversion}"
+        for loop in facts.loops:
+            if loop.trains and _loads(loop.node) & used:
+                return label
+        for node, kind in sinks:
+            if kind == "fit" and isinstance(node, ast.Call) and node.args and _loads(node.args[0]) & used:
+                return label
+        return None
