@@ -19,7 +19,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts
-from .names import last_part
+from .names import dotted, last_part
 from .seeds import SeedCall, seeds_of
 
 NUMPY_NOT_DRAWS = frozenset({
@@ -59,9 +59,14 @@ SKLEARN_RANDOM = frozenset({
 TORCH_ROOTS = ("torch", "torchvision", "lightning", "pytorch_lightning", "transformers",
                "accelerate", "timm", "torchaudio", "torchtext")
 TF_ROOTS = ("tensorflow", "keras", "tf_keras")
-FRAMEWORK_ROOTS = {"torch": TORCH_ROOTS, "tf": TF_ROOTS, "numpy": ("numpy",), "random": ("random",),
-                   "sklearn": ("sklearn",)}
-FRAMEWORK_LABEL = {"torch": "PyTorch", "tf": "TensorFlow/Keras", "numpy": "NumPy",
+FRAMEWORK_ROOTS = {"torch": TORCH_ROOTS, "tf": TF_ROOTS, "keras": TF_ROOTS, "numpy": ("numpy",),
+                   "random": ("random",), "sklearn": ("sklearn",)}
+# which seeded kinds cover a used RNG: standalone Keras drew its seeds from NumPy (Keras 2.0-2.5)
+# or Python's random (Keras 3), tf.keras from TensorFlow
+COVERED_BY = {"torch": frozenset({"torch"}), "tf": frozenset({"tf"}), "numpy": frozenset({"numpy"}),
+              "random": frozenset({"random"}), "sklearn": frozenset({"numpy"}),
+              "keras": frozenset({"tf", "numpy", "random"})}
+FRAMEWORK_LABEL = {"torch": "PyTorch", "tf": "TensorFlow/Keras", "keras": "Keras", "numpy": "NumPy",
                    "random": "Python's random", "sklearn": "scikit-learn (NumPy's global RNG)"}
 KERAS_FIT_KW = frozenset({"epochs", "validation_data", "validation_split", "callbacks",
                           "steps_per_epoch", "batch_size", "initial_epoch", "validation_steps"})
@@ -88,7 +93,8 @@ class Randomness:
     global_seeds: list[SeedCall] = field(default_factory=list)  # effective global seed calls
     local_seeds: list[CallSite] = field(default_factory=list)  # default_rng(s), Generator().manual_seed(s)
     opaque_seeds: list[CallSite] = field(default_factory=list)  # seed helpers of unknown kinds
-    implicit_seed: CallSite | None = None  # HF Trainer: seeds from TrainingArguments.seed
+    implicit_seed: CallSite | None = None  # HF Trainer / LightningCLI seed by themselves
+    accelerate: bool = False  # an accelerate.Accelerator re-seeds prepared loaders
     deterministic: bool = False  # Lightning Trainer(deterministic=True) and friends
     entry: str | None = None  # evidence that the module is a training entry point
     import_lines: dict[str, int] = field(default_factory=dict)  # root -> first import line
@@ -216,10 +222,29 @@ def _is_lightning_trainer(site: CallSite) -> bool:
     return (site.name or "").rsplit(".", 1)[0].rsplit(".", 1)[-1] in ("trainer", "pl_trainer")
 
 
+def call_label(site: CallSite) -> str:
+    """``model.fit``; ``RandomForestClassifier().fit`` for ``RandomForestClassifier(...).fit``."""
+    name = site.name or site.qn or "call"
+    if name.startswith("()") and isinstance(site.node.func, ast.Attribute) \
+            and isinstance(site.node.func.value, ast.Call):
+        ctor = dotted(site.node.func.value.func)
+        name = f"{last_part(ctor) or '...'}(){name[2:]}"
+    return name
+
+
 def fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
-    """The framework a ``.fit``-style call trains with (torch, tf, classic) or None."""
+    """The framework a ``.fit``-style call trains with (torch, tf, keras, classic) or None."""
+    framework = _fit_framework(facts, site)
+    if framework == "tf" and "keras" in facts.imports.roots:
+        return "keras"  # standalone Keras
+    return framework
+
+
+def _fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
     roots = facts.imports.roots
     kind = site.recv.kind if site.recv is not None else None
+    if kind and ("preprocessing" in kind or last_part(kind) in ("ImageDataGenerator", "Tokenizer")):
+        return None
     if site.method == "train" and (is_hf_trainer_kind(kind)):
         return "torch"
     if site.method not in FIT_METHODS:
@@ -264,6 +289,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     rnd.global_seeds = [s for s in seeds.calls if _effective(s) and s.kinds != frozenset({"torch_generator"})]
     known = {id(s.site.node): s.kinds for s in seeds.calls if s.via is None}
     trains_fit: dict[int, str] = {}  # function id -> evidence of a fitting sink inside
+    entries: list[tuple[int, int, str]] = []  # (preference, line, evidence) of module-level training
     for site in facts.calls:
         qn = site.qn or ""
         cls = last_part(qn)
@@ -291,8 +317,14 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 ("numpy.", "torch.", "random.", "tensorflow.")):
             rnd.opaque_seeds.append(site)
             continue
-        if is_hf_trainer_kind(qn):
+        tf_seed = site.kwarg_node("tf_random_seed")  # tf.estimator / contrib RunConfig
+        if tf_seed is not None and not _is_const(tf_seed, None):
+            rnd.global_seeds.append(SeedCall(site, frozenset({"tf"})))
+        if is_hf_trainer_kind(qn) or (qn.startswith("lightning.") and cls == "LightningCLI" and not (
+                _is_const(site.kwarg_node("seed_everything_default"), False))):
             rnd.implicit_seed = rnd.implicit_seed or site
+        if qn == "accelerate.Accelerator":
+            rnd.accelerate = True
         if qn.startswith("lightning.") and cls == "Trainer" and _is_const(site.kwarg_node("deterministic"), True):
             rnd.deterministic = True
         # -- draws -------------------------------------------------------------------------------
@@ -311,24 +343,24 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
         # -- training ------------------------------------------------------------------------------
         framework = fit_framework(facts, site)
         if framework is not None:
-            if framework in ("torch", "tf") and not (framework == "torch" and is_hf_trainer_kind(
+            label = f"{call_label(site)}()"
+            if framework in ("torch", "tf", "keras") and not (framework == "torch" and is_hf_trainer_kind(
                     site.recv.kind if site.recv is not None else None)):
-                rnd.uses.append(Use(framework, site.node, f"{site.name or site.method}()"))
-            if site.scope is None and rnd.entry is None:
-                rnd.entry = f"{site.name or site.method}() at line {site.line}"
-            elif site.scope is not None:
-                trains_fit.setdefault(id(site.scope), f"{site.name or site.method}() at line {site.line}")
-        elif site.method in ("fit_transform", "fit_resample") and site.scope is None and rnd.entry is None:
-            rnd.entry = f"{site.name or site.method}() at line {site.line}"
+                rnd.uses.append(Use(framework, site.node, label))
+            if site.scope is None:
+                entries.append((0 if framework != "classic" else 1, site.line, f"{label} at line {site.line}"))
+            else:
+                trains_fit.setdefault(id(site.scope), f"{label} at line {site.line}")
+        elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
+            entries.append((2, site.line, f"{call_label(site)}() at line {site.line}"))
     torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
     for loop in facts.loops:
         if loop.trains:
             if torch_imported:
                 rnd.uses.append(Use("torch", loop.node, f"training loop at line {loop.line}"))
-            if loop.scope is None and rnd.entry is None:
-                rnd.entry = f"training loop at line {loop.line}"
-    if rnd.entry is None:
-        rnd.entry = _entry_through_calls(facts, trains_fit)
+            if loop.scope is None:
+                entries.append((0, loop.line, f"training loop at line {loop.line}"))
+    rnd.entry = min(entries)[2] if entries else _entry_through_calls(facts, trains_fit)
     facts._randomness = rnd  # type: ignore[attr-defined]
     return rnd
 

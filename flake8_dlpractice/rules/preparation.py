@@ -250,10 +250,18 @@ class _Datasets:
                     self.foreign_classes[cname] = FOREIGN_DATASETS[last_part(qn)]
         self.foreign: list[tuple[str, CallSite]] = []
         self.other: list[tuple[str, CallSite]] = []
+        self.foreign_ids: dict[int, tuple[str, CallSite]] = {}  # value ids derived from foreign data
         for site in facts.calls:
             label = self.foreign_label(site)
             if label:
                 self.foreign.append((label, site))
+                stmt = site.stmt
+                if site.scope is None and isinstance(stmt, ast.Assign) and stmt.value is site.node:
+                    for target in stmt.targets:
+                        for sub in ast.walk(target):
+                            value = facts.module_env.get(sub.id) if isinstance(sub, ast.Name) else None
+                            for ident in value.anc if value is not None else ():
+                                self.foreign_ids.setdefault(ident, (label, site))
             elif self.other_label(site):
                 self.other.append((self.other_label(site) or "", site))
 
@@ -296,6 +304,11 @@ class _Datasets:
             other = None if label else self.other_label(site)
             if label is None and other is None:
                 continue
+            if label is None and self.foreign_ids:  # a custom Dataset over MNIST/CIFAR arrays
+                for value in site.args[:1]:
+                    hit = next((self.foreign_ids[i] for i in value.anc if i in self.foreign_ids), None)
+                    if hit is not None:
+                        label = hit[0]
             node = site.node
             args = [*node.args, *(kw.value for kw in node.keywords)]
             hit = False

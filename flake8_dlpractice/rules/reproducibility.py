@@ -89,14 +89,14 @@ class CudnnNondeterministic(Rule):
 # DLP200, DLP202-DLP204: seeds (built on analysis/randomness.py)
 
 from ..analysis.facts import CallSite, FunctionInfo  # noqa: E402
-from ..analysis.randomness import (FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,  # noqa: E402
+from ..analysis.randomness import (COVERED_BY, FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,  # noqa: E402
                                    RANDOM_SPLIT, Randomness, randomness_of,
                                    seed_argument)
 from ..analysis.names import last_part  # noqa: E402
 from ..analysis.seeds import SeedCall  # noqa: E402
 
 SECTION_SEEDS = "Reproducibility: seed every random number generator"
-_RNG_ORDER = ("torch", "tf", "numpy", "sklearn", "random")
+_RNG_ORDER = ("torch", "tf", "keras", "numpy", "sklearn", "random")
 _KIND_LABEL = {"torch": "PyTorch", "torch_cuda": "PyTorch (CUDA only)", "tf": "TensorFlow",
                "numpy": "NumPy", "random": "Python's random"}
 _SIMPLE_EXPR = (ast.Name, ast.Attribute, ast.Constant, ast.Subscript, ast.BinOp, ast.UnaryOp)
@@ -169,6 +169,9 @@ def _seed_code(rnd: Randomness, rng: str, seed: str) -> tuple[str, str] | None:
         if alias:
             return f"{alias}.seed({seed})", ""
         return (f"random.seed({seed})", "random") if rnd.name_free("random") else None
+    if rng == "keras":  # standalone Keras >= 2.7 and Keras 3
+        alias = rnd.alias_of("keras")
+        return (f"{alias}.utils.set_random_seed({seed})", "") if alias else None
     if rng == "tf":
         alias = rnd.alias_of("tensorflow")
         if alias:
@@ -371,8 +374,7 @@ class IncompleteSeeding(Rule):
         if not rnd.global_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None:
             return
         covered = rnd.seeded_kinds
-        missing = [rng for rng in _RNG_ORDER if rnd.uses_of(rng)
-                   and not ({"numpy"} if rng == "sklearn" else {rng}) & covered]
+        missing = [rng for rng in _RNG_ORDER if rnd.uses_of(rng) and not COVERED_BY[rng] & covered]
         if "sklearn" in missing and "numpy" in missing:
             missing.remove("sklearn")
         if not missing:
@@ -591,7 +593,7 @@ class UnseededLoaderWorkers(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         rnd = randomness_of(facts)
         torch_seeds = [s for s in rnd.global_seeds if "torch" in s.kinds]
-        if not torch_seeds or rnd.workers_seeded:
+        if not torch_seeds or rnd.workers_seeded or rnd.accelerate:
             return
         for site in facts.calls:
             if site.qn not in LOADERS:
