@@ -1,0 +1,26 @@
+import argparse
+import random
+
+import numpy as np
+import torch
+
+
+def set_seed(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.backends.cudnn.deterministic = True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    set_seed(args.seed)
+    files = [f"{i}.png" for i in range(10)]
+    random.shuffle(files)
+    print(np.random.choice(files))
+
+
+if __name__ == "__main__":
+    main()
