@@ -137,6 +137,7 @@ class SplitEvent:
     anc: frozenset[int]
     func: str
     scope: FunctionInfo | None
+    input_role: str | None = None  # role of the data split (train: a nested split of training data)
 
 
 @dataclass(eq=False)
@@ -752,22 +753,20 @@ class _ScopeWalker:
             data_args = [a for a in args if not (split_func == "random_split" and a is args[-1] and len(args) > 1)]
             inputs = [a for a in data_args if a.anc] if split_func else []
             if split_func:
-                self.facts.split_events.append(SplitEvent(node, all_anc, split_func, self.scope))
+                self._split_event(node, split_func, inputs)
             role = merge_roles(inputs)
             info = SplitInfo(split_func or "load_data", line, max(1, len(data_args)),
                              role.role if role else None, all_anc)
             return Value(split=info, anc=all_anc, line=line)
         if method == "split" and recv is not None and last_part(recv.kind) in SPLITTER_CLASSES:
-            self.facts.split_events.append(SplitEvent(node, all_anc, f"{last_part(recv.kind)}.split",
-                                                      self.scope))
+            self._split_event(node, f"{last_part(recv.kind)}.split", args)
             role = merge_roles(args)
             return Value(split=SplitInfo(f"{last_part(recv.kind)}.split", line, 1,
                                          role.role if role else None, all_anc), anc=all_anc, line=line)
         if cls in CV_FUNCS and qn and qn.startswith("sklearn."):
-            self.facts.split_events.append(SplitEvent(node, all_anc, cls, self.scope))
+            self._split_event(node, cls, args[1:] + [kwargs[k] for k in ("X", "y") if k in kwargs])
         if method in ("fit", "fit_transform") and recv is not None and last_part(recv.kind) in SEARCH_CLASSES:
-            self.facts.split_events.append(SplitEvent(node, all_anc, f"{last_part(recv.kind)}.fit",
-                                                      self.scope))
+            self._split_event(node, f"{last_part(recv.kind)}.fit", args)
 
         # -- statistics and preprocessing --------------------------------------------------------
         if method in STAT_METHODS and recv is not None and recv.anc and not recv.stat and _whole_axis(node, 0):
@@ -839,6 +838,15 @@ class _ScopeWalker:
         if recv is not None and method in ("to", "cuda", "cpu", "float", "double", "half"):
             result.kind = recv.kind
         return result
+
+
+    def _split_event(self, node: ast.Call, func: str, data: list[Value]) -> None:
+        anc = EMPTY
+        for value in data:
+            anc |= value.anc
+        role = merge_roles(data)
+        self.facts.split_events.append(SplitEvent(node, anc, func, self.scope,
+                                                  role.role if role else None))
 
 
 def merge_aug(values: list[Value]) -> str | None:
