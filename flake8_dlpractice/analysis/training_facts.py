@@ -151,15 +151,17 @@ class TrainingFacts:
                 for node in walk_scope(info.node.body):
                     if isinstance(node, ast.Assign):
                         for target in node.targets:
-                            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                                    and target.value.id == "self"):
-                                attrs.setdefault(target.attr, node.value)
+                            elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+                            for elt in elts:
+                                if (isinstance(elt, ast.Attribute) and isinstance(elt.value, ast.Name)
+                                        and elt.value.id == "self"):
+                                    attrs.setdefault(elt.attr, node.value)
         return self._class_attrs.get(class_name or "", {})
 
     # -- kinds -----------------------------------------------------------------------------------
     def kind_of(self, expr: ast.expr, scope: FunctionInfo | None, line: int, depth: int = 0) -> str | None:
         """Qualified constructor (``torch.nn.CrossEntropyLoss``) or ``<local>.Net`` of an object."""
-        if depth > 6 or expr is None:
+        if depth > 14 or expr is None:
             return None
         if isinstance(expr, ast.Call):
             func = expr.func
@@ -197,7 +199,7 @@ class TrainingFacts:
             node = next((arg for p, arg in bound_arguments(scope, caller) if p == param), None)
             if node is None:
                 return None
-            kinds.add(self.kind_of(node, caller.scope, caller.line, depth + 2))
+            kinds.add(self.kind_of(node, caller.scope, caller.line, depth + 1))
             if None in kinds or len(kinds) > 1:
                 return None
         return kinds.pop() if kinds else None

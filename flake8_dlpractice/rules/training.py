@@ -170,7 +170,8 @@ class MissingZeroGrad(Rule):
                 if id(loop) in done:
                     break
                 sites = list(iteration_calls(loop.calls))
-                backwards = [(s, via) for s, via in sites if is_backward(s)]
+                backwards = [(s, via) for s, via in sites if is_backward(s)
+                             and not (s.qn or "").startswith("torch.distributed.")]
                 if not backwards:
                     continue
                 done.add(id(loop))
@@ -228,6 +229,8 @@ def model_calls(facts: ModuleFacts, tf: TrainingFacts, loop: LoopInfo) -> list[C
                 out.append(site)
             continue
         ident = spelled.rsplit(".", 1)[-1]
+        if ident[:1].isupper() or ident in facts.classes:
+            continue  # a constructor
         if set(name_words(ident)) & MODEL_WORDS or ident.lower() in MODEL_WORDS:
             out.append(site)
     return out
@@ -298,61 +301,216 @@ def trains_in_body(loop: LoopInfo) -> bool:
     return False
 
 
-def _events(tf: TrainingFacts, calls, lo: int, hi: int):
-    """(position, mode, site) of mode-setting calls outside the line range [lo, hi]."""
+def _event_targets(site: CallSite) -> set[str] | None:
+    """Dotted names of the objects a mode event is about (None: unknown, matches any model)."""
+    func = site.node.func
+    if site.local is not None:
+        names = set()
+        for arg in list(site.node.args) + [k.value for k in site.node.keywords]:
+            spelled = dotted(arg.value if isinstance(arg, ast.Starred) else arg)
+            if spelled:
+                names.add(spelled)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            names.add("self")
+        elif isinstance(func, ast.Attribute):
+            spelled = dotted(func.value)
+            if spelled:
+                names.add(spelled)
+        return names or None
+    if site.method == "from_pretrained":
+        stmt = site.stmt
+        if isinstance(stmt, ast.Assign):
+            return {d for t in stmt.targets for d in [dotted(t)] if d} or None
+        return None
+    recv = dotted(func.value) if isinstance(func, ast.Attribute) else None
+    return {recv} if recv else None
+
+
+def _matches(targets: set[str] | None, models: set[str] | None) -> bool:
+    if targets is None or models is None:
+        return True
+    for t in targets:
+        for m in models:
+            if t == m or t.startswith(m + ".") or m.startswith(t + ".") or (
+                    t.rsplit(".", 1)[-1] == m.rsplit(".", 1)[-1] and "." in t + m):
+                return True
+    return False
+
+
+def _events(tf: TrainingFacts, calls, lo: int, hi: int, models: set[str] | None = None):
+    """(position, mode, site) of mode-setting calls about ``models``, outside lines [lo, hi]."""
     out = []
     for site in calls:
         if lo <= site.line <= hi:
             continue
         mode = tf.mode_of_call(site)
-        if mode:
+        if mode and _matches(_event_targets(site), models):
             out.append(((site.line, site.node.col_offset), mode, site))
     out.sort(key=lambda e: e[0])
     return out
 
 
+def _pick(before, wanted: str):
+    """The decisive event among those before the code: the wanted mode when any path sets it."""
+    for ev in reversed(before):
+        if ev[1] == wanted:
+            return ev
+    return before[-1]
+
+
+def _caller_models(models: set[str] | None, scope: FunctionInfo, caller: CallSite) -> set[str] | None:
+    """Translate model names of a function into the names its caller passes."""
+    if models is None:
+        return None
+    from ..analysis.facts import bound_arguments
+    bound = {p: dotted(a) for p, a in bound_arguments(scope, caller)}
+    out = set()
+    for m in models:
+        root, _, rest = m.partition(".")
+        if root in scope.params and root != "self":
+            arg = bound.get(root)
+            if not arg:
+                return None
+            out.add(arg + ("." + rest if rest else ""))
+        elif root == "self":
+            func = caller.node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+                out.add(m)
+            elif isinstance(func, ast.Attribute) and dotted(func.value):
+                out.add(dotted(func.value) + ("." + rest if rest else ""))
+            else:
+                return None
+        else:
+            out.add(m)
+    return out
+
+
 def mode_at(facts: ModuleFacts, tf: TrainingFacts, lo: int, hi: int, scope: FunctionInfo | None,
-            chain: list[LoopInfo], depth: int = 0) -> tuple[tuple[str, CallSite] | None, tuple[str, CallSite] | None, bool]:
+            chain: list[LoopInfo], wanted: str, models: set[str] | None, depth: int = 0):
     """Mode of the model when the code at lines [lo, hi] starts to run.
 
-    Returns (first, later, decided): the mode on the first run (None: unknown / never set), the
-    mode at later iterations of an enclosing loop when it differs (set after the code in the loop
-    body), and whether ``first`` is known.
+    Returns (first, later): the decisive event for the first run (None: never set here or by
+    the callers), and the event that sets the mode for later iterations of an enclosing loop
+    (set after the code in the loop body), each as (position, mode, site).
     """
     later = None
     for loop in chain:
-        evs = _events(tf, loop.calls, lo, hi)
+        evs = _events(tf, loop.calls, lo, hi, models)
         before = [e for e in evs if e[0][0] < lo]
         if before:
-            return (before[-1][1], before[-1][2]), later, True
+            return _pick(before, wanted), later
         after = [e for e in evs if e[0][0] > hi]
         if after and later is None:
-            later = (after[-1][1], after[-1][2])
+            later = _pick(after, wanted)
     outer_lo = chain[-1].line if chain else lo
-    evs = [e for e in _events(tf, scope_calls(facts, scope), lo, hi) if e[0][0] < outer_lo]
+    evs = [e for e in _events(tf, scope_calls(facts, scope), lo, hi, models) if e[0][0] < outer_lo]
     if evs:
-        return (evs[-1][1], evs[-1][2]), later, True
-    if scope is None or depth >= 3 or not scope.callers:
-        return None, later, False
+        return _pick(evs, wanted), later
+    if scope is None or depth >= 3:
+        return None, later
+    callers = [c for c in scope.callers[:8] if c.scope is not scope]
+    if not callers:
+        return None, later
     results = []
-    for caller in scope.callers[:8]:
-        if caller.scope is scope:
-            continue
+    for caller in callers:
         end = getattr(caller.node, "end_lineno", caller.line) or caller.line
-        first, c_later, decided = mode_at(facts, tf, caller.line, end, caller.scope,
-                                          list(reversed(caller.loops)), depth + 1)
-        results.append((first, c_later or later, decided))
-    if not results:
-        return None, later, False
-    # a caller that leaves the model in a bad state is reported; otherwise all callers must agree
-    for first, c_later, decided in results:
-        if decided and first is not None and first[0] == "train":
-            return first, c_later, True
-    for first, c_later, decided in results:
-        if decided and first is not None and first[0] == "eval":
+        results.append(mode_at(facts, tf, caller.line, end, caller.scope, list(reversed(caller.loops)),
+                               wanted, _caller_models(models, scope, caller), depth + 1))
+    # the wanted mode must hold for every caller; report the first that breaks it
+    for first, c_later in results:
+        if first is None or first[1] != wanted:
+            return first, c_later or later
+    for first, c_later in results:
+        if c_later is not None and c_later[1] != wanted:
+            return first, c_later
+    return results[0][0], results[0][1] or later
+
+
+def _model_names(models: list[CallSite], scope: FunctionInfo | None) -> set[str] | None:
+    names = set()
+    for m in models:
+        spelled = dotted(m.node.func)
+        if not spelled:
+            return None
+        names.add(spelled)
+    return names or None
+
+
+def _initial_mode(tf: TrainingFacts, site: CallSite) -> str | None:
+    """The mode a model is built in: ``Net().eval()``, ``load()`` that calls eval, from_pretrained."""
+    func = site.node.func
+    value = None
+    scope = site.scope
+    if isinstance(func, ast.Name):
+        item = tf.latest(scope, func.id, site.line)
+        if item is not None:
+            value = item[1]
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" \
+            and scope is not None:
+        value = tf.class_attrs(scope.class_name).get(func.attr)
+    for _ in range(6):
+        if not isinstance(value, ast.Call):
+            return None
+        f = value.func
+        if isinstance(f, ast.Attribute) and f.attr == "eval" and not value.args:
+            return "eval"
+        if isinstance(f, ast.Attribute) and f.attr == "from_pretrained":
+            return "eval"
+        if isinstance(f, ast.Attribute) and f.attr == "train":
+            return "train"
+        local = tf.facts.resolve_local(f, None) or (
+            tf.facts.resolve_local(f, scope) if scope is not None else None)
+        if local is None and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            local = tf.facts.methods.get((f.value.id, f.attr))
+        if local is not None:
+            return tf.effect(local)
+        if isinstance(f, ast.Attribute):
+            value = f.value
             continue
-        return None, c_later, False
-    return results[0][0], results[0][1], True
+        return None
+    return None
+
+
+def _optimized_roots(facts: ModuleFacts) -> set[str]:
+    cached = getattr(facts, "_dlp3_optimized", None)
+    if cached is None:
+        cached = set()
+        for site in facts.calls:
+            if site.qn and site.qn.startswith("torch.optim.") and ".lr_scheduler." not in site.qn:
+                for arg in list(site.node.args[:1]) + [k.value for k in site.node.keywords if k.arg == "params"]:
+                    for sub in walk_expr(arg):
+                        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                                and sub.func.attr in ("parameters", "named_parameters"):
+                            spelled = dotted(sub.func.value)
+                            if spelled:
+                                cached.add(spelled.rsplit(".", 1)[-1])
+                        elif isinstance(sub, ast.Name) and sub is arg:
+                            cached.add("?")
+                        elif isinstance(sub, ast.Name) and isinstance(arg, (ast.List, ast.Tuple)):
+                            cached.add(sub.id)
+                    if not isinstance(arg, (ast.Call, ast.List, ast.ListComp, ast.Name)):
+                        cached.add("?")
+                if not site.node.args and not any(k.arg == "params" for k in site.node.keywords):
+                    cached.add("?")
+        facts._dlp3_optimized = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _steps_optimizer(loop: LoopInfo) -> bool:
+    return any(is_optimizer_step(s) for s, _ in iteration_calls(loop.calls))
+
+
+def _callee_sets_train(tf: TrainingFacts, loop: LoopInfo) -> bool:
+    for site in loop.calls:
+        if site.local is not None and site.local.trains:
+            if any(direct_mode_train(s) for s, _ in iteration_calls(site.local.calls)):
+                return True
+    return False
+
+
+def direct_mode_train(site: CallSite) -> bool:
+    from ..analysis.training_facts import direct_mode
+    return direct_mode(site) == "train"
 
 
 class EvalWithoutEvalMode(Rule):
@@ -369,7 +527,8 @@ class EvalWithoutEvalMode(Rule):
     eval mode).
 
     Lightning `validation_step`/`test_step`/`predict_step` are run by the framework in eval
-    mode and are never flagged; models loaded with `from_pretrained` start in eval mode.
+    mode and are never flagged; models loaded with `from_pretrained` or built as
+    `Net().eval()` (or by a same-file loader that calls `.eval()`) start in eval mode.
 
     ## Why is this bad?
     *Debugging Neural Networks*: dropout stays active and batch normalisation uses (and
@@ -399,12 +558,15 @@ class EvalWithoutEvalMode(Rule):
     the training loop.
 
     ## Known limits
-    Mode switches are matched by position, not by the object: any `.eval()` before the loop
-    counts, whichever model it is called on. Mode set in another module (a trainer class
-    imported from elsewhere) is not seen. A model whose same-file class has no dropout or
-    normalisation layer is not flagged (the mode does not change its output). The model call is
-    recognised by name (`model`, `net`, `encoder`, ...), by a same-file `nn.Module` class or a
-    torchvision/timm/transformers constructor.
+    Mode switches are matched to the model by name (`model.eval()`, or a same-file call that
+    receives the model as an argument); a switch in a mutually exclusive branch
+    (`if phase == "train": model.train() else: model.eval()`) counts as setting the mode the
+    loop needs. An evaluation helper with no caller in the file is flagged when it does not
+    call `.eval()` itself (callers in other modules are not seen). A model whose same-file class
+    (or `nn.Sequential`/`nn.Linear`) has no dropout or normalisation layer is not flagged (the
+    mode does not change its output). Training loops are checked only when they step an
+    optimizer that updates the called model (a frozen feature extractor in eval mode, as in
+    style transfer, is fine).
     """
 
     code, name = "DLP301", "eval-without-eval-mode"
@@ -419,22 +581,26 @@ class EvalWithoutEvalMode(Rule):
         for loop, models in eval_loops(facts, tf):
             if not any(tf.mode_sensitive(m) for m in models):
                 continue
+            names = _model_names(models, loop.scope)
             first_call = min(m.line for m in models)
-            inside = [e for e in _events(tf, loop.calls, 0, -1) if e[0][0] <= first_call]
+            inside = [e for e in _events(tf, loop.calls, 0, -1, names) if e[0][0] <= first_call]
             if inside:
-                if inside[-1][1] == "eval":
+                ev = _pick(inside, "eval")
+                if ev[1] == "eval":
                     continue
-                reason = f"{short(inside[-1][2].node)} at line {inside[-1][2].line} puts it in training mode"
+                reason = f"{short(ev[2].node)} at line {ev[2].line} puts it in training mode"
             else:
                 end = loop.node.end_lineno or loop.line
                 chain = [] if loop.parent is None else _chain(loop.parent)
-                first, later, decided = mode_at(facts, tf, loop.line, end, loop.scope, chain)
-                if first is not None and first[0] == "eval" and (later is None or later[0] == "eval"):
+                first, later = mode_at(facts, tf, loop.line, end, loop.scope, chain, "eval", names)
+                if first is None and _initial_mode(tf, models[0]) == "eval":
+                    first = ((0, 0), "eval", models[0])
+                if first is not None and first[1] == "eval" and (later is None or later[1] == "eval"):
                     continue
-                if first is not None and first[0] == "train":
-                    reason = f"{short(first[1].node)} at line {first[1].line} leaves it in training mode"
-                elif later is not None and later[0] == "train":
-                    reason = (f"{short(later[1].node)} at line {later[1].line} switches it back to "
+                if first is not None and first[1] == "train":
+                    reason = f"{short(first[2].node)} at line {first[2].line} leaves it in training mode"
+                elif later is not None and later[1] == "train":
+                    reason = (f"{short(later[2].node)} at line {later[2].line} switches it back to "
                               f"training mode for the next iteration")
                 else:
                     reason = "nothing calls .eval() before this loop"
@@ -446,13 +612,24 @@ class EvalWithoutEvalMode(Rule):
         yield from self._training_after_eval(facts, tf)
 
     def _training_after_eval(self, facts: ModuleFacts, tf: TrainingFacts) -> Iterator[Finding]:
+        optimized = _optimized_roots(facts)
         for loop in facts.loops:
             if not loop.trains or lightning_hook(loop.scope):
                 continue
-            # innermost training loop only
+            # innermost training loop that performs the step itself
             if not trains_in_body(loop) or any(other.trains and other.parent is loop for other in facts.loops):
                 continue
-            evs = _events(tf, loop.calls, 0, -1)
+            if not _steps_optimizer(loop) or _callee_sets_train(tf, loop):
+                continue
+            models = [m for m in model_calls(facts, tf, loop) if not m.in_no_grad]
+            if not models or not any(tf.mode_sensitive(m) for m in models):
+                continue
+            if optimized and "?" not in optimized and not any(
+                    (dotted(m.node.func) or "").rsplit(".", 1)[-1] in optimized
+                    or (dotted(m.node.func) == "self") for m in models):
+                continue
+            names = _model_names(models, loop.scope)
+            evs = _events(tf, loop.calls, 0, -1, names)
             if any(e[1] == "train" for e in evs):
                 continue
             if evs:
@@ -462,28 +639,20 @@ class EvalWithoutEvalMode(Rule):
             else:
                 end = loop.node.end_lineno or loop.line
                 chain = [] if loop.parent is None else _chain(loop.parent)
-                first, later, decided = mode_at(facts, tf, loop.line, end, loop.scope, chain)
-                bad = None
-                if first is not None and first[0] == "eval":
-                    bad = first
-                    reason = f"{short(bad[1].node)} at line {bad[1].line} left the model in eval mode"
-                elif later is not None and later[0] == "eval":
-                    bad = later
-                    reason = (f"{short(bad[1].node)} at line {bad[1].line} switches it to eval mode "
+                first, later = mode_at(facts, tf, loop.line, end, loop.scope, chain, "train", names)
+                if first is None and _initial_mode(tf, models[0]) == "eval":
+                    first = ((0, 0), "eval", models[0])
+                    reason = f"{short(models[0].node.func)} is built in eval mode"
+                elif first is not None and first[1] == "eval":
+                    reason = f"{short(first[2].node)} at line {first[2].line} left the model in eval mode"
+                elif later is not None and later[1] == "eval":
+                    reason = (f"{short(later[2].node)} at line {later[2].line} switches it to eval mode "
                               f"for the next iteration")
-                if bad is None:
+                else:
                     continue
-                if bad[1].method == "from_pretrained":
-                    # transformers models load in eval mode; a training loop right after is the
-                    # classic case (Trainer would call train()), flag it
-                    pass
-            models = _model_calls_any(facts, tf, loop)
-            if models and not any(tf.mode_sensitive(m) for m in models):
-                continue
-            model = dotted(models[0].node.func) if models else None
-            fix = None
-            if model:
-                fix = Fix("unsafe", "insert-before", span_of(loop.node), (("code", f"{model}.train()"),))
+            model = dotted(models[0].node.func)
+            fix = Fix("unsafe", "insert-before", span_of(loop.node), (("code", f"{model}.train()"),)) \
+                if model else None
             yield self.finding(loop.node, f"training loop runs in eval mode: {reason}; call "
                                f"{model or 'model'}.train() before training", fix=fix)
 
@@ -1076,7 +1245,11 @@ def _backward_names(facts: ModuleFacts, tf: TrainingFacts, scope) -> set[str]:
             direct |= names_in(site.node.func.value)
         for arg in site.node.args:
             direct |= names_in(arg)
-    assigns = tf.assignments(scope)
+    assigns = {k: list(v) for k, v in tf.assignments(scope).items()}
+    body = scope.node.body if scope is not None else facts.tree.body
+    for node in walk_scope(body):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            assigns.setdefault(node.target.id, []).append((node.lineno, node.value, node))
     changed = True
     rounds = 0
     while changed and rounds < 8:
@@ -1195,7 +1368,7 @@ class LossAccumulatedWithGraph(Rule):
                     continue
                 if names_in(target) & backward_names:
                     continue
-                loss_node = self._loss_node(tf, value, scope, node.lineno, loop_backward)
+                loss_node = self._loss_node(tf, value, scope, node.lineno, loop_backward, ranges)
                 if loss_node is None:
                     continue
                 template = "{}.detach()" if how == "append" else "{}.item()"
@@ -1226,7 +1399,7 @@ class LossAccumulatedWithGraph(Rule):
         return None
 
     def _loss_node(self, tf: TrainingFacts, value: ast.expr, scope, line: int,
-                   loop_backward: set[str]) -> ast.expr | None:
+                   loop_backward: set[str], ranges) -> ast.expr | None:
         expr = value
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Mult, ast.Div)):
             if isinstance(expr.left, ast.Name):
@@ -1240,6 +1413,8 @@ class LossAccumulatedWithGraph(Rule):
             assigned = item[1] if item is not None else None
             if item is None or assigned is None or _detached(assigned):
                 return None
+            if any(lo <= item[0] <= hi for lo, hi in ranges):
+                return None  # computed under no_grad: no graph
             if expr.id in loop_backward or _is_loss_call(tf, assigned, scope, item[0]):
                 return expr
             return None
@@ -1253,9 +1428,10 @@ class ForwardCalledDirectly(Rule):
     ## What it does
     Flags `model.forward(x)` called on a module instance. Not flagged: `self.forward(...)`,
     `super().forward(...)`, unbound calls through a class (`nn.Module.forward(self, x)`,
-    `Parent.forward(self, x)`), and `self.<submodule>.forward(...)` inside a method whose name
-    contains `forward` (or `__call__`): a wrapper that delegates to the module it wraps often
-    does so on purpose, and its own hooks already run. Objects of same-file classes that are not
+    `Parent.forward(self, x)`), and any `.forward(...)` inside a method whose name contains
+    `forward` (or `__call__`): a module that delegates to a submodule it wraps often does so on
+    purpose (TorchScript idioms, wrappers whose own hooks already run), and it is an
+    implementation detail of that module. Objects of same-file classes that are not
     `nn.Module`s (from-scratch NumPy layers) and OpenCV `cv2.dnn` networks are not flagged.
 
     ## Why is this bad?
@@ -1279,7 +1455,7 @@ class ForwardCalledDirectly(Rule):
 
     ## Known limits
     `self.encoder.forward(x)` in a non-forward method (e.g. a training step) is flagged; inside
-    a forward-like method it is not, even when no wrapper needs it. The receiver's type is
+    a forward-like method nothing is, even when the submodule's hooks were needed. The receiver's type is
     usually unknown, so a non-module object with a `forward` method defined in another module
     is flagged when the file imports torch.
     """
@@ -1308,12 +1484,11 @@ class ForwardCalledDirectly(Rule):
             root = recv
             while isinstance(root, (ast.Attribute, ast.Subscript)):
                 root = root.value
-            if isinstance(root, ast.Name) and root.id == "self":
-                if isinstance(recv, ast.Name):
-                    continue
-                scope = site.scope
-                if scope is not None and ("forward" in scope.name or scope.name == "__call__"):
-                    continue
+            if isinstance(root, ast.Name) and root.id == "self" and isinstance(recv, ast.Name):
+                continue
+            scope = site.scope
+            if scope is not None and scope.class_name and ("forward" in scope.name or scope.name == "__call__"):
+                continue
             if not isinstance(root, ast.Name) and not isinstance(root, ast.Call):
                 continue
             if isinstance(recv, ast.Attribute) and recv.attr[:1].isupper():
@@ -1391,6 +1566,8 @@ def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
 
 
 def _guarded(tf: TrainingFacts, node: ast.expr) -> bool:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
+        return _guarded(tf, node.left) or (isinstance(node.op, ast.Mult) and _guarded(tf, node.right))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         for side in (node.left, node.right):
             if _constant_expr(tf, side) or _eps_like(side):
@@ -1426,11 +1603,13 @@ class UnguardedLog(Rule):
     `torch.maximum(x, eps)`, and not `log1p`. Literals and expressions of constants
     (`np.log(2 * np.pi)`, `torch.log(torch.tensor(2.0))`, `math.log(num_classes)`-like
     counts and hyperparameters) are not computed quantities. Log of softmax/sigmoid output is
-    left to DLP304. Opt-in.
+    left to DLP304. NumPy logs count only for computed quantities (a ratio, a complement
+    `1 - p`, predictions), not for data columns (`np.log(df["price"])` is a feature transform).
+    Opt-in.
 
     ## Why is this bad?
     *Debugging Neural Networks*: NaN or infinite losses and gradients usually come from
-    division by zero or log of zero. A probability, a ratio or a data column that can be 0 makes
+    division by zero or log of zero. A probability, a ratio or a difference that can be 0 makes
     `log` return -inf and the gradients NaN, often many steps into training.
 
     ## Example
@@ -1469,8 +1648,27 @@ class UnguardedLog(Rule):
                     continue
             if tf.prob_of(arg, site.scope, site.line) is not None:
                 continue
+            if site.qn and site.qn.startswith("numpy.") and not self._np_computed(tf, arg, site):
+                continue
             fn = last_part(site.qn) if site.qn else "log"
             mod = "np" if site.qn and site.qn.startswith("numpy.") else "torch"
             spelled = f"{mod}.{fn}({short(arg, 30)})" if site.qn else f"{short(arg, 30)}.log()"
             yield self.finding(site.node, f"{spelled} has no epsilon or clamp: log(0) gives -inf and "
                                f"NaN gradients; use log(x + eps), x.clamp(min=eps) or log1p")
+
+    @staticmethod
+    def _np_computed(tf: TrainingFacts, arg: ast.expr, site: CallSite) -> bool:
+        """NumPy logs count only for computed quantities (ratios, complements, predictions),
+        not data columns (``np.log(df["price"])`` is a feature transform)."""
+        expr = arg
+        if isinstance(expr, ast.Name):
+            item = tf.latest(site.scope, expr.id, site.line)
+            if item is None or item[1] is None:
+                return False
+            expr = item[1]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Sub, ast.Div)):
+            return True
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in (
+                "predict_proba", "predict"):
+            return True
+        return False
