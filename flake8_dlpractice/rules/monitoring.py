@@ -214,6 +214,20 @@ def _one_batch_loops(facts: ModuleFacts) -> set[int]:
     return out
 
 
+def _single_iteration(loop: LoopInfo) -> bool:
+    node = loop.node
+    if not isinstance(node, (ast.For, ast.AsyncFor)) or not isinstance(node.iter, ast.Call):
+        return False
+    call = node.iter
+    if not (isinstance(call.func, ast.Name) and call.func.id == "range") or call.keywords:
+        return False
+    bounds = [_const_int(a) for a in call.args]
+    if None in bounds or not bounds or len(bounds) > 2:
+        return False
+    start, stop = (0, bounds[0]) if len(bounds) == 1 else bounds
+    return stop - start <= 1
+
+
 def _optimizes_inputs(loop: LoopInfo) -> bool:
     """Style transfer, adversarial examples: the optimizer updates tensors, not a model."""
     for site in loop.calls:
@@ -850,6 +864,8 @@ class NoValidation(Rule):
                 continue
             if loop.scope is not None and not loop.scope.callers:
                 continue  # a library function: its caller, in another module, may validate
+            if _single_iteration(loop):
+                continue  # range(1): one epoch, like Keras fit(epochs=1)
             candidates.append((loop.node, f"training loop {_loop_label(loop)} (trains via "
                                           f"{_training_evidence(loop)})"))
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
@@ -1011,6 +1027,8 @@ class UnmonitoredGradients(Rule):
             if site.qn and site.qn.startswith("wandb.watch"):
                 return
         for loop in units.step_loops:
+            if _optimizes_inputs(loop):
+                continue  # style transfer, adversarial examples: no model weights are trained
             nodes: list[ast.AST] = [loop.scope.node] if loop.scope is not None else [_outermost(loop).node]
             for site in loop.calls:
                 if site.local is not None:

@@ -481,6 +481,17 @@ def _scratch_reason(site: CallSite) -> tuple[str, str] | None:
     return None
 
 
+def _only_synthetic_training(facts: ModuleFacts) -> bool:
+    """Every training loop runs on random tensors (a benchmark or distributed demo)."""
+    from .monitoring import units_of  # shared analysis of training loops
+
+    loops = [lp for lp in facts.loops if lp.trains]
+    if not loops or any(_training_call(site, facts) and site.local is None for site in facts.calls):
+        return False
+    units = units_of(facts)
+    return all(units.synthetic(lp) for lp in loops)
+
+
 def _target_name(site: CallSite) -> str | None:
     stmt = site.stmt
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -541,7 +552,7 @@ class TrainingFromScratch(Rule):
             reason = _scratch_reason(site)
             if reason is not None:
                 found.append((site, reason))
-        if not found or not trains(facts):
+        if not found or not trains(facts) or _only_synthetic_training(facts):
             return
         loaded = {(s.name or "").rsplit(".", 1)[0] for s in facts.calls if s.method in LOAD_METHODS}
         pretrained_models = {id(s.scope) for s in facts.calls if s.method == "from_pretrained"
@@ -549,7 +560,8 @@ class TrainingFromScratch(Rule):
                              and "Config" not in (s.name or "")}
         for site, (label, how) in found:
             target = _target_name(site)
-            if target and (target in loaded or any(lp.startswith(target + ".") for lp in loaded)):
+            if target and (target in loaded or any(lp.startswith(target + ".") for lp in loaded)
+                           or (target.startswith("self.") and loaded)):
                 continue
             if site.method == "from_config" and id(site.scope) in pretrained_models:
                 continue
@@ -574,7 +586,14 @@ NOT_TABULAR_PREFIXES = (
     "sklearn.feature_extraction.text", "PIL.Image.open", "cv2.imread", "skimage.io.imread",
     "imageio.imread", "torchvision.io.read_image", "matplotlib.pyplot.imread", "nltk.",
 )
+NOT_TABULAR_LAYERS = frozenset({
+    "Conv1d", "Conv2d", "Conv3d", "Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", "LSTM", "GRU", "RNN",
+    "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "Bidirectional", "ConvLSTM2D", "MultiheadAttention",
+    "MultiHeadAttention", "TransformerEncoder", "TransformerEncoderLayer", "Transformer", "LSTMCell",
+    "GRUCell", "TextVectorization", "Tokenizer",
+})
 NOT_TABULAR_ROOTS = frozenset({"transformers", "torchtext", "torchvision", "torchaudio", "librosa",
+                               "statsmodels", "prophet", "fbprophet", "pmdarima", "sktime",
                                "spacy", "gensim", "tokenizers", "cv2", "albumentations", "timm",
                                "nltk", "sentencepiece"})
 TO_TENSOR_CALLS = frozenset({"torch.tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor",
@@ -662,9 +681,12 @@ class DeepLearningOnTabular(Rule):
         reads = [s for s in facts.calls if s.qn in TABULAR_READS]
         if not reads:
             return
+        for qualified in facts.imports.aliases.values():
+            if qualified.startswith("sklearn.ensemble.") and "GradientBoosting" in qualified:
+                return  # a boosting baseline is at hand
         for site in facts.calls:
             qn = site.qn or ""
-            if qn.startswith(NOT_TABULAR_PREFIXES) or (
+            if qn.startswith(NOT_TABULAR_PREFIXES) or last_part(qn or site.name) in NOT_TABULAR_LAYERS or (
                     qn.startswith("sklearn.ensemble.") and "GradientBoosting" in qn):
                 return
         sinks = self._sinks(facts)
@@ -704,6 +726,7 @@ class DeepLearningOnTabular(Rule):
         assigns = sorted((n for n in ast.walk(facts.tree) if isinstance(n, kinds) and n.value is not None),
                          key=lambda n: (n.lineno, n.col_offset))
         frames: set[str] = set()
+        first_read = min(r.line for r in reads)
         for stmt in assigns:
             if any(id(sub) in read_nodes for sub in ast.walk(stmt.value)):
                 frames |= _target_names(_assign_targets(stmt))
@@ -721,6 +744,8 @@ class DeepLearningOnTabular(Rule):
         conversion = None
         tensors: set[str] = set()
         for stmt in assigns:
+            if stmt.lineno < first_read:
+                continue
             for sub in ast.walk(stmt.value):
                 how = None
                 if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
