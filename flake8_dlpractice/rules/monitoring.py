@@ -646,11 +646,15 @@ class UntrackedTraining(Rule):
 
     ## Known limits
     Framework loops (`model.fit`, `trainer.fit`, `Trainer.train()`) log by themselves and are
-    not checked. Loops in unit tests and benchmarks (`test_*`/`bench*` functions, `Test*`
-    classes) are skipped. When a function returns the loss and has no caller in the file, the
-    caller elsewhere is assumed to record it; any experiment-tracker call (`wandb.log`,
-    `add_scalar`, ...) in the region counts whatever it logs; a loss stored on `self` is assumed
-    to be read by someone.
+    not checked. Skipped as not being training runs: loops in unit tests and benchmarks
+    (`test_*`/`bench*` functions, `Test*` classes) and demos on generated data (a loop that
+    draws its inputs from `torch.randn`/`torch.rand` and iterates no data, or a module built on
+    `RandomDataset`/`FakeData`-style data). When a function returns the loss and has no caller
+    in the file, the caller elsewhere is assumed to record it; any experiment-tracker call
+    (`wandb.log`, `add_scalar`, ...) in the region counts whatever it logs; a loss stored on
+    `self`, handed to a `*.training_step()` of an imported module or to an `on_*_end` hook is
+    assumed to be recorded there. Text printed without a loss or metric word (`print(out)`) does
+    not count even when it happens to show the loss.
     """
 
     code, name = "DLP400", "untracked-training"
@@ -843,9 +847,15 @@ class NoValidation(Rule):
     ## Known limits
     A test set evaluated every epoch is reported by DLP101 (the test set is being used as a
     validation set) and not again here. Validation done in another module, or on data whose
-    role is unknown (an evaluation loop over an unnamed loader), counts as validation. Loops in
-    unit tests and benchmarks are skipped. A `LightningModule` imported from another file is
-    assumed to validate itself.
+    role is unknown (an evaluation loop over an unnamed loader), counts as validation, and so
+    does any validation name or label in the module (`val_loader`, `"val_loss"`).
+    Not flagged, because a validation split does not apply or is someone else's job: training
+    functions with no caller in the file (library code; the caller may validate), GANs and other
+    loops that step several optimizers, reinforcement learning (`gym`, `env.step`), optimisation
+    of inputs rather than a model (`Adam([image])`: style transfer), overfit-one-batch loops over
+    `next(iter(loader))`, single-pass loops (`range(1)`, Keras `epochs=1`), demos on generated
+    data (`torch.randn` inputs, `RandomDataset`, `fit` on `np.random` arrays), unit tests and
+    benchmarks. A `LightningModule` imported from another file is assumed to validate itself.
     """
 
     code, name = "DLP401", "no-validation"
@@ -1011,7 +1021,10 @@ class UnmonitoredGradients(Rule):
     ## Known limits
     Opt-in: many small models train fine without it. Framework loops (Keras, Lightning, HF
     `Trainer`) are not checked; they clip through their own settings. Gradient monitoring done
-    by a hook registered in another module is not seen.
+    by a hook registered in another module is not seen. With gradient accumulation the finding
+    goes on the inner loop that calls `backward()`, though clipping belongs before the outer
+    loop's `step()`. Loops that optimise inputs (style transfer) and the loops DLP400 skips
+    (tests, benchmarks, generated data) are not checked.
     """
 
     code, name = "DLP402", "unmonitored-gradients"
