@@ -87,6 +87,16 @@ def optimizer_name(site: CallSite) -> str | None:
     return dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None
 
 
+def callers_of(facts: ModuleFacts, scope: FunctionInfo) -> list[CallSite]:
+    """Same-file callers; for a function redefined later in a notebook (same name, no resolved
+    caller), the calls by that name after its definition."""
+    if scope.callers or scope.class_name is not None:
+        return scope.callers
+    end = scope.node.end_lineno or scope.line
+    return [c for c in facts.calls if isinstance(c.node.func, ast.Name) and c.node.func.id == scope.name
+            and c.line > end and c.scope is not scope]
+
+
 def lightning_hook(scope: FunctionInfo | None) -> bool:
     return scope is not None and scope.class_name is not None and scope.name in LIGHTNING_EVAL_HOOKS
 
@@ -183,9 +193,10 @@ class MissingZeroGrad(Rule):
                     break
                 back, _via = min(backwards, key=lambda p: (p[1].line if p[1] else p[0].line, p[0].line))
                 opt = optimizer_name(step) or "the optimizer"
+                fix = self._fix(back, opt) if back.scope is step.scope else None
                 yield self.finding(back.node, f"{opt!r} steps after {short(back.node)} but gradients "
                                    f"are never cleared in this loop (line {loop.line}): call "
-                                   f"{opt}.zero_grad() every iteration", fix=self._fix(back, opt))
+                                   f"{opt}.zero_grad() every iteration", fix=fix)
                 break
 
     @staticmethod
@@ -408,7 +419,7 @@ def mode_at(facts: ModuleFacts, tf: TrainingFacts, lo: int, hi: int, scope: Func
         return _pick(evs, wanted), later
     if scope is None or depth >= 3:
         return None, later
-    callers = [c for c in scope.callers[:8] if c.scope is not scope]
+    callers = [c for c in callers_of(facts, scope)[:8] if c.scope is not scope]
     if not callers:
         return None, later
     results = []
@@ -691,16 +702,17 @@ def _frozen_model(facts: ModuleFacts) -> bool:
     return False
 
 
-def under_no_grad(scope: FunctionInfo | None, depth: int = 0) -> bool:
+def under_no_grad(scope: FunctionInfo | None, depth: int = 0, facts: ModuleFacts | None = None) -> bool:
     """Every same-file caller of the function runs it under no_grad (and there is one)."""
     if scope is None or depth > 3:
         return False
     if scope.no_grad:
         return True
-    callers = [c for c in scope.callers if c.scope is not scope]
+    callers = callers_of(facts, scope) if facts is not None else scope.callers
+    callers = [c for c in callers if c.scope is not scope]
     if not callers:
         return False
-    return all(c.in_no_grad or under_no_grad(c.scope, depth + 1) for c in callers)
+    return all(c.in_no_grad or under_no_grad(c.scope, depth + 1, facts) for c in callers)
 
 
 class EvalWithoutNoGrad(Rule):
@@ -754,7 +766,7 @@ class EvalWithoutNoGrad(Rule):
         if not tf.uses_torch or _grad_disabled_globally(facts) or _frozen_model(facts):
             return
         for loop, models in eval_loops(facts, tf):
-            if loop.in_no_grad or any(m.in_no_grad for m in models) or under_no_grad(loop.scope):
+            if loop.in_no_grad or any(m.in_no_grad for m in models) or under_no_grad(loop.scope, 0, facts):
                 continue
             if _uses_input_grad(loop):
                 continue
@@ -1074,7 +1086,10 @@ class DoubleSoftmax(Rule):
             prob = tf.prob_of(inp, site.scope, site.line, models=True)
             if prob is None or prob.kind != wanted:
                 continue
-            name = spelled if spelled == label or spelled.endswith("()") else f"{label} {spelled!r}"
+            if qn in LOSS_FUNCS_LOGITS or spelled.endswith("()"):
+                name = label if qn in LOSS_FUNCS_LOGITS else spelled
+            else:
+                name = f"{label} {spelled!r}"
             yield self.finding(site.node, f"{name} expects {expects} but receives {prob.kind} output "
                                f"({prob.how}): the {prob.kind} is applied twice",
                                fix=self._fix(tf, prob, label))
@@ -1161,8 +1176,9 @@ class SigmoidBeforeBCELoss(Rule):
                     repl = f"torch.nn.functional.binary_cross_entropy_with_logits({', '.join([logits, *rest])})"
                     fix = Fix("unsafe", "replace-expression", span_of(site.node),
                               (("replacement", repl), ("imports", "torch")))
-            label = "BCELoss" if qn in BCE_CLASSES else "F.binary_cross_entropy"
-            yield self.finding(site.node, f"{label} ({spelled}) receives sigmoid output ({prob.how}): "
+            label = f"BCELoss {spelled!r}" if qn in BCE_CLASSES and not spelled.endswith("()") else (
+                "BCELoss()" if qn in BCE_CLASSES else "F.binary_cross_entropy")
+            yield self.finding(site.node, f"{label} receives sigmoid output ({prob.how}): "
                                f"use BCEWithLogitsLoss / binary_cross_entropy_with_logits on the "
                                f"logits for numerical stability", fix=fix)
 
@@ -1340,7 +1356,7 @@ class LossAccumulatedWithGraph(Rule):
             if loop.in_no_grad:
                 continue
             scope = loop.scope
-            if under_no_grad(scope):
+            if under_no_grad(scope, 0, facts):
                 continue
             key = id(scope)
             if key not in bw_cache:
