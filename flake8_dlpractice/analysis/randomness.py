@@ -385,9 +385,16 @@ def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str 
                     fits[id(info)] = f"{info.name}() calls {call.local.name}()"
                     changed = True
                     break
+    fitting_methods = {info.name for info in facts.functions
+                       if info.class_name is not None and id(info) in fits
+                       and info.name not in ("__init__", "forward", "__call__")}
     for site in facts.calls:
-        if site.scope is None and site.local is not None and id(site.local) in fits:
+        if site.scope is not None:
+            continue
+        if site.local is not None and id(site.local) in fits:
             return f"{site.local.name}() called at line {site.line}"
+        if site.local is None and site.qn is None and site.method in fitting_methods:
+            return f"{call_label(site)}() called at line {site.line}"
     for info in facts.functions:
         if info.name == "main" and info.class_name is None and id(info) in fits:
             return f"main() at line {info.line}"

@@ -49,15 +49,39 @@ IMAGE_READERS = ("PIL.Image.open", "cv2.imread", "keras.preprocessing.image.load
                  "keras.utils.load_img", "skimage.io.imread", "imageio.imread", "torchvision.io.read_image")
 
 
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+           ast.Div: lambda a, b: a / b if b else None, ast.Pow: lambda a, b: a ** b if abs(b) <= 4 else None}
+
+
+def _number(node: ast.expr, depth: int = 0) -> float | None:
+    """A number literal or a small constant expression (``0.229 ** 2``, ``0.485 * 255``)."""
+    if depth > 4:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number(node.operand, depth + 1)
+        return -inner if inner is not None else None
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = _number(node.left, depth + 1), _number(node.right, depth + 1)
+        if left is None or right is None:
+            return None
+        try:
+            return _BINOPS[type(node.op)](left, right)
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            return None
+    return None
+
+
 def _numbers(node: ast.expr) -> tuple[float, ...] | None:
-    if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+    if isinstance(node, (ast.List, ast.Tuple)) and 0 < len(node.elts) <= 4:
         out = []
         for elt in node.elts:
-            if isinstance(elt, ast.Constant) and isinstance(elt.value, (int, float)) \
-                    and not isinstance(elt.value, bool):
-                out.append(float(elt.value))
-            else:
+            value = _number(elt)
+            if value is None:
                 return None
+            out.append(value)
         return tuple(out)
     return None
 

@@ -220,7 +220,8 @@ class MissingSeed(Rule):
     generator. A module is a training entry point when it has a training loop (a loop calling
     `backward()` / `optimizer.step()`) or a fitting call (`model.fit`, `trainer.fit`, Hugging Face
     `trainer.train()`, `fit_transform`, ...) at module level, under `if __name__ == "__main__":`,
-    or in a function of the file called from there (`main()`). It uses randomness when it trains
+    or in a function or method of the file called from there (`main()`, `app.train()`). It uses
+    randomness when it trains
     with PyTorch or TensorFlow/Keras, draws from `np.random.*`, `random.*`, `torch.rand*`,
     `tf.random.*`, or builds a scikit-learn estimator or data generator that draws from NumPy's
     global RNG (`RandomForestClassifier()`, `KMeans()`, `make_classification()` without
@@ -230,8 +231,9 @@ class MissingSeed(Rule):
     `tf.random.set_seed`, `keras.utils.set_random_seed`, `seed_everything`, `transformers.set_seed`,
     a same-file helper calling them, a seed helper imported from elsewhere (`utils.set_seed(...)`),
     seeded local generators (`np.random.default_rng(SEED)`, `torch.Generator().manual_seed(s)`),
-    Lightning `Trainer(deterministic=True)`, and Hugging Face `Trainer` (it seeds from
-    `TrainingArguments.seed`).
+    Lightning `Trainer(deterministic=True)`, `LightningCLI` (it seeds by default), Hugging Face
+    `Trainer` (it seeds from `TrainingArguments.seed`), and `tf_random_seed=` in a TensorFlow
+    `RunConfig`.
 
     The finding is reported on the first import of the unseeded frameworks, so
     `# noqa: DLP200` goes on that line.
@@ -268,8 +270,9 @@ class MissingSeed(Rule):
     ## Fix
     Unsafe: `dlp-fix --unsafe-fixes` inserts seed calls with seed 0 after the last import
     statement, one per RNG the module uses (`torch.manual_seed(0)`, `np.random.seed(0)`,
-    `random.seed(0)`, `tf.random.set_seed(0)`), spelled with the module's import aliases. It
-    changes the numbers the program produces, hence unsafe.
+    `random.seed(0)`, `tf.random.set_seed(0)`, `keras.utils.set_random_seed(0)` for standalone
+    Keras), spelled with the module's import aliases. It changes the numbers the program
+    produces, hence unsafe.
 
     ## Known limits
     Library modules (only functions and classes, nothing trains when imported or run) are not
@@ -277,7 +280,9 @@ class MissingSeed(Rule):
     another module and is not visible here (a config system, a launcher) is not seen unless a
     call named like a seed helper (`set_seed`, `seed_all`, `init_seeds`, ...) appears in the
     module. A TensorFlow training loop written with `GradientTape` is only seen through its
-    `tf.random` draws.
+    `tf.random` draws. Any explicit training loop counts as using randomness, even one that
+    optimises a deterministic quantity (neural style transfer optimising an image): put
+    `# noqa: DLP200` on the reported import when the script is deterministic by design.
     """
 
     code, name = "DLP200", "missing-seed"
@@ -322,7 +327,12 @@ class IncompleteSeeding(Rule):
     - Python's `random`: `random.random/shuffle/choice/randint/sample/...`; covered by
       `random.seed`, `keras.utils.set_random_seed`, `seed_everything`;
     - TensorFlow/Keras: `model.fit` of a Keras model, `tf.random.*` draws; covered by
-      `tf.random.set_seed`, `keras.utils.set_random_seed`, `transformers.set_seed`.
+      `tf.random.set_seed`, `keras.utils.set_random_seed`, `transformers.set_seed`. With
+      standalone `keras` imports (not `tensorflow.keras`) a NumPy or `random` seed also counts:
+      Keras 2.0-2.5 drew its seeds from NumPy and Keras 3 from Python's `random`.
+
+    Hugging Face `Trainer` and `LightningCLI` seed everything themselves: the rule is quiet in
+    modules that use them.
 
     ## Why is this bad?
     The guide's *Reproducibility* section lists the generators to seed: Python's `random`,
@@ -541,7 +551,8 @@ class UnseededLoaderWorkers(Rule):
     Opt-in. In a module that seeds torch, flags a `DataLoader(...)` that shuffles
     (`shuffle=True`) or loads in worker processes (`num_workers` > 0, or a value decided at run
     time) and passes neither `generator=` nor `worker_init_fn=`. Lightning
-    `seed_everything(..., workers=True)` seeds the workers and silences the rule for the module.
+    `seed_everything(..., workers=True)` seeds the workers and silences the rule for the module,
+    and so does an `accelerate.Accelerator` (its `prepare()` re-seeds the loaders' samplers).
 
     ## Why is this bad?
     *Reproducibility* in the guide: the module seeds torch because it wants reproducible runs.
