@@ -72,6 +72,13 @@ def iteration_calls(calls: list[CallSite], depth: int = 0, seen: set[int] | None
                 yield inner, site
 
 
+def unparse(node: ast.AST) -> str | None:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001 - deep or odd trees
+        return None
+
+
 def short(node: ast.AST, limit: int = 40) -> str:
     try:
         text = ast.unparse(node)
@@ -902,10 +909,13 @@ class SchedulerBeforeOptimizer(Rule):
 # Probabilities into logs and losses (DLP304, DLP305, DLP309)
 
 
-def _args_text(call: ast.Call, skip_first: bool = False) -> list[str]:
-    args = [ast.unparse(a) for a in call.args[1 if skip_first else 0:]]
-    args += [f"{kw.arg}={ast.unparse(kw.value)}" if kw.arg else f"**{ast.unparse(kw.value)}"
-             for kw in call.keywords]
+def _args_text(call: ast.Call, skip_first: bool = False) -> list[str] | None:
+    try:
+        args = [ast.unparse(a) for a in call.args[1 if skip_first else 0:]]
+        args += [f"{kw.arg}={ast.unparse(kw.value)}" if kw.arg else f"**{ast.unparse(kw.value)}"
+                 for kw in call.keywords]
+    except Exception:  # noqa: BLE001
+        return None
     return args
 
 
@@ -1108,8 +1118,8 @@ class DoubleSoftmax(Rule):
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in ("softmax", "sigmoid") and \
                 tf.facts.imports.qualname(func) is None:
-            return Fix("unsafe", "replace-expression", span_of(call),
-                       (("replacement", ast.unparse(func.value)),))
+            text = unparse(func.value)
+            return Fix("unsafe", "replace-expression", span_of(call), (("replacement", text),)) if text else None
         if call.args and not isinstance(call.args[0], ast.Starred):
             return Fix("unsafe", "replace-with-argument", span_of(call), (("argument", "0"),))
         return None
@@ -1171,8 +1181,8 @@ class SigmoidBeforeBCELoss(Rule):
             if qn in BCE_FUNCS and prob.direct and prob.call is not None and site.node.args \
                     and site.node.args[0] is prob.call:
                 logits = self._logits(tf, prob.call)
-                if logits is not None:
-                    rest = _args_text(site.node, skip_first=True)
+                rest = _args_text(site.node, skip_first=True) if logits is not None else None
+                if logits is not None and rest is not None:
                     repl = f"torch.nn.functional.binary_cross_entropy_with_logits({', '.join([logits, *rest])})"
                     fix = Fix("unsafe", "replace-expression", span_of(site.node),
                               (("replacement", repl), ("imports", "torch")))
@@ -1186,9 +1196,9 @@ class SigmoidBeforeBCELoss(Rule):
     def _logits(tf: TrainingFacts, call: ast.Call) -> str | None:
         func = call.func
         if tf.facts.imports.qualname(func) in SIGMOID_QN and len(call.args) == 1 and not call.keywords:
-            return ast.unparse(call.args[0])
+            return unparse(call.args[0])
         if isinstance(func, ast.Attribute) and func.attr == "sigmoid" and not call.args:
-            return ast.unparse(func.value)
+            return unparse(func.value)
         return None
 
 
@@ -1519,10 +1529,10 @@ class ForwardCalledDirectly(Rule):
                     or (not site.node.args and not site.node.keywords and "cv2" in facts.imports.roots):
                 continue
             spelled = dotted(recv) or short(recv)
+            text = unparse(recv)
+            fix = Fix("unsafe", "replace-expression", span_of(func), (("replacement", text),)) if text else None
             yield self.finding(site.node, f"{spelled}.forward(...) bypasses the module's __call__ "
-                               f"(hooks, DDP/AMP wrappers, torch.compile): call {spelled}(...)",
-                               fix=Fix("unsafe", "replace-expression", span_of(func),
-                                       (("replacement", ast.unparse(recv)),)))
+                               f"(hooks, DDP/AMP wrappers, torch.compile): call {spelled}(...)", fix=fix)
 
 
 # ---------------------------------------------------------------------------------------------
