@@ -311,6 +311,26 @@ def _loss_seeds(body: list[ast.AST], local_trainers: set[str]) -> set[str]:
     return seeds
 
 
+def _loss_inputs(body: list[ast.AST]) -> set[str]:
+    """Lists the loss is built from (``loss = torch.stack(policy_loss).sum(); loss.backward()``):
+    appending to them builds the loss, it does not record it."""
+    receivers: set[str] = set()
+    for top in body:
+        for sub in ast.walk(top):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr == "backward" and isinstance(sub.func.value, ast.Name):
+                receivers.add(sub.func.value.id)
+    out: set[str] = set()
+    if not receivers:
+        return out
+    for top in body:
+        for sub in ast.walk(top):
+            if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id in receivers
+                                                   for t in sub.targets):
+                out.update(n.id for n in ast.walk(sub.value) if isinstance(n, ast.Name))
+    return out
+
+
 def _propagate(body: list[ast.AST], seeds: set[str]) -> set[str]:
     """Names derived from the seeds by assignment (``total += loss.item()``; ``avg = total / n``)."""
     derived = set(seeds)
@@ -416,6 +436,7 @@ class _Search:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.trainer_names = {f.name for f in facts.functions if f.trains}
+        self.loss_inputs: set[str] = set()
 
     def recorded(self, loop: LoopInfo) -> bool:
         scope = loop.scope
@@ -425,6 +446,10 @@ class _Search:
             body = [_outermost(loop).node]
         seeds = _loss_seeds(body, self.trainer_names)
         derived = _propagate(body, seeds)
+        self.loss_inputs = _loss_inputs(body)
+        for site in loop.calls:
+            if site.local is not None:
+                self.loss_inputs |= _loss_inputs(list(site.local.node.body))
         if self._in_nodes(body, derived, metrics=True, depth=0):
             return True
         if scope is None:
@@ -471,6 +496,8 @@ class _Search:
                 return True
         if kind == "record":
             recv = call.func.value if isinstance(call.func, ast.Attribute) else None
+            if isinstance(recv, ast.Name) and recv.id in self.loss_inputs:
+                return False
             if _evidence(args, derived, metrics) or (recv is not None and _evidence([recv], set(), metrics)
                                                      and args):
                 return True
