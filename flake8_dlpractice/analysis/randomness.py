@@ -276,6 +276,10 @@ def _sklearn_unpinned(site: CallSite) -> bool:
         return False
     if any(isinstance(a, ast.Starred) for a in node.args):
         return False
+    init = site.kwarg_node("init")
+    if last_part(qn) in ("KMeans", "BisectingKMeans") and init is not None and not (
+            isinstance(init, ast.Constant) and isinstance(init.value, str)):
+        return False  # explicit initial centres: deterministic
     return True
 
 

@@ -390,7 +390,9 @@ class IncompleteSeeding(Rule):
         if not missing:
             return
         direct = [s for s in rnd.global_seeds if s.via is None] or rnd.global_seeds
-        anchor = min(direct, key=lambda s: (s.site.line, s.site.node.col_offset))
+        # prefer a seed call with a plain seed (not a worker_init_fn's derived one), then the first
+        anchor = min(direct, key=lambda s: (_seed_text(seed_argument(s.site)) is None,
+                                            s.site.line, s.site.node.col_offset))
         site = anchor.site
         seeded = ", ".join(_KIND_LABEL[k] for k in ("torch", "torch_cuda", "tf", "numpy", "random")
                            if k in covered and not (k == "torch_cuda" and "torch" in covered))
@@ -412,24 +414,27 @@ _SHUFFLE_OPTIONAL = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "Strati
 
 
 def _random_sklearn_split(site: CallSite) -> bool:
+    """A random scikit-learn split or shuffle whose random_state is not passed positionally."""
     qn = site.qn or ""
     if not qn.startswith("sklearn."):
         return False
     cls = last_part(qn)
     node = site.node
+    old_api = qn.startswith("sklearn.cross_validation.")  # KFold(n, n_folds, shuffle, random_state)
     shuffle = site.kwarg_node("shuffle")
     if cls == "train_test_split":
         return not (isinstance(shuffle, ast.Constant) and shuffle.value is False)
     if cls == "shuffle" and qn.startswith("sklearn.utils"):
         return True
     if cls in _ALWAYS_RANDOM:
-        return len(node.args) < 4
+        return len(node.args) < (5 if old_api else 4)
     if cls in _SHUFFLE_OPTIONAL:
-        if isinstance(shuffle, ast.Constant) and shuffle.value is True:
-            return True
-        # old API KFold(n, n_folds, shuffle, random_state): positional True
-        return (len(node.args) == 3 and isinstance(node.args[2], ast.Constant)
-                and node.args[2].value is True)
+        index = 2 if old_api else 1
+        if shuffle is None and len(node.args) > index:
+            shuffle = node.args[index]
+        if len(node.args) > index + 1:  # random_state given positionally
+            return False
+        return isinstance(shuffle, ast.Constant) and shuffle.value is True
     return False
 
 
