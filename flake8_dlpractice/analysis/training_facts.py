@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
 from .names import dotted, last_part, name_words
 
+import builtins as _builtins_module
+
+_BUILTINS = frozenset(dir(_builtins_module))
 _SCOPE_BREAKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 PASS_THROUGH = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train", "eval",
                           "requires_grad_", "type", "contiguous", "squeeze", "unsqueeze", "view",
@@ -54,6 +57,23 @@ def walk_scope(body: list[ast.stmt]):
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def walk_stmts(body: list[ast.stmt]):
+    """Every statement of a scope (into compound statements, not into nested scopes or expressions)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _SCOPE_BREAKS):
+            continue
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                stack.extend(reversed(block))
+
+
 def walk_expr(node: ast.AST):
     """Nodes of one expression or statement subtree, not entering nested scopes."""
     stack = [node]
@@ -88,6 +108,7 @@ class TrainingFacts:
         self._forward_prob: dict[str, Prob | None] = {}
         self._effect: dict[int, str | None] = {}
         self._clears: dict[int, bool] = {}
+        self._kinds: dict[tuple, str | None] = {}
         self.uses_torch = bool(facts.imports.roots & {"torch", "lightning", "pytorch_lightning",
                                                        "accelerate", "transformers", "torchvision",
                                                        "timm"})
@@ -99,7 +120,7 @@ class TrainingFacts:
             return self._assign[key]
         out: dict[str, list[tuple[int, ast.expr | None, ast.AST]]] = {}
         body = scope.node.body if scope is not None else self.facts.tree.body
-        for node in walk_scope(body):
+        for node in walk_stmts(body):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -148,7 +169,7 @@ class TrainingFacts:
                 if info.class_name is None:
                     continue
                 attrs = self._class_attrs.setdefault(info.class_name, {})
-                for node in walk_scope(info.node.body):
+                for node in walk_stmts(info.node.body):
                     if isinstance(node, ast.Assign):
                         for target in node.targets:
                             elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
@@ -162,6 +183,19 @@ class TrainingFacts:
     def kind_of(self, expr: ast.expr, scope: FunctionInfo | None, line: int, depth: int = 0) -> str | None:
         """Qualified constructor (``torch.nn.CrossEntropyLoss``) or ``<local>.Net`` of an object."""
         if depth > 14 or expr is None:
+            return None
+        if isinstance(expr, (ast.Name, ast.Attribute)):
+            key = (id(scope), dotted(expr), line)
+            if key in self._kinds:
+                return self._kinds[key]
+            self._kinds[key] = None  # cycle guard
+            result = self._kind_of(expr, scope, line, depth)
+            self._kinds[key] = result
+            return result
+        return self._kind_of(expr, scope, line, depth)
+
+    def _kind_of(self, expr: ast.expr, scope: FunctionInfo | None, line: int, depth: int) -> str | None:
+        if isinstance(expr, ast.Name) and expr.id in _BUILTINS:
             return None
         if isinstance(expr, ast.Call):
             func = expr.func

@@ -8,7 +8,8 @@ from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_
                               is_optimizer_step, trains_directly)
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
-                                       TrainingFacts, names_in, walk_expr, walk_scope)
+                                       TrainingFacts, names_in, walk_expr, walk_scope,
+                                       walk_stmts)
 from .base import Finding, Fix, Rule, span_of
 
 SECTION = "Debugging Neural Networks: check gradients"
@@ -1021,6 +1022,31 @@ class LogOfSoftmax(Rule):
                                f"log(0) = -inf: use {better}", fix=fix)
 
 
+LOSS_QNS = frozenset(LOSS_CLASSES_LOGITS) | frozenset(LOSS_FUNCS_LOGITS) | BCE_CLASSES | BCE_FUNCS
+
+
+def loss_sites(facts: ModuleFacts, tf: TrainingFacts):
+    """(site, loss qualified name, input expression, spelled loss) of calls to the losses DLP305/309 know."""
+    cached = getattr(facts, "_dlp3_loss_sites", None)
+    if cached is None:
+        cached = []
+        for site in facts.calls:
+            if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
+                continue
+            func = site.node.func
+            if isinstance(func, ast.Name) and func.id in ("print", "len", "range", "float", "int", "str",
+                                                           "list", "dict", "tuple", "zip", "enumerate"):
+                continue
+            if isinstance(func, ast.Attribute) and site.qn is None and not (
+                    isinstance(func.value, ast.Name) and func.value.id == "self"):
+                continue
+            qn, inp, spelled = loss_target(tf, site)
+            if qn in LOSS_QNS and inp is not None:
+                cached.append((site, qn, inp, spelled))
+        facts._dlp3_loss_sites = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def loss_target(tf: TrainingFacts, site: CallSite) -> tuple[str | None, ast.expr | None, str]:
     """(loss qualified name, input expression, spelled loss) for a loss call."""
     node = site.node
@@ -1087,10 +1113,9 @@ class DoubleSoftmax(Rule):
         tf = tfacts(facts)
         if not tf.uses_torch:
             return
-        for site in facts.calls:
-            qn, inp, spelled = loss_target(tf, site)
+        for site, qn, inp, spelled in loss_sites(facts, tf):
             spec = LOSS_CLASSES_LOGITS.get(qn or "") or LOSS_FUNCS_LOGITS.get(qn or "")
-            if spec is None or inp is None:
+            if spec is None:
                 continue
             wanted, label, expects = spec
             prob = tf.prob_of(inp, site.scope, site.line, models=True)
@@ -1170,9 +1195,8 @@ class SigmoidBeforeBCELoss(Rule):
         tf = tfacts(facts)
         if not tf.uses_torch:
             return
-        for site in facts.calls:
-            qn, inp, spelled = loss_target(tf, site)
-            if inp is None or (qn not in BCE_CLASSES and qn not in BCE_FUNCS):
+        for site, qn, inp, spelled in loss_sites(facts, tf):
+            if qn not in BCE_CLASSES and qn not in BCE_FUNCS:
                 continue
             prob = tf.prob_of(inp, site.scope, site.line, models=True)
             if prob is None or prob.kind != "sigmoid":
@@ -1273,7 +1297,7 @@ def _backward_names(facts: ModuleFacts, tf: TrainingFacts, scope) -> set[str]:
             direct |= names_in(arg)
     assigns = {k: list(v) for k, v in tf.assignments(scope).items()}
     body = scope.node.body if scope is not None else facts.tree.body
-    for node in walk_scope(body):
+    for node in walk_stmts(body):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             assigns.setdefault(node.target.id, []).append((node.lineno, node.value, node))
     changed = True
@@ -1293,7 +1317,8 @@ def _backward_names(facts: ModuleFacts, tf: TrainingFacts, scope) -> set[str]:
 
 def _no_grad_ranges(facts: ModuleFacts, scope, body_node) -> list[tuple[int, int]]:
     out = []
-    for node in walk_expr(body_node):
+    body = body_node.body if isinstance(body_node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else [body_node]
+    for node in walk_stmts(body):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 ctx = item.context_expr
@@ -1363,10 +1388,14 @@ class LossAccumulatedWithGraph(Rule):
         bw_cache: dict[int, set[str]] = {}
         ng_cache: dict[int, list[tuple[int, int]]] = {}
         for loop in facts.loops:
-            if loop.in_no_grad:
+            if loop.in_no_grad or loop.parent is not None:
                 continue
             scope = loop.scope
             if under_no_grad(scope, 0, facts):
+                continue
+            candidates = [(node, item) for node in walk_stmts(loop.node.body)
+                          for item in [self._accumulation(node)] if item is not None]
+            if not candidates:
                 continue
             key = id(scope)
             if key not in bw_cache:
@@ -1382,11 +1411,8 @@ class LossAccumulatedWithGraph(Rule):
                         loop_backward |= names_in(site.node.func.value)
                     for arg in site.node.args:
                         loop_backward |= names_in(arg)
-            for node in walk_scope(loop.node.body):
+            for node, item in candidates:
                 if id(node) in seen:
-                    continue
-                item = self._accumulation(node)
-                if item is None:
                     continue
                 seen.add(id(node))
                 target, value, how, anchor = item
