@@ -91,6 +91,14 @@ class TrainingUnits:
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
+        self.step_loops: list[LoopInfo] = []
+        self.top_loops: list[LoopInfo] = []
+        self.synthetic_module = None
+        if not any(loop.trains for loop in facts.loops):
+            self.loop_funcs: set[int] = set()
+            self.helpers: set[int] = set()
+            self.data_funcs: set[int] = set()
+            return
         loop_funcs = {id(f) for f in facts.functions if any(lp.trains for lp in f.loops)}
         changed = True
         while changed:
@@ -110,7 +118,7 @@ class TrainingUnits:
                     parent = parent.parent
         self.data_funcs = {id(f) for f in facts.functions if any(is_data_loop(lp) for lp in f.loops)}
         self.synthetic_module = synthetic_module(facts)
-        self.step_loops: list[LoopInfo] = []
+        self.step_loops = []
         for loop in facts.loops:
             if not loop.trains or id(loop) in has_training_child or is_test_code(loop.scope):
                 continue
@@ -130,7 +138,7 @@ class TrainingUnits:
             helpers.add(id(f))
             work.extend(c.local for c in f.calls if c.local is not None)
         self.helpers = helpers
-        self.top_loops: list[LoopInfo] = []
+        self.top_loops = []
         for loop in facts.loops:
             if not loop.trains or is_test_code(loop.scope):
                 continue
@@ -895,7 +903,7 @@ class NoValidation(Rule):
         reinforcement = bool(facts.imports.roots & RL_ROOTS) or any(
             site.method == "step" and words_of(site.name or "") & {"env", "envs", "environment"}
             for site in facts.calls)
-        one_batch = _one_batch_loops(facts)
+        one_batch = _one_batch_loops(facts) if units.top_loops else set()
         for loop in units.top_loops:
             if reinforcement or units.multi_model(loop) or _optimizes_inputs(loop) or id(loop) in one_batch:
                 continue
