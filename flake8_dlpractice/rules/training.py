@@ -168,7 +168,9 @@ class MissingZeroGrad(Rule):
     step and in the same-file functions it calls; gradients cleared by a helper from another
     module, or by an optimizer wrapper whose `step()` also zeroes gradients, are not seen
     (`# noqa: DLP300`). With several optimizers, one clearing call anywhere in the loop is
-    taken to cover all of them.
+    taken to cover all of them. Only explicit loops are checked: Lightning manual optimisation
+    inside `training_step` (no loop in the file) is not. `torch.distributed.autograd.backward`
+    (per-context gradients) is not a backward call here.
     """
 
     code, name = "DLP300", "missing-zero-grad"
@@ -244,9 +246,12 @@ def model_calls(facts: ModuleFacts, tf: TrainingFacts, loop: LoopInfo) -> list[C
                 continue
             if kind.endswith("Loss") or ".functional." in kind:
                 continue
-            if kind.startswith(("torchvision.models.", "timm.", "torch.nn.", "transformers.")):
+            if kind.startswith(("torchvision.models.", "timm.", "torch.nn.", "transformers.", "torch.jit.",
+                                "torch.compile", "torch.hub.")):
                 out.append(site)
-            continue
+                continue
+            if not kind.startswith("torch."):
+                continue
         ident = spelled.rsplit(".", 1)[-1]
         if ident[:1].isupper() or ident in facts.classes:
             continue  # a constructor
@@ -475,6 +480,13 @@ def _initial_mode(tf: TrainingFacts, site: CallSite) -> str | None:
             return "eval"
         if isinstance(f, ast.Attribute) and f.attr == "from_pretrained":
             return "eval"
+        qn = tf.facts.imports.qualname(f) or ""
+        if qn in ("torch.jit.load", "torch.jit.script", "torch.jit.trace", "torch.export.load",
+                  "transformers.pipeline"):
+            return "eval"  # scripted/traced models are saved for inference; pipelines load in eval mode
+        if qn == "torch.compile" and value.args:
+            value = value.args[0]
+            continue
         if isinstance(f, ast.Attribute) and f.attr == "train":
             return "train"
         local = tf.facts.resolve_local(f, None) or (
@@ -968,7 +980,8 @@ class LogOfSoftmax(Rule):
     Flags the log of softmax or sigmoid output: `torch.log(torch.softmax(x, 1))`,
     `torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`, `torch.log(nn.Softmax(1)(x))`,
     `torch.log(torch.sigmoid(x))`, and the same through a variable assigned from softmax/sigmoid
-    earlier in the same function (`probs = F.softmax(x, 1)` … `torch.log(probs)`).
+    earlier in the same function (`probs = F.softmax(x, 1)` … `torch.log(probs)`) or the output
+    of a same-file model whose `forward()` returns softmax/sigmoid output on every path.
 
     ## Why is this bad?
     *Debugging Neural Networks*: NaN gradients often come from log of zero. Softmax and sigmoid
@@ -992,8 +1005,7 @@ class LogOfSoftmax(Rule):
 
     ## Known limits
     Guarded forms (`torch.log(probs + 1e-8)`, `probs.clamp(min=eps).log()`) are not flagged
-    here. Softmax inside a model's `forward` is not followed into later logs. NumPy/SciPy
-    softmax is not tracked.
+    here. Models defined in other modules are not followed. NumPy/SciPy softmax is not tracked.
     """
 
     code, name = "DLP304", "log-of-softmax"
@@ -1008,7 +1020,7 @@ class LogOfSoftmax(Rule):
         for site, arg in log_calls(facts):
             if site.qn and site.qn.startswith("numpy."):
                 continue
-            prob = tf.prob_of(arg, site.scope, site.line)
+            prob = tf.prob_of(arg, site.scope, site.line, models=True)
             if prob is None:
                 continue
             better = "log_softmax" if prob.kind == "softmax" else "logsigmoid"
@@ -1698,7 +1710,7 @@ class UnguardedLog(Rule):
                 if item is not None and item[1] is not None and (
                         _constant_expr(tf, item[1]) or _guarded(tf, item[1])):
                     continue
-            if tf.prob_of(arg, site.scope, site.line) is not None:
+            if tf.prob_of(arg, site.scope, site.line, models=True) is not None:
                 continue
             if site.qn and site.qn.startswith("numpy.") and not self._np_computed(tf, arg, site):
                 continue
