@@ -762,10 +762,12 @@ class _Validation:
                 return f"evaluation during training at line {site.line}"  # test: DLP101's case
             if site.local is not None and (site.local.evaluated_params or site.local.no_grad
                                            or words_of(site.local.name) & EVAL_FUNCTION_WORDS):
-                roles = {v.role for v in site.args if v is not None}
-                if any(lp.trains for lp in site.loops) and roles != {"train"}:
+                # the data it is given: the model argument carries no role; training accuracy
+                # computed every epoch (only training data passed) is not validation
+                known = {v.role for v in site.args if v is not None and v.role}
+                if any(lp.trains for lp in site.loops) and known != {"train"}:
                     return f"{site.local.name}() called during training at line {site.line}"
-                if roles and roles <= {None, "val"} and site.args:
+                if site.args and not known - {"val"}:
                     return f"{site.local.name}() at line {site.line}"
             if site.method in ("evaluate", "validate") and not site.args and site.qn is None:
                 return f"{name}() at line {site.line}"
