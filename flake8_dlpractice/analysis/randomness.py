@@ -357,7 +357,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 trains_fit.setdefault(id(site.scope), f"{label} at line {site.line}")
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
             entries.append((2, site.line, f"{call_label(site)}() at line {site.line}"))
-    torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
+    torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS)) and not _fits_fixed_tensors(facts)
     for loop in facts.loops:
         if loop.trains:
             if torch_imported:
@@ -367,6 +367,58 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     rnd.entry = min(entries)[2] if entries else _entry_through_calls(facts, trains_fit)
     facts._randomness = rnd  # type: ignore[attr-defined]
     return rnd
+
+
+_ZOO_PREFIXES = ("torchvision.models.", "timm.", "transformers.", "segmentation_models_pytorch.")
+
+
+def _fits_fixed_tensors(facts: ModuleFacts) -> bool:
+    """Every torch optimizer of the module (if any: manual updates count too) works on hand-made
+    tensors (``optim.SGD([params])``, ``optim.Adam([target])``) and nothing starts from random
+    weights: the training loop fits a
+    deterministic starting point (a toy linear fit, neural style transfer through a frozen
+    pretrained network)."""
+    optimizers = [site for site in facts.calls if (site.qn or "").startswith("torch.optim.")
+                  and last_part(site.qn)[:1].isupper() and ".lr_scheduler." not in (site.qn or "")]
+    for site in optimizers:
+        params = site.node.args[0] if site.node.args else site.kwarg_node("params")
+        if not isinstance(params, (ast.List, ast.Tuple)) or not all(
+                isinstance(e, (ast.Name, ast.Attribute)) for e in params.elts):
+            return False
+    return not _random_torch_model(facts)
+
+
+def _random_torch_model(facts: ModuleFacts) -> bool:
+    """Something in the module starts from random numbers: a layer built with random initial
+    weights (``nn.Linear``), a model class of the file, a zoo model without pretrained weights,
+    dropout or ``nn.init``."""
+    for cdef in facts.classes.values():
+        for base in cdef.bases:
+            name = dotted(base) or ""
+            if name.endswith("Module") or name.endswith("LightningModule"):
+                return True
+    for site in facts.calls:
+        qn = site.qn or ""
+        cls = last_part(qn)
+        if qn.startswith("torch.nn.") and cls[:1].isupper() and not cls.endswith("Loss") \
+                and not qn.startswith(("torch.nn.parallel.", "torch.nn.utils.")) \
+                and cls not in ("Parameter", "ParameterList", "ParameterDict", "Identity", "ReLU",
+                                "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Unflatten",
+                                "MaxPool2d", "AvgPool2d", "DataParallel"):
+            return True
+        if qn.startswith(_ZOO_PREFIXES) and (cls[:1].islower() or cls.startswith("Auto")):
+            pretrained = False
+            for kw in site.node.keywords:
+                if kw.arg in ("weights", "pretrained") and not (
+                        isinstance(kw.value, ast.Constant) and kw.value.value in (None, False)):
+                    pretrained = True
+            if site.method == "from_pretrained" or qn.endswith("from_pretrained"):
+                pretrained = True
+            if not pretrained:
+                return True
+        if qn.startswith("torch.nn.functional.dropout") or qn.startswith("torch.nn.init."):
+            return True
+    return False
 
 
 def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str | None:

@@ -46,7 +46,11 @@ class CudnnNondeterministic(Rule):
 
     ## Known limits
     Settings made in another module (a shared `utils.seed_all()`) are not seen: the rule reports
-    where this module seeds, so `# noqa: DLP201` on that line records the decision. A
+    where this module seeds, so `# noqa: DLP201` on that line records the decision. Modules that
+    cannot reach a GPU (no `.cuda()`, no "cuda" device, no `torch.cuda`/`torch.backends.cudnn`, no
+    Lightning/Accelerate/Hugging Face) are not flagged: cuDNN is not involved on the CPU. Hugging
+    Face scripts that parse `TrainingArguments` are not flagged: `--full_determinism` switches
+    determinism on at run time. When `benchmark = True` is set, only that line is reported. A
     `benchmark` value computed at run time (`cudnn.benchmark = not args.deterministic`) is not
     flagged.
     """
@@ -60,29 +64,59 @@ class CudnnNondeterministic(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         seeds = seeds_of(facts)
         first = seeds.first(TORCH_KINDS)
-        if first is None:
+        if first is None or not gpu_reachable(facts):
             return
         for store in seeds.benchmark_true:
             yield self.finding(store.stmt, "cudnn.benchmark = True lets cuDNN choose kernels by "
                                f"timing, so runs seeded at line {first.site.line} are not "
-                               "reproducible: set it to False",
+                               "reproducible: set it to False (and cudnn.deterministic = True)",
                                fix=Fix("unsafe", "replace-expression", span_of(store.value),
                                        (("replacement", "False"),)))
-        if seeds.deterministic:
+        if seeds.deterministic or seeds.benchmark_true or _runtime_determinism(facts):
             return
-        last = max((c for c in seeds.calls if c.kinds & TORCH_KINDS),
-                   key=lambda c: (c.site.line, c.site.node.col_offset))
-        anchor = last.site.stmt
+        same_scope = [c for c in seeds.calls if c.kinds & TORCH_KINDS and c.site.scope is first.site.scope
+                      and not c.site.loops]
         fix = None
-        if isinstance(anchor, ast.Expr) and anchor.value is last.site.node:
-            fix = Fix("safe", "insert-after", span_of(anchor), (
-                ("code", "torch.backends.cudnn.deterministic = True\n"
-                         "torch.backends.cudnn.benchmark = False"),
-                ("imports", "torch")))
+        if same_scope:
+            last = max(same_scope, key=lambda c: (c.site.line, c.site.node.col_offset))
+            anchor = last.site.stmt
+            if isinstance(anchor, ast.Expr) and anchor.value is last.site.node:
+                fix = Fix("safe", "insert-after", span_of(anchor), (
+                    ("code", "torch.backends.cudnn.deterministic = True\n"
+                             "torch.backends.cudnn.benchmark = False"),
+                    ("imports", "torch")))
         yield self.finding(first.site.node, "torch is seeded here but cuDNN may still pick "
                            "non-deterministic kernels: set torch.backends.cudnn.deterministic = True "
                            "and torch.backends.cudnn.benchmark = False (or call "
                            "torch.use_deterministic_algorithms(True))", fix=fix)
+
+
+_GPU_FRAMEWORKS = frozenset({"lightning", "pytorch_lightning", "accelerate", "transformers", "timm",
+                             "deepspeed", "apex"})
+
+
+def gpu_reachable(facts: ModuleFacts) -> bool:
+    """The module can run on a GPU (where cuDNN matters): ``.cuda()``, a "cuda" device,
+    ``torch.cuda`` / ``torch.backends.cudnn``, or a framework that places models on GPUs."""
+    if facts.imports.roots & _GPU_FRAMEWORKS:
+        return True
+    for site in facts.calls:
+        if site.method == "cuda" or (site.qn or "").startswith(("torch.cuda.", "torch.backends.cudnn")):
+            return True
+    for store in facts.stores:
+        if store.target.startswith("torch.backends.cudnn"):
+            return True
+    for node in ast.walk(facts.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("cuda"):
+            return True
+    return False
+
+
+def _runtime_determinism(facts: ModuleFacts) -> bool:
+    """Hugging Face scripts parse ``TrainingArguments``: ``--full_determinism`` is a run-time switch."""
+    return any((c.qn or "").startswith("transformers.") and
+               (last_part(c.qn).endswith("TrainingArguments") or last_part(c.qn) == "HfArgumentParser")
+               for c in facts.calls)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,8 +314,11 @@ class MissingSeed(Rule):
     another module and is not visible here (a config system, a launcher) is not seen unless a
     call named like a seed helper (`set_seed`, `seed_all`, `init_seeds`, ...) appears in the
     module. A TensorFlow training loop written with `GradientTape` is only seen through its
-    `tf.random` draws. Any explicit training loop counts as using randomness, even one that
-    optimises a deterministic quantity (neural style transfer optimising an image): put
+    `tf.random` draws. A torch training loop counts as using randomness unless every optimizer
+    works on hand-made tensors (`optim.SGD([params])`, `optim.Adam([target_image])`) and nothing
+    in the module starts from random weights (no `nn` layers, no `nn.Module` subclass, no zoo
+    model without pretrained weights); a network wrapped in a class of the file still counts, so
+    a style-transfer script with its own `VGG(nn.Module)` wrapper may be reported: put
     `# noqa: DLP200` on the reported import when the script is deterministic by design.
     """
 
