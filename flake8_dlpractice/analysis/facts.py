@@ -23,7 +23,9 @@ import ast
 from dataclasses import dataclass, field
 from itertools import count
 
-from .names import PATH_ROLES, ImportMap, dotted, last_part, name_words, role_from_name
+from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, dotted, last_part, name_words, role_from_name
+
+ROLE_WORDS = frozenset(ROLE_TOKENS)
 
 EMPTY: frozenset[int] = frozenset()
 MAX_EXPR_DEPTH = 48
@@ -47,6 +49,7 @@ class Value:
     split: SplitInfo | None = None  # result of a split call, unpacked by position
     name: str | None = None  # the variable that holds it
     items: tuple[Value, ...] | None = None  # tuple/list displays, element by element
+    is_index: bool = False  # row indices of a split (``for tr_idx, va_idx in kf.split(X)``)
     line: int = 0
 
 
@@ -129,6 +132,7 @@ class FitEvent:
     def_ids: frozenset[int]  # definitions the statistics were computed from
     description: str
     scope: FunctionInfo | None
+    products: frozenset[int] = EMPTY  # what carries the statistics on (the fitted object, its output)
 
 
 @dataclass(eq=False)
@@ -156,6 +160,9 @@ class FunctionInfo:
     evaluated_params: dict[str, int] = field(default_factory=dict)
     validated_params: dict[str, int] = field(default_factory=dict)  # evaluated inside a training loop
     callers: list[CallSite] = field(default_factory=list)
+    # when every training/fitting call of the function sits under ``if <param> ...:``, the guards
+    # (param, test) that must hold for it to train: ``if train:``, ``if scaler is None:``
+    guards: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def line(self) -> int:
@@ -207,6 +214,13 @@ ROLE_NEUTRAL_BUILTINS = frozenset({"len", "print", "range", "isinstance", "type"
                                    "setattr", "id", "hash", "super", "open", "sum", "max", "min",
                                    "abs"})
 # Methods whose result is not the receiver's data (shapes, scalars, metadata).
+WRAPPER_FUNCS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy", "from_tensor_slices",
+                           "from_tensors", "convert_to_tensor", "list", "tuple", "iter", "enumerate", "tqdm",
+                           "sorted", "deepcopy", "copy", "Tensor", "FloatTensor", "LongTensor", "DMatrix"})
+COMBINE_FUNCS = frozenset({"concatenate", "vstack", "hstack", "concat", "cat", "stack", "append",
+                           "column_stack", "dstack", "row_stack", "zip", "chain"})
+METADATA_ATTRS = frozenset({"shape", "dtype", "dtypes", "device", "ndim", "columns", "index", "size",
+                            "classes", "class_to_idx", "classes_", "feature_names", "n_samples"})
 NON_DATA_METHODS = frozenset({"size", "dim", "numel", "item", "keys", "count", "index", "nunique",
                               "__len__", "isnull", "isna", "info", "describe", "head", "tail",
                               "value_counts", "eval", "train", "parameters", "state_dict",
@@ -286,6 +300,13 @@ def merge_roles(values: list[Value]) -> Value | None:
     if len(roles) != 1:
         return None
     return with_role[0]
+
+
+def merge_roles_strict(values: list[Value]) -> Value | None:
+    """Like :func:`merge_roles`, but a named value without a role makes the mix unknown."""
+    if any(v is not None and not v.role and v.idents and not v.stat for v in values):
+        return None
+    return merge_roles(values)
 
 
 def unwrap_iter(node: ast.expr) -> ast.expr:
@@ -572,8 +593,10 @@ class _ScopeWalker:
         else:
             ids = frozenset({new_id})
         what = dotted(target) or "data"
+        if set(name_words(what.rsplit(".", 1)[-1])) & _TARGET_WORDS:
+            return  # rescaling the target (y = y / y.max()) does not leak features
         self.facts.fit_events.append(FitEvent(self.stmt, ids, f"{what!r} is normalised or imputed "
-                                              f"with its own statistics", self.scope))
+                                              f"with its own statistics", self.scope, ids))
 
     def _named(self, name: str, value: Value, line: int, spelled: str | None = None) -> Value:
         """The value a name holds after ``name = value`` (role precedence of the catalog)."""
@@ -586,7 +609,7 @@ class _ScopeWalker:
         return Value(role=role, origin=origin, carried=carried, kind=value.kind, call=value.call,
                      aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat,
                      normalized=False, split=value.split, name=spelled or name, items=value.items,
-                     line=line)
+                     is_index=value.is_index, line=line)
 
     def _bind_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr) -> None:
         elts = target.elts
@@ -596,6 +619,7 @@ class _ScopeWalker:
                 label = {"train": "training", "test": "test", "val": "validation"}.get(role or "", "")
                 piece = Value(role=role, origin=f"{label} split of {value.split.func} at line "
                               f"{value.split.line}" if role else "", anc=value.split.anc,
+                              is_index=value.split.func.endswith(".split") or _index_name(elt),
                               line=value.split.line)
                 if isinstance(elt, (ast.Tuple, ast.List)):  # (x_train, y_train), (x_test, y_test)
                     for sub in elt.elts:
@@ -634,7 +658,9 @@ class _ScopeWalker:
             if spelled and spelled in self.env:
                 return self.env[spelled]
             base = self.ev(node.value, depth)
-            if base.role and node.attr not in ("shape", "dtype", "device", "ndim", "T"):
+            if node.attr in METADATA_ATTRS:
+                return Value(anc=base.anc, line=node.lineno)
+            if base.role:
                 return Value(role=base.role, origin=base.origin, carried=True, anc=base.anc,
                              idents=base.idents, name=spelled or base.name, line=base.line)
             role = role_from_name(node.attr)
@@ -647,13 +673,14 @@ class _ScopeWalker:
             index = self.ev(node.slice, depth)
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                role = role_from_name(key.value) or PATH_ROLES.get(key.value.lower())
+                role = key_role(key.value)
                 if role:
                     where = dotted(node.value) or "data"
                     return Value(role=role, origin=f"{where}[{key.value!r}]", anc=base.anc,
                                  idents=base.idents, kind=base.kind, name=f"{where}[{key.value!r}]", line=node.lineno)
-            if index.role and not index.stat:
-                return Value(role=index.role, origin=index.origin, carried=True,
+            if index.role and index.is_index and not base.role:
+                # rows picked by split indices: a position, so a name the user gives wins
+                return Value(role=index.role, origin=index.origin, carried=False,
                              anc=base.anc | index.anc, idents=base.idents, kind=base.kind,
                              name=base.name, line=node.lineno)
             return Value(role=base.role, origin=base.origin, carried=bool(base.role), kind=base.kind,
@@ -661,13 +688,13 @@ class _ScopeWalker:
                          normalized=base.normalized, name=base.name, line=node.lineno)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             items = tuple(self.ev(e, depth) for e in node.elts)
-            merged = self._combine(list(items))
+            merged = self._combine(list(items), strict=True)
             merged.items = items
             return merged
         if isinstance(node, ast.BinOp):
             left = self.ev(node.left, depth)
             right = self.ev(node.right, depth)
-            return self._combine([left, right], binop=True)
+            return self._combine([left, right], binop=True, strict=isinstance(node.op, ast.Add))
         if isinstance(node, ast.Starred):
             return self.ev(node.value, depth)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
@@ -691,7 +718,9 @@ class _ScopeWalker:
         parts = [self.ev(child, depth) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
         return self._combine(parts)
 
-    def _combine(self, parts: list[Value], binop: bool = False) -> Value:
+    def _combine(self, parts: list[Value], binop: bool = False, strict: bool = False) -> Value:
+        """Merge operands. ``strict`` (concatenation, displays): a role survives only when every
+        named operand carries it — ``[data, test]`` is not test data."""
         anc: frozenset[int] = EMPTY
         idents: frozenset[int] = EMPTY
         stat: frozenset[int] = EMPTY
@@ -706,7 +735,7 @@ class _ScopeWalker:
             if (b.stat and not a.stat and a.anc & b.stat) or (a.stat and not b.stat and b.anc & a.stat):
                 normalized = True
         data = [p for p in parts if not p.stat]
-        merged = merge_roles(data)
+        merged = merge_roles_strict(data) if strict else merge_roles(data)
         value = Value(anc=anc, idents=idents, normalized=normalized)
         if all(p.stat for p in parts if p.anc) and stat:
             value.stat = stat
@@ -780,9 +809,12 @@ class _ScopeWalker:
         if method in ("fit", "fit_transform") and recv is not None and _is_feature_transformer(recv.kind):
             data = args[0] if args else kwargs.get("X") or kwargs.get("raw_documents")
             if data is not None and data.anc:
+                product = self.facts.new_id()  # the fitted statistics, carried by the result
+                all_anc |= {product}
                 self.facts.fit_events.append(FitEvent(node, data.idents or data.anc,
                                                       f"{last_part(recv.kind)} is fitted on "
-                                                      f"{data.name or 'data'!r}", self.scope))
+                                                      f"{data.name or 'data'!r}", self.scope,
+                                                      recv.idents | {product}))
 
         # -- constructors, datasets, augmentation ----------------------------------------------
         if method and recv is not None and recv.aug and method in ("flow", "flow_from_directory",
@@ -814,7 +846,8 @@ class _ScopeWalker:
             if source:
                 value.role, value.origin = source[0], f"{source[1]} at line {line}"
             else:
-                carried = merge_roles(args[:1] + [kwargs[k] for k in ("dataset", "x", "data") if k in kwargs])
+                carried = merge_roles(args[:2] if cls == "Subset" else
+                                      args[:1] + [kwargs[k] for k in ("dataset", "x", "data") if k in kwargs])
                 if carried is not None:
                     value.role, value.origin, value.carried, value.name = (
                         carried.role, carried.origin, True, carried.name)
@@ -825,20 +858,27 @@ class _ScopeWalker:
                 return Value(aug=aug, anc=all_anc, line=line)
 
         # -- role flow through wrappers and methods ----------------------------------------------
-        if method and recv is not None and recv.role and method not in NON_DATA_METHODS:
-            return Value(role=recv.role, origin=recv.origin, carried=True, kind=recv.kind,
-                         anc=all_anc, idents=all_idents, name=recv.name, aug=recv.aug, line=line)
-        if method in NON_DATA_METHODS or (isinstance(node.func, ast.Name) and node.func.id in ROLE_NEUTRAL_BUILTINS):
-            return Value(anc=all_anc, line=line)
-        merged = merge_roles(args + list(kwargs.values()))
-        result = Value(anc=all_anc, idents=all_idents, line=line, kind=(recv.kind if recv is not None and method in
-                                                     ("to", "cuda", "cpu", "double", "float") else None))
-        if merged is not None:
-            result.role, result.origin, result.carried, result.name = merged.role, merged.origin, True, merged.name
+        result = Value(anc=all_anc, idents=all_idents, line=line)
         if recv is not None and method in ("to", "cuda", "cpu", "float", "double", "half"):
             result.kind = recv.kind
+        if method in NON_DATA_METHODS or (isinstance(node.func, ast.Name) and node.func.id in ROLE_NEUTRAL_BUILTINS):
+            return Value(anc=all_anc, line=line)
+        data_args = args + list(kwargs.values())
+        fname = method or (node.func.id if isinstance(node.func, ast.Name) else last_part(qn))
+        if fname in WRAPPER_FUNCS:  # np.array(x), torch.tensor(x), tqdm(x): the first argument's role
+            merged = merge_roles(args[:1])
+        elif fname in COMBINE_FUNCS and args:  # np.concatenate([a, b]), pd.concat([a, b])
+            merged = merge_roles_strict(list(args[0].items or args[:1]) + args[1:])
+        else:
+            merged = merge_roles_strict(data_args)
+        if merged is None and method and recv is not None and recv.role and method not in NON_DATA_METHODS \
+                and not any(a.role for a in data_args):
+            merged = recv  # X_test.reshape(...), test_ds.map(f): the receiver's data
+        if merged is not None:
+            result.role, result.origin, result.carried, result.name = merged.role, merged.origin, True, merged.name
+            if merged is recv:
+                result.kind, result.aug = recv.kind, recv.aug
         return result
-
 
     def _split_event(self, node: ast.Call, func: str, data: list[Value]) -> None:
         anc = EMPTY
@@ -883,10 +923,14 @@ _TRANSFORMER_MODULES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.de
                         "sklearn.compose.", "sklearn.cross_decomposition.", "category_encoders.",
                         "imblearn.")
 _TARGET_ENCODERS = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer"})
+# transformers that learn nothing from the data they are "fitted" on
+STATELESS_TRANSFORMERS = frozenset({"PolynomialFeatures", "Binarizer", "Normalizer", "FunctionTransformer",
+                                    "FeatureHasher", "HashingVectorizer", "MissingIndicator"})
+_TARGET_WORDS = frozenset({"y", "target", "targets", "label", "labels"})
 
 
 def _is_feature_transformer(kind: str | None) -> bool:
-    if not kind or last_part(kind) in _TARGET_ENCODERS:
+    if not kind or last_part(kind) in _TARGET_ENCODERS or last_part(kind) in STATELESS_TRANSFORMERS:
         return False
     return kind.startswith(_TRANSFORMER_MODULES) and not kind.startswith("imblearn.")
 
@@ -945,8 +989,31 @@ def _split_roles(split: SplitInfo, n: int) -> list[str | None]:
         return ["train"] + [None] * (n - 1)
     if split.func == "load_data":
         return ["train", "test"][:n] + [None] * max(0, n - 2)
-    # splitter.split(X): (train_idx, test_idx)
-    return ["train", holdout][:n] + [None] * max(0, n - 2)
+    # splitter.split(X): (train_idx, held_out_idx); a cross-validation fold is a validation fold
+    return ["train", "val"][:n] + [None] * max(0, n - 2)
+
+
+_INDEX_WORDS = frozenset({"idx", "index", "indices", "ids", "inds", "ix", "indexes"})
+
+
+def _index_name(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and bool(_INDEX_WORDS & set(name_words(node.id)))
+
+
+# words that may stand beside a role token in a string key naming a split of the data
+_KEY_WORDS = frozenset({"x", "y", "data", "dataset", "ds", "set", "split", "loader", "images", "labels",
+                        "features", "targets", "inputs", "df", "samples", "texts"})
+
+
+def key_role(key: str) -> str | None:
+    """Role of a string subscript key: ``ds["test"]``, ``data["X_val"]``; not ``df["is_test"]``."""
+    low = key.lower()
+    if low in PATH_ROLES:
+        return PATH_ROLES[low]
+    role = role_from_name(key)
+    if role and all(w in _KEY_WORDS or w in ROLE_WORDS for w in name_words(key)):
+        return role
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1003,6 +1070,8 @@ def _summaries(facts: ModuleFacts) -> None:
                           for c in loop.calls)
         loop.evaluates = (not loop.trains and loop.iter is not None and is_data_loop(loop)
                           and any(_is_model_call(c) for c in loop.calls))
+    for info in facts.functions:
+        info.guards = _training_guards(info)
     # parameters trained on / evaluated / validated each epoch
     for info in facts.functions:
         params = set(info.params)
@@ -1045,6 +1114,83 @@ def _summaries(facts: ModuleFacts) -> None:
                     if param in callee.validated_params and root not in info.validated_params:
                         info.validated_params[root] = site.line
                         changed = True
+
+
+def _guard_of(test: ast.expr, params: set[str]) -> tuple[str, str] | None:
+    """``if train:`` -> (train, truthy); ``if not scaler:`` / ``if scaler is None:`` -> falsy/none."""
+    if isinstance(test, ast.Name) and test.id in params:
+        return test.id, "truthy"
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name) \
+            and test.operand.id in params:
+        return test.operand.id, "falsy"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) \
+            and test.left.id in params and isinstance(test.comparators[0], ast.Constant):
+        const = test.comparators[0].value
+        if const is None and isinstance(test.ops[0], ast.Is):
+            return test.left.id, "none"
+        if const is None and isinstance(test.ops[0], ast.IsNot):
+            return test.left.id, "notnone"
+        if isinstance(test.ops[0], ast.Eq):
+            return test.left.id, f"eq:{const!r}"
+    return None
+
+
+def _training_guards(info: FunctionInfo) -> list[tuple[str, str]]:
+    relevant = {id(c.node) for c in info.calls
+                if trains_directly(c) or c.method in FIT_METHODS or c.method == "fit_transform"
+                or (c.local is not None and c.local.trains)}
+    if not relevant:
+        return []
+    params = set(info.params)
+    guarded: dict[int, tuple[str, str]] = {}
+    stack: list[tuple[ast.AST, tuple[str, str] | None]] = [(stmt, None) for stmt in info.node.body]
+    while stack:
+        node, guard = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If):
+            inner = _guard_of(node.test, params) or guard
+            stack.extend((child, inner) for child in node.body)
+            stack.extend((child, guard) for child in node.orelse)
+            stack.append((node.test, guard))
+            continue
+        if isinstance(node, ast.Call) and id(node) in relevant:
+            if guard is None:
+                return []  # trains unconditionally somewhere
+            guarded[id(node)] = guard
+        stack.extend((child, guard) for child in ast.iter_child_nodes(node))
+    return sorted(set(guarded.values()))
+
+
+def guard_may_hold(callee: FunctionInfo, site: CallSite, guard: tuple[str, str]) -> bool:
+    """Whether the call can take the guarded training branch (constants only; unknown: no)."""
+    param, test = guard
+    value: ast.expr | None = None
+    for name, arg in bound_arguments(callee, site):
+        if name == param:
+            value = arg
+    if value is None:
+        value = _default_of(callee.node, param)
+    if not isinstance(value, ast.Constant):
+        return False
+    const = value.value
+    if test == "truthy":
+        return bool(const)
+    if test == "falsy":
+        return not const
+    if test == "none":
+        return const is None
+    if test == "notnone":
+        return const is not None
+    return test == f"eq:{const!r}"
+
+
+def _default_of(node: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> ast.expr | None:
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return defaults.get(param)
 
 
 def bound_arguments(callee: FunctionInfo, site: CallSite):

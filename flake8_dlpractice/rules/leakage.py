@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
-                              last_part, root_name)
+from ..analysis.facts import (FIT_METHODS, STATELESS_TRANSFORMERS, CallSite, ModuleFacts, Value,
+                              bound_arguments, dataset_role, guard_may_hold, last_part, root_name)
 from ..analysis.names import name_words, role_from_name
 from .base import Finding, Rule
 
@@ -77,7 +77,13 @@ class TestDataInFitting(Rule):
     ## Known limits
     Roles are followed within a file; data that crosses module boundaries, or whose role only
     a runtime argument decides (`get_loader(args.split)`), is not tracked. Values with no known
-    role never trigger the rule. Resampling of test data is DLP105 and a grid search fitted on
+    role never trigger the rule, nor does a mix of test data and data of unknown role
+    (`pd.concat([df, test])`: fitting encoders on train plus an unlabelled competition test set is a
+    deliberate choice). Stateless transformers (`PolynomialFeatures`, `Normalizer`, ...),
+    inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and
+    a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged. A same-file
+    helper that trains only behind a flag (`if train:`, `if scaler is None:`) is flagged only when
+    the call passes a constant that turns the training branch on. Resampling of test data is DLP105 and a grid search fitted on
     test data is DLP101.
     """
 
@@ -104,6 +110,8 @@ class TestDataInFitting(Rule):
                     yield self.finding(site.node, f"test data {describe(data)} is passed to "
                                        f"{site.name or 'trainer.fit'}() as training data")
                 return
+            if _learns_nothing(site):
+                return
             data = site.arg(0, "x") or site.kwargs.get("X") or site.kwargs.get("train_data")
             if data is not None and data.role == "test":
                 yield self.finding(site.node, f"test data {describe(data)} is used to fit "
@@ -117,6 +125,8 @@ class TestDataInFitting(Rule):
             return
         callee = site.local
         if callee is not None and callee.trained_params:
+            if callee.guards and not any(guard_may_hold(callee, site, g) for g in callee.guards):
+                return  # _run_epoch(loader, train=False): the training branch is off for this call
             for param, arg in bound_arguments(callee, site):
                 if param in callee.trained_params:
                     value = _arg_value(site, arg)
@@ -124,6 +134,26 @@ class TestDataInFitting(Rule):
                         yield self.finding(site.node, f"test data {describe(value)} is passed to "
                                            f"{callee.name}(), which trains on its parameter "
                                            f"{param!r} (line {callee.trained_params[param]})")
+
+
+# estimators whose "fit" on held-out data is the correct use: inspection and visualisation
+_INSPECTION_PREFIXES = ("sklearn.inspection.", "sklearn.manifold.", "eli5.", "umap.", "openTSNE.", "shap.",
+                        "yellowbrick.", "sklearn.calibration.CalibrationDisplay")
+_FEATUREWISE = ("featurewise_center", "featurewise_std_normalization", "zca_whitening")
+
+
+def _learns_nothing(site: CallSite) -> bool:
+    """``PolynomialFeatures().fit_transform(X_test)``, ``PermutationImportance(m).fit(X_test, y_test)``,
+    ``TSNE().fit_transform(test_emb)``, ``ImageDataGenerator(rescale=...).fit(X_test)``."""
+    kind = site.recv.kind if site.recv is not None else None
+    if not kind:
+        return False
+    cls = last_part(kind)
+    if cls in STATELESS_TRANSFORMERS or kind.startswith(_INSPECTION_PREFIXES) or cls == "PermutationImportance":
+        return True
+    if cls == "ImageDataGenerator" and site.recv.call is not None:
+        return not any(kw.arg in _FEATUREWISE for kw in site.recv.call.keywords)
+    return False
 
 
 SEARCH = frozenset({"GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV",
@@ -389,11 +419,13 @@ class PreprocessingBeforeSplit(Rule):
     ```
 
     ## Known limits
-    Label encoding of the target (`LabelEncoder`) is not a leak and is not flagged. Statistics
-    per sample (`x.mean(axis=1)`) are not flagged. A preprocessor fitted on the training split
-    before a nested split of that training data (a grid search or `cross_val_score` on `X_train`,
-    a train/validation split of `X_train`) is not flagged: the validation folds see its statistics,
-    but the test set stays clean — use a `Pipeline` to keep the folds honest too. The data flow is followed within one function or
+    Label encoding or rescaling of the target (`LabelEncoder`, `y = y / y.max()`) is not a leak and
+    is not flagged, nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
+    `FunctionTransformer`, hashing). Statistics per sample (`x.mean(axis=1)`) are not flagged. A fit
+    whose result never reaches the split data (an exploratory PCA plotted and thrown away) is not
+    flagged. A preprocessor fitted on the training split before a train/validation holdout of that
+    training data is not flagged (the test set stays clean); before cross-validation or a grid
+    search on it, it is — the folds' scores are optimistic; use a `Pipeline`. The data flow is followed within one function or
     the module body; a split in another function is not seen.
     """
 
@@ -407,16 +439,24 @@ class PreprocessingBeforeSplit(Rule):
             if id(event.node) in reported:
                 continue
             for split in facts.split_events:
-                if (split.scope is not event.scope or split.node.lineno < _end_line(event.node)
-                        or split.input_role in ("train", "val")):
-                    continue  # a nested split of training data keeps the test set clean
-                if event.def_ids & split.anc:
+                if split.scope is not event.scope or split.node.lineno < _end_line(event.node):
+                    continue
+                if split.input_role in ("train", "val") and split.func in NESTED_HOLDOUTS:
+                    continue  # a validation holdout carved from training data keeps the test set clean
+                # the split data was computed from the fitted data, through the fitted statistics
+                if event.def_ids & split.anc and (not event.products or event.products & split.anc):
                     reported.add(id(event.node))
+                    if split.func in NESTED_HOLDOUTS:
+                        advice = "the statistics include the test rows; compute them on the training split only"
+                    else:
+                        advice = ("every held-out fold is in the statistics; put the preprocessing in "
+                                  "a Pipeline so each fold fits its own")
                     yield self.finding(event.node, f"{event.description} before it is split by "
-                                       f"{split.func} at line {split.node.lineno}: the statistics "
-                                       f"include the test rows; compute them on the training "
-                                       f"split only")
+                                       f"{split.func} at line {split.node.lineno}: {advice}")
                     break
+
+
+NESTED_HOLDOUTS = frozenset({"train_test_split", "random_split"})
 
 
 def _end_line(node: ast.AST) -> int:
