@@ -167,6 +167,15 @@ def fix_bytes(data: bytes, path: str, options: Options, rules: Sequence) -> tupl
     return result, decoded, outcome
 
 
+def _internal(exc: BaseException) -> str:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    ours = [f for f in frames if "flake8_dlpractice" in f.filename] or frames
+    where = f" ({ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno})" if ours else ""
+    return f"internal error in dlp-fix: {type(exc).__name__}: {exc}{where}; please report it with this file"
+
+
 def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
     started = time.perf_counter()
     try:
@@ -178,7 +187,7 @@ def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
     try:
         result, decoded, outcome = fix_bytes(data, path, options, rules)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
-        return FileResult(path, "error", f"internal error in dlp-fix: {type(exc).__name__}: {exc}")
+        return FileResult(path, "error", _internal(exc))
     if outcome is not None and outcome.changed:
         assert decoded is not None
         try:
@@ -216,7 +225,7 @@ def process_stdin(data: bytes, name: str, options: Options, rules: Sequence) -> 
     try:
         result, decoded, outcome = fix_bytes(data, name, options, rules)
     except Exception as exc:  # noqa: BLE001
-        result, decoded, outcome = FileResult(name, "error", f"internal error in dlp-fix: {type(exc).__name__}: {exc}"), None, None
+        result, decoded, outcome = FileResult(name, "error", _internal(exc)), None, None
     result.output = data
     if outcome is not None and outcome.changed and decoded is not None:
         result.status = "fixed" if options.write else "would-fix"

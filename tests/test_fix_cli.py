@@ -16,9 +16,9 @@ from flake8_dlpractice import fixes as fixes_mod
 from flake8_dlpractice.fixes import fix_text
 from flake8_dlpractice.rules.base import Finding, Fix, Rule
 
-SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Linear(2, 2)\n"
+SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Linear(2, 2).cuda()\n"
 SEEDED_FIXED = ("import torch\n\ntorch.manual_seed(0)  # seed\ntorch.backends.cudnn.deterministic = True\n"
-                "torch.backends.cudnn.benchmark = False\nmodel = torch.nn.Linear(2, 2)\n")
+                "torch.backends.cudnn.benchmark = False\nmodel = torch.nn.Linear(2, 2).cuda()\n")
 COMPILED = ("import torch\n\ntorch.autograd.set_detect_anomaly(True)  # noqa: DLP502\n"
             "model = torch.compile(torch.nn.Linear(2, 2))\n")
 COMPILED_FIXED = ("import torch\n\ntorch.autograd.set_detect_anomaly(True)  # noqa: DLP502\n"
@@ -62,7 +62,7 @@ def test_diff_and_check_write_nothing(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out == (f"--- {f}\n+++ {f}\n@@ -1,4 +1,6 @@\n import torch\n \n torch.manual_seed(0)  # seed\n"
                    "+torch.backends.cudnn.deterministic = True\n+torch.backends.cudnn.benchmark = False\n"
-                   " model = torch.nn.Linear(2, 2)\n")
+                   " model = torch.nn.Linear(2, 2).cuda()\n")
     assert run("--check", "--select", "DLP201", str(f)) == 1
     assert f"Would fix {f} (1 fix: DLP201)" in capsys.readouterr().out
     assert f.read_text() == SEEDED
@@ -155,7 +155,7 @@ def test_crlf_bom_and_permissions_are_kept(tmp_path):
 
 def test_encoding_declaration_and_non_ascii_are_kept(tmp_path):
     src = ("# -*- coding: latin-1 -*-\n# Modèle entraîné\nimport torch\n\n"
-           "nom = 'réseau'; torch.manual_seed(0)\n")
+           "nom = 'réseau'; torch.manual_seed(0)\nnet = torch.nn.Linear(1, 1).cuda()\n")
     f = write(tmp_path / "a.py", src.encode("latin-1"))
     run("-q", "--select", "DLP201", str(f))
     fixed = f.read_bytes().decode("latin-1")
@@ -388,3 +388,16 @@ def test_several_fixes_one_bad_the_good_ones_still_apply():
     outcome = _fix("g()\nh()\ng()\n", good, bad)
     assert outcome.text == "h()\n"
     assert [f.code for f in outcome.remaining] == ["DLP991"]
+
+
+def test_mixed_tabs_file_cpython_accepts_is_not_fixable_and_the_run_goes_on(tmp_path, capsys):
+    # CPython accepts this indentation (a tab-indented body under a space-indented `if`); libcst does not
+    mixed = "import torch\n\ntorch.manual_seed(0)\nx = torch.zeros(2).cuda()\nfor c in x:\n    if c > 1:\n\t    break\n    y = 1\n"
+    ast.parse(mixed)
+    bad = write(tmp_path / "a_mixed.py", mixed)
+    good = write(tmp_path / "b_good.py", SEEDED)
+    assert run("--select", "DLP201", str(tmp_path)) == 1
+    out = capsys.readouterr()
+    assert f"{bad}: not fixable: libcst cannot parse it (line " in out.err
+    assert f"{bad}:3:1: DLP201" in out.out
+    assert bad.read_text() == mixed and good.read_text() == SEEDED_FIXED

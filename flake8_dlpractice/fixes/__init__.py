@@ -71,19 +71,29 @@ def _key(finding: Finding, text: str) -> tuple:
     return finding.code, fix.action, fix.data, snippet
 
 
-def _verify(before: list[Finding], applied: list[Finding], after: list[Finding], unsafe: bool) -> str | None:
+def _verify(before: list[Finding], applied: list[Finding], after: list[Finding], unsafe: bool,
+            applied_keys: set[tuple], new_text: str) -> str | None:
+    """Why the edited text is not acceptable, or None.
+
+    Each fixed finding must be gone: the count of its code drops by the number fixed, unless the
+    surplus are findings this run can fix next with a *different* fix (a cascade: flipping
+    ``benchmark = True`` reveals the missing ``deterministic`` setting). Findings of other codes
+    may only appear if they are fixable too (DLP200's seed insertion reveals DLP201).
+    """
     old = Counter(f.code for f in before)
     new = Counter(f.code for f in after)
     done = Counter(f.code for f in applied)
-    for code, count in done.items():
-        if new[code] > old[code] - count:
-            return f"the fix would not remove the {code} finding"
     for code, count in new.items():
-        if code in done or count <= old[code]:
+        limit = old[code] - done[code]
+        if count <= limit:
             continue
         extra = [f for f in after if f.code == code]
         if not all(allowed(f, unsafe) for f in extra):
+            if code in done:
+                return f"the fix would not remove the {code} finding"
             return f"the fix would introduce a {code} finding"
+        if code in done and any(_key(f, new_text) in applied_keys for f in extra):
+            return f"the fix would not remove the {code} finding"
     return None
 
 
@@ -109,10 +119,10 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
         attempts += 1
         try:
             module = apply.parse_module(current)
+            accepted = _round(apply, module, current, filename, rules, unsafe, candidates, current_findings, failed)
         except apply.CstParseError as exc:
             outcome.note = f"not fixable: {exc}"
             break
-        accepted = _round(apply, module, current, filename, rules, unsafe, candidates, current_findings, failed)
         if accepted is None:
             continue  # errors recorded in failed; the next round tries the others
         current, current_findings, applied = accepted
@@ -132,6 +142,8 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
     """One round; (new text, its findings, applied findings) or None when nothing was kept."""
     try:
         result = apply.apply_round(text, candidates, module)
+    except apply.CstParseError:
+        raise
     except Exception as exc:  # noqa: BLE001 - an editing bug must not lose the file
         for finding in candidates:
             failed[_key(finding, text)] = f"internal error in dlp-fix ({type(exc).__name__}: {exc})"
@@ -140,7 +152,7 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
         failed[_key(finding, text)] = reason
     if not result.applied:
         return None
-    checked = _check(result.text, filename, rules, findings, result.applied, unsafe)
+    checked = _check(result.text, filename, rules, findings, result.applied, unsafe, text)
     if isinstance(checked, list):
         return result.text, checked, result.applied
     if len(result.applied) == 1:
@@ -156,7 +168,7 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
         if not single.applied:
             failed[_key(finding, text)] = single.errors[0][1] if single.errors else "could not be applied"
             continue
-        checked = _check(single.text, filename, rules, findings, single.applied, unsafe)
+        checked = _check(single.text, filename, rules, findings, single.applied, unsafe, text)
         if isinstance(checked, list):
             return single.text, checked, single.applied
         failed[_key(finding, text)] = checked
@@ -164,14 +176,14 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
 
 
 def _check(new_text: str, filename: str, rules: Sequence, before: list[Finding], applied: list[Finding],
-           unsafe: bool) -> list[Finding] | str:
+           unsafe: bool, old_text: str) -> list[Finding] | str:
     """The new text's findings, or why the edit is refused."""
     try:
         tree = ast.parse(new_text, filename=filename)
     except (SyntaxError, ValueError) as exc:
         return f"the fixed code would not parse ({getattr(exc, 'msg', exc)})"
     after = findings_of(tree, new_text, filename, rules)
-    problem = _verify(before, applied, after, unsafe)
+    problem = _verify(before, applied, after, unsafe, {_key(f, old_text) for f in applied}, new_text)
     return problem if problem is not None else after
 
 

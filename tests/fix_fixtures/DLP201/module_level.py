@@ -13,4 +13,4 @@ torch.manual_seed(SEED)  # CPU
 torch.cuda.manual_seed_all(SEED)  # all GPUs
 
 # the model
-model = torch.nn.Linear(4, 2)
+model = torch.nn.Linear(4, 2).cuda()

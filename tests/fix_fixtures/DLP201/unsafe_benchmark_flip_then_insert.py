@@ -1,0 +1,7 @@
+# dlp-fix: --unsafe-fixes
+import torch
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    torch.backends.cudnn.benchmark = True
+    model = torch.nn.Linear(2, 2).cuda()
