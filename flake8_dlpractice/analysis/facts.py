@@ -218,7 +218,8 @@ WRAPPER_FUNCS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_nump
                            "from_tensors", "convert_to_tensor", "list", "tuple", "iter", "enumerate", "tqdm",
                            "sorted", "deepcopy", "copy", "Tensor", "FloatTensor", "LongTensor", "DMatrix"})
 COMBINE_FUNCS = frozenset({"concatenate", "vstack", "hstack", "concat", "cat", "stack", "append",
-                           "column_stack", "dstack", "row_stack", "zip", "chain"})
+                           "column_stack", "dstack", "row_stack", "zip", "chain", "merge", "join",
+                           "combine_first", "union", "extend"})
 METADATA_ATTRS = frozenset({"shape", "dtype", "dtypes", "device", "ndim", "columns", "index", "size",
                             "classes", "class_to_idx", "classes_", "feature_names", "n_samples"})
 NON_DATA_METHODS = frozenset({"size", "dim", "numel", "item", "keys", "count", "index", "nunique",
@@ -867,8 +868,11 @@ class _ScopeWalker:
         fname = method or (node.func.id if isinstance(node.func, ast.Name) else last_part(qn))
         if fname in WRAPPER_FUNCS:  # np.array(x), torch.tensor(x), tqdm(x): the first argument's role
             merged = merge_roles(args[:1])
-        elif fname in COMBINE_FUNCS and args:  # np.concatenate([a, b]), pd.concat([a, b])
-            merged = merge_roles_strict(list(args[0].items or args[:1]) + args[1:])
+        elif fname in COMBINE_FUNCS and args:  # np.concatenate([a, b]), pd.concat([a, b]), a.append(b)
+            parts = list(args[0].items or args[:1]) + args[1:]
+            if method and recv is not None and recv.idents:
+                parts.append(recv)
+            merged = merge_roles_strict(parts)
         else:
             merged = merge_roles_strict(data_args)
         if merged is None and method and recv is not None and recv.role and method not in NON_DATA_METHODS \
