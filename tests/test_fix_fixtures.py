@@ -62,3 +62,9 @@ def test_fix_fixture(path: Path, tmp_path: Path, capsys):
     assert work.read_bytes() == expected
     assert status2 == status
 
+
+
+def test_every_fixable_rule_has_fix_fixtures():
+    fixable = {rule.code for rule in ALL_RULES if rule.fix != "none"}
+    covered = {p.parent.name for p in INPUTS if p.with_name(p.stem + ".fixed.py").exists()}
+    assert fixable - covered == set(), f"fixable rules without fix fixtures: {sorted(fixable - covered)}"

@@ -1,0 +1,16 @@
+# dlp-fix: --unsafe-fixes
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def losses(logits, target, bin_logits, bin_target):
+    a = nn.CrossEntropyLoss()(torch.softmax(logits, dim=1), target)
+    b = F.cross_entropy(
+        F.softmax(logits, dim=1),  # probabilities
+        target,
+    )
+    c = F.nll_loss(F.softmax(logits, dim=1), target)
+    d = F.binary_cross_entropy_with_logits(torch.sigmoid(bin_logits), bin_target)
+    probs = logits.softmax(-1)
+    return a + b + c + d + nn.CrossEntropyLoss()(probs, target)
