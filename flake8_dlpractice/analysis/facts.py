@@ -684,8 +684,11 @@ class _ScopeWalker:
                 return Value(role=index.role, origin=index.origin, carried=False,
                              anc=base.anc | index.anc, idents=base.idents, kind=base.kind,
                              name=base.name, line=node.lineno)
-            return Value(role=base.role, origin=base.origin, carried=bool(base.role), kind=base.kind,
-                         call=base.call, aug=base.aug, anc=base.anc, idents=base.idents, stat=base.stat,
+            # a slice is a manual split (val = pool[:n]): like a split position, a name may override it
+            manual_split = isinstance(key, ast.Slice)
+            return Value(role=base.role, origin=base.origin, carried=bool(base.role) and not manual_split,
+                         kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
+                         stat=base.stat,
                          normalized=base.normalized, name=base.name, line=node.lineno)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             items = tuple(self.ev(e, depth) for e in node.elts)
