@@ -81,7 +81,10 @@ def discover(paths: Sequence[str], patterns: Sequence[str]) -> tuple[list[str], 
 
     for path in paths:
         if os.path.isdir(path):
-            for root, dirs, names in os.walk(path, onerror=lambda e: errors.append(f"{e.filename}: {e.strerror}")):
+            def walk_error(exc: OSError) -> None:
+                errors.append(f"{exc.filename}: {exc.strerror}")
+
+            for root, dirs, names in os.walk(path, onerror=walk_error):
                 dirs[:] = sorted(d for d in dirs if not excluded(d, os.path.join(root, d), patterns))
                 for name in sorted(names):
                     full = os.path.join(root, name)
@@ -139,7 +142,8 @@ def _syntax_reason(exc: BaseException) -> str:
     return f"cannot be parsed: {type(exc).__name__}: {exc}"
 
 
-def fix_bytes(data: bytes, path: str, options: Options, rules: Sequence) -> tuple[FileResult, Decoded | None, FixOutcome | None]:
+def fix_bytes(data: bytes, path: str, options: Options,
+              rules: Sequence) -> tuple[FileResult, Decoded | None, FixOutcome | None]:
     result = FileResult(path, "unchanged")
     try:
         decoded = decode_source(data)
@@ -159,7 +163,8 @@ def fix_bytes(data: bytes, path: str, options: Options, rules: Sequence) -> tupl
     if outcome.changed and not options.write:
         # nothing is written: list the input's findings that the fix would leave
         left = {(f.code, f.message) for f in outcome.remaining}
-        result.remaining = [f for f in outcome.original if not allowed(f, options.unsafe) or (f.code, f.message) in left]
+        result.remaining = [f for f in outcome.original
+                            if not allowed(f, options.unsafe) or (f.code, f.message) in left]
     else:
         result.remaining = outcome.remaining
     result.unsafe_available = sum(1 for f in result.remaining
@@ -193,7 +198,8 @@ def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
         try:
             new = encode_source(outcome.text, decoded)
         except UnicodeEncodeError as exc:
-            result.status, result.message = "error", f"the fixed code cannot be encoded as {decoded.encoding}: {exc}"
+            result.status = "error"
+            result.message = f"the fixed code cannot be encoded as {decoded.encoding}: {exc}"
             result.remaining = outcome.original
             result.fixed = []
             return result
@@ -282,15 +288,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 nothing left to report, 1 findings remain (or files would change with "
                "--check/--diff), 2 usage or I/O error or skipped files.")
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="files or directories (recursive); '-' reads stdin and writes stdout (default: .)")
-    parser.add_argument("--diff", action="store_true", help="print a unified diff of the fixes, write nothing")
+                        help="files or directories (recursive); '-' reads stdin and writes stdout "
+                             "(default: .)")
+    parser.add_argument("--diff", action="store_true",
+                        help="print a unified diff of the fixes, write nothing")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
     parser.add_argument("--select", action="append", metavar="CODES",
                         help="comma-separated codes or prefixes to fix and report (default: DLP); "
                              "opt-in rules only when named by full code")
-    parser.add_argument("--ignore", action="append", metavar="CODES", help="comma-separated codes or prefixes to skip")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
-    parser.add_argument("--show-fixes", action="store_true", help="list each fix applied (or that would be applied)")
+    parser.add_argument("--ignore", action="append", metavar="CODES",
+                        help="comma-separated codes or prefixes to skip")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="also apply fixes that may change behaviour")
+    parser.add_argument("--show-fixes", action="store_true",
+                        help="list each fix applied (or that would be applied)")
     parser.add_argument("--exclude", action="append", metavar="GLOBS",
                         help="comma-separated globs of files/directories to skip, added to the defaults "
                              f"({', '.join(DEFAULT_EXCLUDES)})")
@@ -303,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="say what happens to each file and why a fix was not applied")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _line(path: str, finding: Finding) -> str:
@@ -357,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.status in ("skipped", "error", "conflict"):
             status = 2
             n_skipped += 1
-            label = "skipped" if result.status == "skipped" else "error" if result.status == "error" else "not written"
+            label = {"skipped": "skipped", "error": "error"}.get(result.status, "not written")
             say(f"{result.path}: {label}: {result.message}")
         elif result.message:
             say(f"{result.path}: {result.message}; its findings are reported as remaining")
@@ -366,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             n_fixed += len(result.fixed)
             if args.check and not args.diff:
                 codes = ", ".join(sorted({f.code for f in result.fixed}))
-                out.write(f"Would fix {result.path} ({len(result.fixed)} fix{'es' if len(result.fixed) != 1 else ''}: {codes})\n")
+                count = len(result.fixed)
+                out.write(f"Would fix {result.path} ({count} fix{'es' if count != 1 else ''}: {codes})\n")
         if args.show_fixes:
             verb = "Fixed" if options.write else "Would fix"
             for finding in result.fixed:
@@ -380,21 +396,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             for finding, reason in result.not_fixed:
                 say(f"{result.path}:{finding.line}: {finding.code} not fixed: {reason}")
-            say(f"{result.path}: {result.status} ({len(result.fixed)} fixed, {len(result.remaining)} remaining, "
+            say(f"{result.path}: {result.status} ({len(result.fixed)} fixed, "
+                f"{len(result.remaining)} remaining, "
                 f"{result.seconds * 1000:.0f} ms)")
-    if paths == ["-"] and result is not None and result.output is not None and not args.check and not args.diff:
+    stdin_output = paths == ["-"] and result is not None and result.output is not None
+    if stdin_output and not args.check and not args.diff:
         sys.stdout.flush()
         sys.stdout.buffer.write(result.output)
         sys.stdout.buffer.flush()
 
     if not args.quiet:
         verb = "Fixed" if options.write else "Would fix"
-        parts = [f"{verb} {n_fixed} finding{'s' if n_fixed != 1 else ''} in {n_files} file{'s' if n_files != 1 else ''}."]
+        parts = [f"{verb} {_plural(n_fixed, 'finding')} in {_plural(n_files, 'file')}."]
         if n_remaining:
             extra = f" ({n_unsafe} fixable with --unsafe-fixes)" if n_unsafe else ""
-            parts.append(f"{n_remaining} finding{'s' if n_remaining != 1 else ''} remain{'s' if n_remaining == 1 else ''}{extra}.")
+            verb_s = "remains" if n_remaining == 1 else "remain"
+            parts.append(f"{_plural(n_remaining, 'finding')} {verb_s}{extra}.")
         if n_skipped:
-            parts.append(f"{n_skipped} file{'s' if n_skipped != 1 else ''} skipped or not written.")
+            parts.append(f"{_plural(n_skipped, 'file')} skipped or not written.")
         say(" ".join(parts))
     if status == 2:
         return 2

@@ -93,13 +93,15 @@ def test_replace_expression_without_data_is_refused():
 
 def test_replace_with_argument():
     src = "model = torch.compile(model, mode='max-autotune')\n"
-    out = run(src, fix("replace-with-argument", src, "torch.compile(model, mode='max-autotune')", argument="0"))
+    call = "torch.compile(model, mode='max-autotune')"
+    out = run(src, fix("replace-with-argument", src, call, argument="0"))
     assert out == "model = model\n"
 
 
 def test_replace_with_argument_as_receiver_and_multiline():
     src = "out = torch.compile(\n    net,  # the model\n).eval()\n"
-    out = run(src, fix("replace-with-argument", src, "torch.compile(\n    net,  # the model\n)", argument="0"))
+    call = "torch.compile(\n    net,  # the model\n)"
+    out = run(src, fix("replace-with-argument", src, call, argument="0"))
     assert out == "out = net.eval()\n"
 
 
@@ -120,9 +122,11 @@ def test_replace_with_argument_refuses_keyword_or_starred():
 def test_insert_after_at_indentation_with_imports():
     src = "from torch import nn\n\n\ndef main():\n    torch.manual_seed(0)  # seed\n    run()\n"
     out = run(src, fix("insert-after", src, "torch.manual_seed(0)", imports="torch",
-                       code="torch.backends.cudnn.deterministic = True\ntorch.backends.cudnn.benchmark = False"))
+                       code="torch.backends.cudnn.deterministic = True\n"
+                            "torch.backends.cudnn.benchmark = False"))
     assert out == ("from torch import nn\nimport torch\n\n\ndef main():\n    torch.manual_seed(0)  # seed\n"
-                   "    torch.backends.cudnn.deterministic = True\n    torch.backends.cudnn.benchmark = False\n"
+                   "    torch.backends.cudnn.deterministic = True\n"
+                   "    torch.backends.cudnn.benchmark = False\n"
                    "    run()\n")
 
 
@@ -147,7 +151,8 @@ def test_insert_after_in_one_line_if_body_stays_on_the_line():
 def test_insert_compound_code_in_one_line_body_makes_a_block():
     src = "def f():\n    if seed: torch.manual_seed(seed)  # why\n"
     out = run(src, fix("insert-after", src, "torch.manual_seed(seed)", code="if cuda:\n    g()"))
-    assert out == "def f():\n    if seed:  # why\n        torch.manual_seed(seed)\n        if cuda:\n            g()\n"
+    assert out == ("def f():\n    if seed:  # why\n        torch.manual_seed(seed)\n"
+                   "        if cuda:\n            g()\n")
 
 
 def test_insert_compound_code_in_one_line_body_with_several_statements_is_refused():
@@ -163,7 +168,8 @@ def test_insert_in_semicolon_line():
 
 def test_insert_after_last_statement_of_semicolon_line_goes_on_a_new_line():
     src = "x = 1; seed(0)  # c\ny = 2\n"
-    assert run(src, fix("insert-after", src, "seed(0)", code="d = 1")) == "x = 1; seed(0)  # c\nd = 1\ny = 2\n"
+    out = run(src, fix("insert-after", src, "seed(0)", code="d = 1"))
+    assert out == "x = 1; seed(0)  # c\nd = 1\ny = 2\n"
 
 
 def test_insert_compound_in_middle_of_semicolon_line_is_refused():
@@ -198,11 +204,13 @@ def test_insert_keeps_crlf_line_endings():
 # --- wrap-with -----------------------------------------------------------------------------------
 
 def test_wrap_loop_reindents_body_and_comments():
-    src = ("def evaluate(model, loader):\n    model.eval()\n    # evaluation\n    for x, y in loader:  # batches\n"
+    src = ("def evaluate(model, loader):\n    model.eval()\n    # evaluation\n"
+           "    for x, y in loader:  # batches\n"
            "        # forward\n        out = model(x)\n\n        acc(out, y)\n    return 1\n")
     out = run(src, fix("wrap-with", src, "for x, y in loader", context="torch.no_grad()", imports="torch"))
     assert out == ("import torch\ndef evaluate(model, loader):\n    model.eval()\n    # evaluation\n"
-                   "    with torch.no_grad():\n        for x, y in loader:  # batches\n            # forward\n"
+                   "    with torch.no_grad():\n        for x, y in loader:  # batches\n"
+                   "            # forward\n"
                    "            out = model(x)\n\n            acc(out, y)\n    return 1\n")
 
 
@@ -279,7 +287,8 @@ def test_move_after():
 def test_move_after_into_other_block_leaves_pass():
     src = "if a:\n    s.step()\nif b:\n    o.step()\n"
     after = ",".join(map(str, span(src, "o.step()")))
-    assert run(src, fix("move-after", src, "s.step()", after=after)) == "if a:\n    pass\nif b:\n    o.step()\n    s.step()\n"
+    out = run(src, fix("move-after", src, "s.step()", after=after))
+    assert out == "if a:\n    pass\nif b:\n    o.step()\n    s.step()\n"
 
 
 # --- imports ------------------------------------------------------------------------------------------
@@ -293,7 +302,8 @@ def test_import_added_after_docstring_future_and_imports_once():
 
 
 def test_import_not_added_when_present_or_guarded():
-    for head in ("import torch\n", "import torch.nn as nn, torch.nn\n", "try:\n    import torch\nexcept ImportError:\n    torch = None\n"):
+    for head in ("import torch\n", "import torch.nn as nn, torch.nn\n",
+                 "try:\n    import torch\nexcept ImportError:\n    torch = None\n"):
         src = head + "x = AAA\n"
         out = run(src, fix("replace-expression", src, "AAA", replacement="torch.zeros(1)", imports="torch"))
         assert out == head + "x = torch.zeros(1)\n"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import io
 import os
 import stat
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from flake8_dlpractice import cli
-from flake8_dlpractice import fixes as fixes_mod
 from flake8_dlpractice.fixes import fix_text
 from flake8_dlpractice.rules.base import Finding, Fix, Rule
 
@@ -298,11 +296,16 @@ class _Synthetic(Rule):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == self.target:
                 stmt = next(s for s in ast.walk(facts.tree)
                             if isinstance(s, (ast.Expr, ast.Assign)) and s.value is node)
-                yield Finding(node.lineno, node.col_offset, self.code, f"{self.target}()", self.make(node, stmt))
+                fix = self.make(node, stmt)
+                yield Finding(node.lineno, node.col_offset, self.code, f"{self.target}()", fix)
 
 
 def _span(node):
     return (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+
+
+def _replace(code):
+    return lambda node, stmt: Fix("safe", "replace-expression", _span(node), (("replacement", code),))
 
 
 def _fix(text, *rules, unsafe=True):
@@ -325,14 +328,15 @@ def _facts_always_relevant(monkeypatch):
 
 
 def test_fix_that_does_not_resolve_its_finding_is_refused():
-    rule = _Synthetic("DLP990", "bad", lambda n, s: Fix("safe", "insert-after", _span(s), (("code", "x = 1"),)))
+    rule = _Synthetic("DLP990", "bad", lambda n, s: Fix("safe", "insert-after", _span(s),
+                                                        (("code", "x = 1"),)))
     outcome = _fix("bad()\n", rule)
     assert outcome.text == "bad()\n" and not outcome.fixed
     assert list(outcome.not_fixed.values()) == ["the fix would not remove the DLP990 finding"]
 
 
 def test_fix_that_introduces_an_unfixable_finding_is_refused():
-    a = _Synthetic("DLP990", "a", lambda n, s: Fix("safe", "replace-expression", _span(n), (("replacement", "b()"),)))
+    a = _Synthetic("DLP990", "a", _replace("b()"))
     b = _Synthetic("DLP991", "b", lambda n, s: None)
     outcome = _fix("a()\n", a, b)
     assert outcome.text == "a()\n"
@@ -340,8 +344,8 @@ def test_fix_that_introduces_an_unfixable_finding_is_refused():
 
 
 def test_cascading_fixes_run_in_rounds():
-    a = _Synthetic("DLP990", "a", lambda n, s: Fix("safe", "replace-expression", _span(n), (("replacement", "b()"),)))
-    b = _Synthetic("DLP991", "b", lambda n, s: Fix("safe", "replace-expression", _span(n), (("replacement", "c()"),)))
+    a = _Synthetic("DLP990", "a", _replace("b()"))
+    b = _Synthetic("DLP991", "b", _replace("c()"))
     outcome = _fix("a()\n", a, b)
     assert outcome.text == "c()\n" and outcome.rounds == 2 and not outcome.remaining
 
@@ -362,7 +366,7 @@ class _NeedsWith(Rule):
 
 
 def test_overlapping_fixes_are_applied_over_several_rounds():
-    a = _Synthetic("DLP990", "a", lambda n, s: Fix("safe", "replace-expression", _span(n), (("replacement", "b()"),)))
+    a = _Synthetic("DLP990", "a", _replace("b()"))
     outcome = _fix("for i in r:\n    a()\n    x()\n", a, _NeedsWith())
     assert outcome.text == "with ctx():\n    for i in r:\n        b()\n        x()\n"
     assert outcome.rounds == 2 and not outcome.remaining and len(outcome.fixed) == 2
@@ -370,7 +374,7 @@ def test_overlapping_fixes_are_applied_over_several_rounds():
 
 def test_fix_producing_invalid_code_is_refused():
     rule = _Synthetic("DLP990", "a", lambda n, s: Fix("safe", "replace-expression", _span(s.targets[0]),
-                                                       (("replacement", "f()"),)))
+                                                      (("replacement", "f()"),)))
     outcome = _fix("x = a()\n", rule)  # libcst accepts `f() = a()`, CPython does not
     assert outcome.text == "x = a()\n"
     assert "would not parse" in list(outcome.not_fixed.values())[0]
@@ -392,7 +396,8 @@ def test_several_fixes_one_bad_the_good_ones_still_apply():
 
 def test_mixed_tabs_file_cpython_accepts_is_not_fixable_and_the_run_goes_on(tmp_path, capsys):
     # CPython accepts this indentation (a tab-indented body under a space-indented `if`); libcst does not
-    mixed = "import torch\n\ntorch.manual_seed(0)\nx = torch.zeros(2).cuda()\nfor c in x:\n    if c > 1:\n\t    break\n    y = 1\n"
+    mixed = ("import torch\n\ntorch.manual_seed(0)\nx = torch.zeros(2).cuda()\n"
+             "for c in x:\n    if c > 1:\n\t    break\n    y = 1\n")
     ast.parse(mixed)
     bad = write(tmp_path / "a_mixed.py", mixed)
     good = write(tmp_path / "b_good.py", SEEDED)

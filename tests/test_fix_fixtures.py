@@ -63,7 +63,6 @@ def test_fix_fixture(path: Path, tmp_path: Path, capsys):
     assert status2 == status
 
 
-
 def test_every_fixable_rule_has_fix_fixtures():
     fixable = {rule.code for rule in ALL_RULES if rule.fix != "none"}
     covered = {p.parent.name for p in INPUTS if p.with_name(p.stem + ".fixed.py").exists()}

@@ -119,7 +119,8 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
         attempts += 1
         try:
             module = apply.parse_module(current)
-            accepted = _round(apply, module, current, filename, rules, unsafe, candidates, current_findings, failed)
+            accepted = _round(apply, module, current, filename, rules, unsafe, candidates,
+                              current_findings, failed)
         except apply.CstParseError as exc:
             outcome.note = f"not fixable: {exc}"
             break

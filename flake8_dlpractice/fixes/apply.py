@@ -296,7 +296,9 @@ class _Plan:
     def touched(self, stmt: cst.CSTNode) -> list[cst.CSTNode]:
         """Nodes a statement edit works on: the statement and its line or suite."""
         parent = self.container(stmt)
-        return [stmt, parent] if isinstance(parent, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else [stmt]
+        if isinstance(parent, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return [stmt, parent]
+        return [stmt]
 
     # -- statement edits ------------------------------------------------------------------------
     def block(self, key: cst.CSTNode) -> _BlockOp:
@@ -323,7 +325,8 @@ class _Plan:
         parent = self.container(anchor)
         if isinstance(parent, cst.SimpleStatementLine):
             body = parent.body
-            if len(body) == 1 or (where == "before" and body[0] is anchor) or (where == "after" and body[-1] is anchor):
+            at_edge = (where == "before" and body[0] is anchor) or (where == "after" and body[-1] is anchor)
+            if len(body) == 1 or at_edge:
                 return lambda: getattr(self.block(parent), where).extend(stmts)
             smalls = _smalls(stmts)
             if smalls is None:
@@ -396,15 +399,18 @@ class _Plan:
                     new = parse_expression(template.replace("{}", self.lines.text_of(span, self.newline)))
                 else:
                     raise FixError("replace-expression needs 'replacement' or 'template'")
-                self.expr_ops[id(node)] = lambda updated, new=new, parent=parent: _substitute(updated, new, parent)
+                self.expr_ops[id(node)] = lambda updated, new=new, parent=parent: _substitute(
+                    updated, new, parent)
             elif action == "replace-with-argument":
                 if not isinstance(node, cst.Call):
                     raise FixError("replace-with-argument: the node at the span is not a call")
                 try:
                     index = int(fix.get("argument", "0") or 0)
                 except ValueError:
-                    raise FixError(f"replace-with-argument: bad argument index {fix.get('argument')!r}") from None
-                if not 0 <= index < len(node.args) or any(a.keyword is not None or a.star for a in node.args[:index + 1]):
+                    raise FixError(f"replace-with-argument: bad argument index {fix.get('argument')!r}") \
+                        from None
+                leading = node.args[:index + 1]
+                if not 0 <= index < len(node.args) or any(a.keyword is not None or a.star for a in leading):
                     raise FixError(f"the call has no plain positional argument {index}")
 
                 def unwrap(updated, index=index, parent=parent):
@@ -416,7 +422,8 @@ class _Plan:
                 name, value_code = _keyword_of(fix)
                 value = parse_expression(value_code)
                 _add_keyword(node, name, value)  # raises now if it cannot be done
-                self.expr_ops[id(node)] = lambda updated, name=name, value=value: _add_keyword(updated, name, value)
+                self.expr_ops[id(node)] = lambda updated, name=name, value=value: _add_keyword(
+                    updated, name, value)
             self.marked.append(node)
             self.claim([span], [node])
         else:
@@ -488,7 +495,8 @@ class _Editor(cst.CSTTransformer):
             lead = _merge_leading(carried, stmt.leading_lines)
             carried = []
             if op is None:
-                out.append(stmt.with_changes(leading_lines=lead) if lead != list(stmt.leading_lines) else stmt)
+                changed = lead != list(stmt.leading_lines)
+                out.append(stmt.with_changes(leading_lines=lead) if changed else stmt)
                 continue
             if op.remove:
                 carried = lead
@@ -567,7 +575,8 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
@@ -594,7 +603,7 @@ def _bound_names(module: cst.Module) -> set[str]:
                             dotted = _dotted(alias.name)
                             names.add(dotted.split(".")[0])
                             names.add(dotted)
-        elif isinstance(stmt, (cst.If, cst.Try, cst.With)) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
             for suite in (stmt.body, getattr(stmt, "orelse", None), *getattr(stmt, "handlers", ())):
                 inner = getattr(suite, "body", None)
                 if isinstance(inner, cst.IndentedBlock):
