@@ -4,8 +4,12 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..analysis.facts import ModuleFacts
-from ..analysis.seeds import TORCH_KINDS, seeds_of
+from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
+from ..analysis.randomness import (COVERED_BY, FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,
+                                   RANDOM_SPLIT, Randomness, randomness_of,
+                                   seed_argument)
+from ..analysis.names import last_part
+from ..analysis.seeds import TORCH_KINDS, SeedCall, seeds_of
 from .base import Finding, Fix, Rule, span_of
 
 
@@ -122,12 +126,6 @@ def _runtime_determinism(facts: ModuleFacts) -> bool:
 # ---------------------------------------------------------------------------------------------
 # DLP200, DLP202-DLP204: seeds (built on analysis/randomness.py)
 
-from ..analysis.facts import CallSite, FunctionInfo  # noqa: E402
-from ..analysis.randomness import (COVERED_BY, FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,  # noqa: E402
-                                   RANDOM_SPLIT, Randomness, randomness_of,
-                                   seed_argument)
-from ..analysis.names import last_part  # noqa: E402
-from ..analysis.seeds import SeedCall  # noqa: E402
 
 SECTION_SEEDS = "Reproducibility: seed every random number generator"
 _RNG_ORDER = ("torch", "tf", "keras", "numpy", "sklearn", "random")
