@@ -1106,6 +1106,25 @@ HPARAM_CALLS = frozenset({"add_hparams", "log_params", "log_param", "log_hyperpa
                           "log_hyperparameters", "save_hyperparameters", "log_config"})
 
 
+def _hparams_in_run_name(site: CallSite) -> bool:
+    """``SummaryWriter(comment=f"_lr={lr}_bs={bs}")``: the settings are written into the run name."""
+    for kw in site.node.keywords:
+        if kw.arg in ("comment", "log_dir", "logdir", "name", "run_name", "notes", "tags") \
+                and _formats_values(kw.value):
+            return True
+    return any(_formats_values(arg) for arg in site.node.args[:1])
+
+
+def _formats_values(node: ast.expr) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return bool(node.args or node.keywords)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+        return True
+    return False
+
+
 class UnloggedHyperparameters(Rule):
     """
     ## What it does
@@ -1135,8 +1154,10 @@ class UnloggedHyperparameters(Rule):
 
     ## Known limits
     Opt-in. Hyperparameters written by other means (a config file saved next to the TensorBoard
-    logs, `writer.add_text("config", ...)`) are not recognised; `add_text` mentioning
-    `args`/`config`/`hparams` counts. A tracker started in another module is not seen.
+    logs) are not recognised; `add_text` mentioning `args`/`config`/`hparams` counts, and so do
+    settings formatted into the run's name (`SummaryWriter(comment=f"_lr={lr}")`,
+    `wandb.init(name=f"bs{bs}")`). A tracker started in another module is not seen. The module
+    must import an ML framework to be checked at all.
     """
 
     code, name = "DLP403", "unlogged-hyperparameters"
@@ -1168,6 +1189,8 @@ class UnloggedHyperparameters(Rule):
             if store.target.startswith(("wandb.config", "run.config")):
                 return
         for site, label in starts:
+            if _hparams_in_run_name(site):
+                continue
             yield self.finding(site.node, f"{label}() starts a tracked run but no hyperparameters are "
                                f"recorded in this module: pass config= / call add_hparams() or "
                                f"mlflow.log_params()")
