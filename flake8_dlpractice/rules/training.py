@@ -1270,13 +1270,16 @@ def _detached(expr: ast.expr | None) -> bool:
     return False
 
 
-def _is_loss_call(tf: TrainingFacts, expr: ast.expr | None, scope, line) -> bool:
+def _is_loss_call(tf: TrainingFacts, expr: ast.expr | None, scope, line, depth: int = 0) -> bool:
+    if depth > 24:
+        return False
     if not isinstance(expr, ast.Call):
         if isinstance(expr, ast.Attribute) and expr.attr == "loss" and not (
                 isinstance(expr.value, ast.Name) and expr.value.id == "self"):
             return True
         if isinstance(expr, ast.BinOp):
-            return _is_loss_call(tf, expr.left, scope, line) or _is_loss_call(tf, expr.right, scope, line)
+            return (_is_loss_call(tf, expr.left, scope, line, depth + 1)
+                    or _is_loss_call(tf, expr.right, scope, line, depth + 1))
         return False
     func = expr.func
     qn = tf.facts.imports.qualname(func)
@@ -1286,7 +1289,7 @@ def _is_loss_call(tf: TrainingFacts, expr: ast.expr | None, scope, line) -> bool
         inner = tf.facts.imports.qualname(func.func) or ""
         return inner.startswith("torch.nn.") and inner.endswith("Loss")
     if isinstance(func, ast.Attribute) and func.attr in ("mean", "sum"):
-        return _is_loss_call(tf, func.value, scope, line)
+        return _is_loss_call(tf, func.value, scope, line, depth + 1)
     spelled = dotted(func)
     if not spelled or tf.facts.resolve_local(func, scope) is not None:
         return False
@@ -1587,7 +1590,8 @@ _SCALAR_WORDS = frozenset({"num", "n", "size", "dim", "dims", "len", "length", "
                            "time", "init", "range", "start", "end", "stop", "warmup"})
 _CONST_FUNCS = frozenset({"tensor", "array", "as_tensor", "float", "int", "float32", "float64",
                           "len", "sqrt", "exp", "abs", "ones", "full", "arange", "linspace",
-                          "numel", "size", "factorial", "prod"})
+                          "numel", "size", "factorial", "prod", "tril", "triu", "eye", "zeros",
+                          "ones_like", "zeros_like", "full_like"})
 _GUARD_FUNCS = frozenset({"clamp", "clip", "clamp_min", "clamp_", "clip_", "maximum", "fmax",
                           "softplus", "exp", "expm1", "relu"})
 
@@ -1609,7 +1613,7 @@ def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
         ident = spelled.rsplit(".", 1)[-1]
         if tf.facts.imports.qualname(node) is not None:
             return True  # np.pi, math.e, torch.finfo...
-        if ident.isupper() or set(name_words(ident)) & _SCALAR_WORDS and not set(name_words(ident)) & {
+        if ident.isupper() or ident.lower().endswith(("max", "min")) or set(name_words(ident)) & _SCALAR_WORDS and not set(name_words(ident)) & {
                 "probs", "prob", "p", "pred", "preds", "output", "out", "x"}:
             return True
         return False
@@ -1620,8 +1624,11 @@ def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name in ("len", "size", "numel", "shape", "dim", "factorial", "count"):
-            return True
+        if name in ("len", "size", "numel", "shape", "dim", "factorial", "count", "ones", "zeros", "eye",
+                    "ones_like", "zeros_like"):
+            return True  # counts, or fixed values whatever the shape
+        if name in ("tril", "triu") and node.args:
+            return _constant_expr(tf, node.args[0], depth + 1)
         if name in _CONST_FUNCS:
             return all(_constant_expr(tf, a, depth + 1) for a in node.args) and all(
                 _constant_expr(tf, k.value, depth + 1) for k in node.keywords if k.arg not in ("dtype", "device"))
@@ -1630,23 +1637,40 @@ def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
 
 
 def _guarded(tf: TrainingFacts, node: ast.expr) -> bool:
+    for sub in walk_expr(node):  # log-sum-exp and friends: positive by construction
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name in ("exp", "logsumexp", "softplus", "cosh"):
+                return True
+    return _guarded_top(tf, node)
+
+
+def _guarded_top(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
+    if depth > 24:
+        return False
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
-        return _guarded(tf, node.left) or (isinstance(node.op, ast.Mult) and _guarded(tf, node.right))
+        return _guarded_top(tf, node.left, depth + 1) or (isinstance(node.op, ast.Mult) and _guarded_top(tf, node.right, depth + 1))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         for side in (node.left, node.right):
             if _constant_expr(tf, side) or _eps_like(side):
                 return True
-        return _guarded(tf, node.left) or _guarded(tf, node.right)
+        return _guarded_top(tf, node.left, depth + 1) or _guarded_top(tf, node.right, depth + 1)
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name in _GUARD_FUNCS:
             return True
+        local = tf.facts.resolve_local(func, None) if isinstance(func, ast.Name) else None
+        if local is not None and depth < 4:
+            returns = [r.value for r in walk_stmts(local.node.body) if isinstance(r, ast.Return) and r.value]
+            if returns and all(_guarded_top(tf, r, depth + 4) or _constant_expr(tf, r) for r in returns):
+                return True  # a same-file helper that smooths: return (p + 1) / (n + 1)
         if name in ("max",) and (len(node.args) >= 2 or any(k.arg in ("min",) for k in node.keywords)):
             return True
         if isinstance(func, ast.Attribute) and name in ("to", "float", "double", "cuda", "cpu", "view",
                                                         "reshape", "squeeze", "unsqueeze", "mean", "sum"):
-            return _guarded(tf, func.value) if name not in ("mean", "sum") else False
+            return _guarded_top(tf, func.value, depth + 1) if name not in ("mean", "sum") else False
     return False
 
 
