@@ -1076,7 +1076,7 @@ def _summaries(facts: ModuleFacts) -> None:
         loop.trains = any(trains_directly(c) or (c.local is not None and c.local.trains)
                           for c in loop.calls)
         loop.evaluates = (not loop.trains and loop.iter is not None and is_data_loop(loop)
-                          and any(_is_model_call(c) for c in loop.calls))
+                          and any(is_model_call(c) for c in loop.calls))
     for info in facts.functions:
         info.guards = _training_guards(info)
     # parameters trained on / evaluated / validated each epoch
@@ -1233,7 +1233,7 @@ def is_data_loop(loop: LoopInfo) -> bool:
     return False
 
 
-def _is_model_call(site: CallSite) -> bool:
+def is_model_call(site: CallSite) -> bool:
     """A call that runs a network on data: ``model(x)``, ``self.net(x)``, ``model.predict(x)``."""
     if site.qn is not None:
         return False

@@ -5,7 +5,8 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import (FIT_METHODS, STATELESS_TRANSFORMERS, CallSite, ModuleFacts, Value,
-                              bound_arguments, dataset_role, guard_may_hold, last_part, root_name)
+                              bound_arguments, dataset_role, guard_may_hold, is_model_call, last_part,
+                              root_name)
 from ..analysis.names import name_words, role_from_name
 from .base import Finding, Rule
 
@@ -246,6 +247,18 @@ class TestDataInTuning(Rule):
                 yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
                                    f"the training loop at line {outer.line}: the test set is being "
                                    f"used as a validation set")
+        # the model run on test data right inside the training loop: `test_out = net(test_x)`
+        for site in facts.calls:
+            outer = _training_ancestor(site.loops[-1]) if site.loops else None
+            if (outer is None or selects(outer) or not is_model_call(site) or site.local is not None
+                    or any(loop.evaluates or (loop.iter is not None and loop.iter.role == "test")
+                           for loop in site.loops)):
+                continue  # eval loops are reported above; training on test data is DLP100
+            data = next((a for a in site.args if a.role == "test"), None)
+            if data is not None:
+                yield self.finding(site.node, f"test data {describe(data)} is evaluated inside the "
+                                   f"training loop at line {outer.line}: the test set is being used as "
+                                   f"a validation set")
 
     def _call(self, facts: ModuleFacts, site: CallSite, selects) -> Iterator[Finding]:
         recv_kind = site.recv.kind if site.recv is not None else None
