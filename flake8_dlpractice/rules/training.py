@@ -283,6 +283,9 @@ def eval_loops(facts: ModuleFacts, tf: TrainingFacts) -> list[tuple[LoopInfo, li
     for loop in facts.loops:
         if loop.trains or not is_data_loop(loop) or lightning_hook(loop.scope):
             continue
+        if loop.scope is not None and loop.scope.callers and all(
+                lightning_hook(c.scope) for c in loop.scope.callers):
+            continue  # a helper of validation_step/test_step
         if any(site.method in ("fit", "train_on_batch", "partial_fit") for site in loop.calls):
             continue
         models = model_calls(facts, tf, loop)
@@ -726,7 +729,7 @@ def under_no_grad(scope: FunctionInfo | None, depth: int = 0, facts: ModuleFacts
     """Every same-file caller of the function runs it under no_grad (and there is one)."""
     if scope is None or depth > 3:
         return False
-    if scope.no_grad:
+    if scope.no_grad or lightning_hook(scope):
         return True
     callers = callers_of(facts, scope) if facts is not None else scope.callers
     callers = [c for c in callers if c.scope is not scope]
