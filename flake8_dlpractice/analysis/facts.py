@@ -1114,7 +1114,7 @@ def _summaries(facts: ModuleFacts) -> None:
                         if param in src and root not in dst:
                             dst[root] = site.line
                             changed = True
-                    if (param in callee.evaluated_params and any(l.trains for l in site.loops)
+                    if (param in callee.evaluated_params and any(loop.trains for loop in site.loops)
                             and root not in info.validated_params):
                         info.validated_params[root] = site.line
                         changed = True
@@ -1233,6 +1233,9 @@ def is_data_loop(loop: LoopInfo) -> bool:
     return False
 
 
+_NOT_MODELS = frozenset({"next", "zip", "enumerate", "list", "dict", "tuple"})
+
+
 def is_model_call(site: CallSite) -> bool:
     """A call that runs a network on data: ``model(x)``, ``self.net(x)``, ``model.predict(x)``."""
     if site.qn is not None:
@@ -1241,8 +1244,7 @@ def is_model_call(site: CallSite) -> bool:
         return True
     func = site.node.func
     if isinstance(func, ast.Name):
-        return func.id not in ROLE_NEUTRAL_BUILTINS and func.id not in ("next", "zip", "enumerate",
-                                                                          "list", "dict", "tuple")
+        return func.id not in ROLE_NEUTRAL_BUILTINS and func.id not in _NOT_MODELS
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
         return site.local is None
     return False

@@ -471,4 +471,3 @@ def callers_closure(info: FunctionInfo | None) -> list[FunctionInfo]:
                 seen[id(scope)] = scope
                 stack.append(scope)
     return list(seen.values())
-

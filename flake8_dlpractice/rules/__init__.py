@@ -11,7 +11,8 @@ def _collect() -> tuple[Rule, ...]:
     rules = []
     for module in _MODULES:
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
+            if (isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule
+                    and obj.__module__ == module.__name__):
                 rules.append(obj())
     rules.sort(key=lambda r: r.code)
     codes = [r.code for r in rules]

@@ -84,8 +84,8 @@ class TestDataInFitting(Rule):
     inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and
     a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged. A same-file
     helper that trains only behind a flag (`if train:`, `if scaler is None:`) is flagged only when
-    the call passes a constant that turns the training branch on. Resampling of test data is DLP105 and a grid search fitted on
-    test data is DLP101.
+    the call passes a constant that turns the training branch on. Resampling of test data is
+    DLP105 and a grid search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -299,7 +299,7 @@ class TestDataInTuning(Rule):
             return
         callee = site.local
         if callee is not None and (callee.validated_params or callee.evaluated_params):
-            training_loop = next((l for l in reversed(site.loops) if l.trains), None)
+            training_loop = next((loop for loop in reversed(site.loops) if loop.trains), None)
             for param, arg in bound_arguments(callee, site):
                 value = _arg_value(site, arg)
                 if value is None or value.role != "test":
@@ -438,8 +438,8 @@ class PreprocessingBeforeSplit(Rule):
     whose result never reaches the split data (an exploratory PCA plotted and thrown away) is not
     flagged. A preprocessor fitted on the training split before a train/validation holdout of that
     training data is not flagged (the test set stays clean); before cross-validation or a grid
-    search on it, it is — the folds' scores are optimistic; use a `Pipeline`. The data flow is followed within one function or
-    the module body; a split in another function is not seen.
+    search on it, it is — the folds' scores are optimistic; use a `Pipeline`. The data flow is
+    followed within one function or the module body; a split in another function is not seen.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
