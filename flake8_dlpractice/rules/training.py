@@ -91,8 +91,10 @@ def short(node: ast.AST, limit: int = 40) -> str:
 def optimizer_name(site: CallSite) -> str | None:
     name = site.name or ""
     if site.node.args and "scaler" in set(name_words(name)):
-        return dotted(site.node.args[0])
-    return dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None
+        found = dotted(site.node.args[0])
+    else:
+        found = dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None
+    return found if found and "()" not in found else None
 
 
 def callers_of(facts: ModuleFacts, scope: FunctionInfo) -> list[CallSite]:
