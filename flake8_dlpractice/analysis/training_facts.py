@@ -339,6 +339,8 @@ class TrainingFacts:
             seq = self._constructor_of(func, scope, line)
             if seq is not None and seq.args:
                 last = seq.args[-1]
+                if isinstance(last, ast.Starred) and isinstance(last.value, ast.Name):
+                    last = self._last_appended(last.value.id, seq)
                 if isinstance(last, ast.Call):
                     qn = self.facts.imports.qualname(last.func)
                     if qn in SOFTMAX_MODULES or qn in SIGMOID_MODULES:
@@ -346,6 +348,23 @@ class TrainingFacts:
                         return Prob(what, None, f"{dotted(func)!r} (nn.Sequential ending in "
                                     f"{last_part(qn)} at line {last.lineno})", False)
         return None
+
+    def _last_appended(self, name: str, before: ast.Call) -> ast.expr | None:
+        """``layers.append(nn.Softmax(1))`` ... ``nn.Sequential(*layers)``: the last element appended."""
+        owner = None
+        for info in self.facts.functions:
+            if info.node.lineno <= before.lineno <= (info.node.end_lineno or before.lineno):
+                owner = info
+        body = owner.node.body if owner is not None else self.facts.tree.body
+        last = None
+        for stmt in walk_stmts(body):
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and stmt.lineno < before.lineno:
+                call = stmt.value
+                if isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
+                        and isinstance(call.func.value, ast.Name) and call.func.value.id == name and call.args:
+                    if last is None or stmt.lineno > last.lineno:
+                        last = call.args[0]
+        return last
 
     def _constructor_of(self, expr: ast.expr, scope, line, depth: int = 0) -> ast.Call | None:
         if depth > 6:
@@ -376,7 +395,7 @@ class TrainingFacts:
         result = None
         if info is not None and self.is_module_class(class_name):
             returns = [n for n in walk_scope(info.node.body) if isinstance(n, ast.Return)]
-            probs = [self.prob_of(r.value, info, r.lineno + 1) if r.value is not None else None
+            probs = [self.prob_of(r.value, info, r.lineno + 1, models=True) if r.value is not None else None
                      for r in returns]
             if probs and all(p is not None for p in probs):
                 kinds = {p.kind for p in probs}
