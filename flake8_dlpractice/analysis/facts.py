@@ -1230,6 +1230,11 @@ def is_data_loop(loop: LoopInfo) -> bool:
         words = set(name_words(loop.iter_root.rsplit(".", 1)[-1]))
         if words & _DATA_WORDS:
             return True
+    node = unwrap_iter(loop.node.iter) if isinstance(loop.node, (ast.For, ast.AsyncFor)) else None
+    if isinstance(node, ast.Call):  # for x, y in get_batches(train_x, train_y, batch_size)
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        return bool(set(name_words(name)) & _DATA_WORDS)
     return False
 
 
