@@ -64,7 +64,10 @@ class FileResult:
 # --- files ---------------------------------------------------------------------------------------
 
 def excluded(name: str, path: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
+    """A glob matches the base name, the path as walked, or the normalised path."""
+    normal = os.path.normpath(path)
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(normal, p)
+               for p in patterns)
 
 
 def discover(paths: Sequence[str], patterns: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -27,7 +27,13 @@ def fix(action: str, src: str, text: str, nth: int = 0, **data: str) -> Fix:
 
 
 def run(src: str, *fixes: Fix, deferred: int = 0, errors: int = 0) -> str:
-    result = apply_round(src, [Finding(1, 0, "DLP999", "test", f) for f in fixes])
+    """Apply through both locating paths: whole-module positions, and (with the ast tree)
+    positions of the touched top-level statements only; both must give the same result."""
+    findings = [Finding(1, 0, "DLP999", "test", f) for f in fixes]
+    result = apply_round(src, findings)
+    partial = apply_round(src, findings, tree=ast.parse(src))
+    assert partial.text == result.text
+    assert [f for f, _ in partial.errors] == [f for f, _ in result.errors]
     assert len(result.errors) == errors, result.errors
     assert len(result.deferred) == deferred
     ast.parse(result.text)

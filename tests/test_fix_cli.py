@@ -406,3 +406,14 @@ def test_mixed_tabs_file_cpython_accepts_is_not_fixable_and_the_run_goes_on(tmp_
     assert f"{bad}: not fixable: libcst cannot parse it (line " in out.err
     assert f"{bad}:3:1: DLP201" in out.out
     assert bad.read_text() == mixed and good.read_text() == SEEDED_FIXED
+
+
+def test_libcst_round_trip_loss_outside_the_fix_is_refused(tmp_path, capsys):
+    # libcst drops one of two whitespace-only lines before a trailing comment block (seen in a real
+    # converted notebook): the fix must not silently change those lines
+    tail = "main()    \n        \n        \n\n\n# In[ ]:\n\n\n\n\n"
+    src = SEEDED + tail
+    f = write(tmp_path / "a.py", src)
+    assert run("--select", "DLP201", str(f)) == 1
+    assert "not fixable: libcst does not reproduce it exactly" in capsys.readouterr().err
+    assert f.read_text() == src

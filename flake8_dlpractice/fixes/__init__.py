@@ -110,7 +110,7 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
     from . import apply  # libcst only for files with something to fix
 
     failed: dict[tuple, str] = {}
-    current, current_findings = text, list(findings)
+    current, current_findings, current_tree = text, list(findings), tree
     attempts = 0
     while attempts < MAX_ROUNDS:
         candidates = [f for f in current_findings if allowed(f, unsafe) and _key(f, current) not in failed]
@@ -119,14 +119,14 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
         attempts += 1
         try:
             module = apply.parse_module(current)
-            accepted = _round(apply, module, current, filename, rules, unsafe, candidates,
+            accepted = _round(apply, module, current, current_tree, filename, rules, unsafe, candidates,
                               current_findings, failed)
         except apply.CstParseError as exc:
             outcome.note = f"not fixable: {exc}"
             break
         if accepted is None:
             continue  # errors recorded in failed; the next round tries the others
-        current, current_findings, applied = accepted
+        current, current_findings, applied, current_tree = accepted
         outcome.fixed.extend(applied)
         outcome.rounds += 1
     outcome.text = current
@@ -138,11 +138,11 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
     return outcome
 
 
-def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: bool,
+def _round(apply, module, text: str, tree: ast.Module, filename: str, rules: Sequence, unsafe: bool,
            candidates: list[Finding], findings: list[Finding], failed: dict[tuple, str]):
-    """One round; (new text, its findings, applied findings) or None when nothing was kept."""
+    """One round; (new text, its findings, applied findings, new tree) or None when nothing was kept."""
     try:
-        result = apply.apply_round(text, candidates, module)
+        result = apply.apply_round(text, candidates, module, tree)
     except apply.CstParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - an editing bug must not lose the file
@@ -154,15 +154,17 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
     if not result.applied:
         return None
     checked = _check(result.text, filename, rules, findings, result.applied, unsafe, text)
-    if isinstance(checked, list):
-        return result.text, checked, result.applied
+    if isinstance(checked, tuple):
+        return result.text, checked[0], result.applied, checked[1]
     if len(result.applied) == 1:
         failed[_key(result.applied[0], text)] = checked
         return None
     # several fixes together went wrong: find the ones that work alone
     for finding in result.applied:
         try:
-            single = apply.apply_round(text, [finding], module)
+            single = apply.apply_round(text, [finding], module, tree)
+        except apply.CstParseError:
+            raise
         except Exception as exc:  # noqa: BLE001
             failed[_key(finding, text)] = f"internal error in dlp-fix ({type(exc).__name__}: {exc})"
             continue
@@ -170,22 +172,22 @@ def _round(apply, module, text: str, filename: str, rules: Sequence, unsafe: boo
             failed[_key(finding, text)] = single.errors[0][1] if single.errors else "could not be applied"
             continue
         checked = _check(single.text, filename, rules, findings, single.applied, unsafe, text)
-        if isinstance(checked, list):
-            return single.text, checked, single.applied
+        if isinstance(checked, tuple):
+            return single.text, checked[0], single.applied, checked[1]
         failed[_key(finding, text)] = checked
     return None
 
 
 def _check(new_text: str, filename: str, rules: Sequence, before: list[Finding], applied: list[Finding],
-           unsafe: bool, old_text: str) -> list[Finding] | str:
-    """The new text's findings, or why the edit is refused."""
+           unsafe: bool, old_text: str) -> tuple[list[Finding], ast.Module] | str:
+    """The new text's findings and tree, or why the edit is refused."""
     try:
         tree = ast.parse(new_text, filename=filename)
     except (SyntaxError, ValueError) as exc:
         return f"the fixed code would not parse ({getattr(exc, 'msg', exc)})"
     after = findings_of(tree, new_text, filename, rules)
     problem = _verify(before, applied, after, unsafe, {_key(f, old_text) for f in applied}, new_text)
-    return problem if problem is not None else after
+    return problem if problem is not None else (after, tree)
 
 
 def select_rules(select: Iterable[str] | None, ignore: Iterable[str] | None):

@@ -15,6 +15,7 @@ Imported only for files that have a fixable finding. Every action of the vocabul
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -22,7 +23,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from ..rules.base import Finding, Fix
-from .text import Lines
+from .text import Lines, lines_with_ends
 
 ACTIONS = ("replace-expression", "replace-with-argument", "insert-before", "insert-after", "wrap-with",
            "remove-statement", "add-keyword", "move-after")
@@ -188,13 +189,11 @@ def _add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Ca
     return call.with_changes(args=[*args, new])
 
 
-def _positions_and_parents(module: cst.Module):
-    """Syntactic positions and parents of every node, from one position-tracking codegen.
-
-    Same result as ``PositionProvider`` plus ``ParentNodeProvider`` through a MetadataWrapper,
-    at about a third of the cost (the parent visit rebuilds every node). Falls back to the
-    public API if libcst's internals ever change.
-    """
+def _codegen_positions(root: cst.CSTNode, module: cst.Module):
+    """Syntactic positions and parents of ``root``'s subtree, and its code, from one
+    position-tracking codegen (what ``PositionProvider`` does, plus parents: the parent visit of
+    ``ParentNodeProvider`` rebuilds every node and costs more than this). None if libcst's
+    internals ever change (the caller then uses the public API)."""
     try:
         from libcst.metadata.position_provider import PositionProvidingCodegenState
 
@@ -217,38 +216,70 @@ def _positions_and_parents(module: cst.Module):
         provider = PositionProvider()
         state = State(default_indent=module.default_indent, default_newline=module.default_newline,
                       provider=provider)
-        module._codegen(state)
+        root._codegen(state)
         positions = provider._computed
-        if positions and parents:
+        if positions:
             return positions, parents, "".join(state.tokens)
+    except RecursionError:
+        raise
     except Exception:  # noqa: BLE001 - internals moved: use the public (slower) way
         pass
+    return None
+
+
+def _positions_and_parents(module: cst.Module):
+    found = _codegen_positions(module, module)
+    if found is not None:
+        return found
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     return wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider), module.code
+
+
+def _top_level_lines(module: cst.Module, tree) -> list[tuple[int, int]] | None:
+    """(first, last) ``ast`` line of each top-level libcst statement, pairing the two bodies
+    (a ';' line is one libcst statement and several ``ast`` ones); None if they do not pair."""
+    out: list[tuple[int, int]] = []
+    body = tree.body
+    index = 0
+    for stmt in module.body:
+        count = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        group = body[index:index + count]
+        index += count
+        if len(group) != count:
+            return None
+        out.append((group[0].lineno, max(node.end_lineno or node.lineno for node in group)))
+    return out if index == len(body) else None
+
+
+def _syntactic_ends(stmt: cst.CSTNode) -> tuple[cst.CSTNode, cst.CSTNode]:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return stmt.body[0], stmt.body[-1]
+    return stmt, stmt
 
 
 class _Plan:
     """The edits of one round, keyed by the identity of original libcst nodes."""
 
-    def __init__(self, module: cst.Module, text: str) -> None:
+    def __init__(self, module: cst.Module, text: str, tree=None, lines: Sequence[int] = ()) -> None:
         self.module = module
         self.lines = Lines(text)
+        self.text = text
         self.newline = module.default_newline
-        try:
-            positions, self.parents, code = _positions_and_parents(module)
-        except RecursionError:
-            raise CstParseError("too deeply nested for libcst") from None
-        if code != text:
-            raise CstParseError("libcst does not reproduce it exactly")
         self.marked: list[cst.CSTNode] = []  # nodes whose leave must run (edits and their blocks)
         self.exprs: dict[Span, list[cst.CSTNode]] = {}
         self.stmts: dict[tuple[int, int], list[cst.CSTNode]] = {}
-        for node, rng in positions.items():
-            if isinstance(node, cst.BaseExpression):
-                key = (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
-                self.exprs.setdefault(key, []).append(node)
-            elif isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
-                self.stmts.setdefault((rng.start.line, rng.start.column), []).append(node)
+        self.parents: dict = {}
+        self.regions: list[tuple[int, int]] | None = None  # text lines (0-based, end excl.) of indexed statements
+        self.import_after: int = 1 << 62  # text lines before the first inserted import
+        self.ranges: list[tuple[int, int]] | None = None
+        try:
+            if not (tree is not None and lines and self._index_statements(tree, lines)):
+                positions, self.parents, code = _positions_and_parents(module)
+                if code != text:
+                    raise CstParseError("libcst does not reproduce it exactly")
+                self._index(positions, 0)
+        except RecursionError:
+            raise CstParseError("too deeply nested for libcst") from None
         self.expr_ops: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = {}
         self.block_ops: dict[int, _BlockOp] = {}
         self.inline_ops: dict[int, _InlineOp] = {}
@@ -256,6 +287,68 @@ class _Plan:
         self.imports: list[str] = []
         self.claimed_nodes: set[int] = set()
         self.claimed_regions: list[Span] = []
+
+    def _index(self, positions, offset: int) -> None:
+        for node, rng in positions.items():
+            if isinstance(node, cst.BaseExpression):
+                key = (rng.start.line + offset, rng.start.column, rng.end.line + offset, rng.end.column)
+                self.exprs.setdefault(key, []).append(node)
+            elif isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                self.stmts.setdefault((rng.start.line + offset, rng.start.column), []).append(node)
+
+    def _index_statements(self, tree, lines: Sequence[int]) -> bool:
+        """Positions for the top-level statements holding ``lines`` only (a big file's other
+        statements are not generated): each one's code must reproduce its lines of the text."""
+        ranges = _top_level_lines(self.module, tree)
+        if ranges is None:
+            return False
+        self.ranges = ranges
+        starts = [first for first, _ in ranges]
+        wanted: set[int] = set()
+        for line in lines:
+            index = bisect.bisect_right(starts, line) - 1
+            if index < 0 or not ranges[index][0] <= line <= ranges[index][1]:
+                return False
+            wanted.add(index)
+        text_lines = lines_with_ends(self.text)
+        regions = []
+        for index in sorted(wanted):
+            stmt = self.module.body[index]
+            found = _codegen_positions(stmt, self.module)
+            if found is None:
+                return False
+            positions, parents, code = found
+            first, last = _syntactic_ends(stmt)
+            offset = ranges[index][0] - positions[first].start.line
+            if positions[first].start.column != 0 or positions[last].end.line + offset != ranges[index][1]:
+                return False
+            count = len(lines_with_ends(code))
+            if offset < 0 or "".join(text_lines[offset:offset + count]) != code:
+                raise CstParseError("libcst does not reproduce it exactly")
+            parents[stmt] = self.module
+            self.parents.update(parents)
+            self._index(positions, offset)
+            regions.append((offset, offset + count))
+        self.regions = regions
+        return True
+
+    def lines_through(self, original: cst.Module, stmt: cst.CSTNode) -> int:
+        """Text lines up to the end of ``stmt`` if it is an original top-level statement, else 0."""
+        if self.ranges is not None:
+            for index, node in enumerate(original.body):
+                if node is stmt:
+                    return self.ranges[index][1]
+        return 0
+
+    def check_output(self, output: str) -> None:
+        """Outside the regenerated statements the output must be the input, line for line."""
+        if self.regions is None:
+            return
+        old, new = lines_with_ends(self.text), lines_with_ends(output)
+        head = min(self.regions[0][0], self.import_after)
+        tail = len(old) - self.regions[-1][1]
+        if old[:head] != new[:head] or (tail and old[-tail:] != new[-tail:]) or len(new) < head + tail:
+            raise CstParseError("libcst does not reproduce it exactly")
 
     # -- locating -------------------------------------------------------------------------
     def char_span(self, span: Sequence[int]) -> Span:
@@ -531,7 +624,11 @@ class _Editor(cst.CSTTransformer):
         if any(k in self.plan.block_ops for k in keys):
             body, carried = self._block(keys, updated_node.body)
             module = updated_node.with_changes(body=body, footer=[*carried, *updated_node.footer])
-        return _add_imports(module, self.plan.imports)
+        module, position = _add_imports(module, self.plan.imports)
+        if position is not None:
+            self.plan.import_after = self.plan.lines_through(original_node, module.body[position - 1]) \
+                if position else 0
+        return module
 
     # small statements of a line ----------------------------------------------------------------
     def _inline(self, originals, updateds) -> list[cst.BaseSmallStatement]:
@@ -621,9 +718,10 @@ def _dotted(node: cst.CSTNode) -> str:
     return ""
 
 
-def _add_imports(module: cst.Module, imports: Sequence[str]) -> cst.Module:
+def _add_imports(module: cst.Module, imports: Sequence[str]) -> tuple[cst.Module, int | None]:
+    """The module with the missing imports, and the body index they went to (None: none added)."""
     if not imports:
-        return module
+        return module, None
     bound = _bound_names(module)
     missing = []
     for entry in imports:
@@ -635,7 +733,7 @@ def _add_imports(module: cst.Module, imports: Sequence[str]) -> cst.Module:
             continue
         missing.append(entry)
     if not missing:
-        return module
+        return module, None
     body = list(module.body)
     position = 0
     for index, stmt in enumerate(body):
@@ -646,13 +744,37 @@ def _add_imports(module: cst.Module, imports: Sequence[str]) -> cst.Module:
         else:
             break
     new = [cst.parse_statement(f"import {entry}\n") for entry in missing]
-    return module.with_changes(body=[*body[:position], *new, *body[position:]])
+    return module.with_changes(body=[*body[:position], *new, *body[position:]]), position
 
 
-def apply_round(text: str, findings: Sequence[Finding], module: cst.Module | None = None) -> RoundResult:
-    """Apply as many of the findings' fixes as do not overlap; the others are deferred."""
+def _lines_of(findings: Sequence[Finding]) -> list[int]:
+    lines: list[int] = []
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or len(fix.span) != 4:
+            return []
+        lines.extend((int(fix.span[0]), int(fix.span[2])))
+        after = fix.get("after")
+        if after:
+            try:
+                parts = [int(p) for p in after.split(",")]
+            except ValueError:
+                return []
+            if len(parts) != 4:
+                return []
+            lines.extend((parts[0], parts[2]))
+    return lines
+
+
+def apply_round(text: str, findings: Sequence[Finding], module: cst.Module | None = None,
+                tree=None) -> RoundResult:
+    """Apply as many of the findings' fixes as do not overlap; the others are deferred.
+
+    With the ``ast`` tree of ``text``, only the top-level statements the fixes touch are
+    position-indexed (and checked to reproduce their text); without it, the whole module.
+    """
     module = module if module is not None else parse_module(text)
-    plan = _Plan(module, text)
+    plan = _Plan(module, text, tree, _lines_of(findings) if tree is not None else ())
     result = RoundResult(text)
     for finding in findings:
         try:
@@ -664,4 +786,5 @@ def apply_round(text: str, findings: Sequence[Finding], module: cst.Module | Non
             result.errors.append((finding, str(exc)))
     if result.applied:
         result.text = module.visit(_Editor(plan)).code
+        plan.check_output(result.text)
     return result
