@@ -24,7 +24,10 @@ def describe(value: Value, fallback: str = "data") -> str:
 
 def _receiver(site: CallSite) -> str:
     if isinstance(site.node.func, ast.Attribute):
-        return root_name(site.node.func.value) or "the model"
+        owner = site.node.func.value
+        if isinstance(owner, ast.Call):  # StandardScaler().fit(X_test)
+            return f"{dotted_name(owner.func) or 'the model'}()"
+        return root_name(owner) or "the model"
     return "the model"
 
 
@@ -247,7 +250,9 @@ class TestDataInTuning(Rule):
                 yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
                                    f"the training loop at line {outer.line}: the test set is being "
                                    f"used as a validation set")
-        # the model run on test data right inside the training loop: `test_out = net(test_x)`
+        # the model run on test data right inside the training loop: `test_out = net(test_x)`;
+        # one finding per training loop (the logits and the loss computed from them are the same defect)
+        seen_loops: set[int] = set()
         for site in facts.calls:
             outer = _training_ancestor(site.loops[-1]) if site.loops else None
             if (outer is None or selects(outer) or not is_model_call(site) or site.local is not None
@@ -255,7 +260,8 @@ class TestDataInTuning(Rule):
                            for loop in site.loops)):
                 continue  # eval loops are reported above; training on test data is DLP100
             data = next((a for a in site.args if a.role == "test"), None)
-            if data is not None:
+            if data is not None and id(outer) not in seen_loops:
+                seen_loops.add(id(outer))
                 yield self.finding(site.node, f"test data {describe(data)} is evaluated inside the "
                                    f"training loop at line {outer.line}: the test set is being used as "
                                    f"a validation set")
@@ -305,6 +311,8 @@ class TestDataInTuning(Rule):
                 if value is None or value.role != "test":
                     continue
                 if param in callee.validated_params:
+                    if role_from_name(param) == "test":
+                        continue  # reported inside the callee, where its test parameter is evaluated
                     yield self.finding(site.node, f"test data {describe(value)} is passed to "
                                        f"{callee.name}(), which evaluates it inside its training "
                                        f"loop: the test set is being used as a validation set")
