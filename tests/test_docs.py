@@ -29,3 +29,18 @@ def test_rule_page_is_complete(rule):
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
     assert rule.section and rule.summary
     assert rule.fix in ("none", "safe", "unsafe", "safe/unsafe")
+
+
+CATALOG = ROOT.parent / "shared" / "spec" / "rule-catalog.md"
+ROW = re.compile(r"^\| (DLP\d{3}) \| ([a-z0-9-]+) \|.*\| (on|opt-in) \|\s*$")
+
+
+def test_rules_match_the_catalog():
+    """Codes, names and defaults are the catalog's: users put them in configs and noqa comments."""
+    if not CATALOG.exists():
+        pytest.skip(f"the product catalog is not beside this checkout ({CATALOG})")
+    rows = [ROW.match(line) for line in CATALOG.read_text(encoding="utf-8").splitlines()]
+    catalog = {m.group(1): (m.group(2), m.group(3) == "on") for m in rows if m}
+    assert len(catalog) == 30
+    ours = {rule.code: (rule.name, rule.default) for rule in ALL_RULES}
+    assert ours == catalog
