@@ -344,3 +344,19 @@ def test_bad_span_and_unknown_action_are_errors_not_crashes():
     run(src, Fix("safe", "replace-expression", (9, 0, 9, 1), (("replacement", "2"),)),
         Fix("safe", "explode", (1, 0, 1, 5)), Fix("safe", "insert-after", (1, 0, 1, 5), (("code", "if:"),)),
         errors=3)
+
+
+def test_add_keyword_one_argument_per_line_keeps_comments_on_their_lines():
+    call = ("DataLoader(\n    dataset=ds,        # data\n    shuffle=True,      # random order\n"
+            "    num_workers=2,     # processes\n)")
+    src = f"loader = {call}\n"
+    out = run(src, fix("add-keyword", src, call, keyword="generator", value="g"))
+    assert out == ("loader = DataLoader(\n    dataset=ds,        # data\n    shuffle=True,      # random order\n"
+                   "    num_workers=2,     # processes\n    generator=g,\n)\n")
+
+
+def test_add_keyword_single_argument_per_line_with_comment():
+    call = "f(\n    a,  # only\n)"
+    src = f"x = {call}\n"
+    out = run(src, fix("add-keyword", src, call, keyword="k", value="1"))
+    assert out == "x = f(\n    a,  # only\n    k=1,\n)\n"

@@ -133,8 +133,8 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
     outcome.remaining = current_findings
     for finding in current_findings:
         if allowed(finding, unsafe):
-            reason = failed.get(_key(finding, current))
-            outcome.not_fixed[finding] = reason or "still fixable after the last round (overlapping fixes)"
+            reason = outcome.note or failed.get(_key(finding, current))
+            outcome.not_fixed[finding] = reason or f"still fixable after {MAX_ROUNDS} rounds"
     return outcome
 
 

@@ -180,8 +180,17 @@ def _add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Ca
             separator = call.whitespace_before_args
         if isinstance(separator, cst.SimpleWhitespace) and not separator.value:
             separator = cst.SimpleWhitespace(" ")
-        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
-        new = new.with_changes(comma=last.comma)
+        closing = last.comma.whitespace_after  # what led to ")"
+        if isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(separator, cst.ParenthesizedWhitespace):
+            # one argument per line: the last argument keeps its own end-of-line comment and
+            # blank lines, the new line is indented like the others, ")" stays where it was
+            after_last = closing.with_changes(indent=separator.indent, last_line=separator.last_line)
+            after_new = cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=closing.indent,
+                                                    last_line=closing.last_line)
+        else:
+            after_last, after_new = separator, closing
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=after_last))
+        new = new.with_changes(comma=last.comma.with_changes(whitespace_after=after_new))
     else:
         args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
                                      whitespace_after_arg=cst.SimpleWhitespace(""))
