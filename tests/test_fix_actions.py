@@ -360,3 +360,11 @@ def test_add_keyword_single_argument_per_line_with_comment():
     src = f"x = {call}\n"
     out = run(src, fix("add-keyword", src, call, keyword="k", value="1"))
     assert out == "x = f(\n    a,  # only\n    k=1,\n)\n"
+
+
+def test_file_without_final_newline():
+    src = "import torch\n\ndef f():\n    torch.manual_seed(0)\n    return 1"
+    out = run(src, fix("insert-after", src, "torch.manual_seed(0)", code="a = 1"))
+    assert out == "import torch\n\ndef f():\n    torch.manual_seed(0)\n    a = 1\n    return 1"
+    src = "x = 1\ny = f(a)"
+    assert run(src, fix("replace-expression", src, "a", 0, replacement="b")) == "x = 1\ny = f(b)"

@@ -332,6 +332,8 @@ class _Plan:
             if positions[first].start.column != 0 or positions[last].end.line + offset != ranges[index][1]:
                 return False
             count = len(lines_with_ends(code))
+            if index == len(self.module.body) - 1 and not self.module.has_trailing_newline:
+                code = code[:-len(self.newline)] if code.endswith(self.newline) else code
             if offset < 0 or "".join(text_lines[offset:offset + count]) != code:
                 raise CstParseError("libcst does not reproduce it exactly")
             parents[stmt] = self.module
