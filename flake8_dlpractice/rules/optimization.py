@@ -151,9 +151,14 @@ class PrematureCompile(Rule):
 
 def _unwrap_fix(site: CallSite) -> Fix | None:
     node = site.node
-    if len(node.args) >= 1 and not isinstance(node.args[0], ast.Starred):
-        return Fix("unsafe", "replace-with-argument", span_of(node), (("argument", "0"),))
-    return None
+    if not node.args or isinstance(node.args[0], ast.Starred):
+        return None
+    stmt = site.stmt
+    if (isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name) and isinstance(node.args[0], ast.Name)
+            and stmt.targets[0].id == node.args[0].id):
+        return Fix("unsafe", "remove-statement", span_of(stmt))  # model = torch.compile(model)
+    return Fix("unsafe", "replace-with-argument", span_of(node), (("argument", "0"),))
 
 
 class CompileInLoop(Rule):

@@ -85,10 +85,10 @@ class CudnnNondeterministic(Rule):
             last = max(same_scope, key=lambda c: (c.site.line, c.site.node.col_offset))
             anchor = last.site.stmt
             if isinstance(anchor, ast.Expr) and anchor.value is last.site.node:
-                fix = Fix("safe", "insert-after", span_of(anchor), (
-                    ("code", "torch.backends.cudnn.deterministic = True\n"
-                             "torch.backends.cudnn.benchmark = False"),
-                    ("imports", "torch")))
+                code = "torch.backends.cudnn.deterministic = True"
+                if not any(store.target == "torch.backends.cudnn.benchmark" for store in facts.stores):
+                    code += "\ntorch.backends.cudnn.benchmark = False"
+                fix = Fix("safe", "insert-after", span_of(anchor), (("code", code), ("imports", "torch")))
         yield self.finding(first.site.node, "torch is seeded here but cuDNN may still pick "
                            "non-deterministic kernels: set torch.backends.cudnn.deterministic = True "
                            "and torch.backends.cudnn.benchmark = False (or call "

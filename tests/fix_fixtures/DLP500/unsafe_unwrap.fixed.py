@@ -4,4 +4,3 @@ import torch
 torch.autograd.set_detect_anomaly(True)  # debugging NaNs
 
 model = torch.nn.Linear(8, 1)
-model = model  # speed
