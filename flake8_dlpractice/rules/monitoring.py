@@ -116,6 +116,14 @@ class TrainingUnits:
                 while parent is not None:
                     has_training_child.add(id(parent))
                     parent = parent.parent
+        # loops with a data loop nested inside (found through parent links: linear in the loops)
+        self._around_data_loops: set[int] = set()
+        for other in facts.loops:
+            if is_data_loop(other):
+                parent = other.parent
+                while parent is not None and id(parent) not in self._around_data_loops:
+                    self._around_data_loops.add(id(parent))
+                    parent = parent.parent
         self.data_funcs = {id(f) for f in facts.functions if any(is_data_loop(lp) for lp in f.loops)}
         self.synthetic_module = synthetic_module(facts)
         self.step_loops = []
@@ -156,9 +164,8 @@ class TrainingUnits:
             return True
         if is_data_loop(loop):
             return False
-        for other in self.facts.loops:
-            if other is not loop and is_data_loop(other) and _within(other, loop):
-                return False
+        if id(loop) in self._around_data_loops:
+            return False
         sites = list(loop.calls)
         node = loop.node
         if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Call):
@@ -445,6 +452,7 @@ class _Search:
         self.facts = facts
         self.trainer_names = {f.name for f in facts.functions if f.trains}
         self.loss_inputs: set[str] = set()
+        self._training_tops: set[int] | None = None
 
     def recorded(self, loop: LoopInfo) -> bool:
         scope = loop.scope
@@ -462,10 +470,24 @@ class _Search:
             return True
         if scope is None:
             # module level: later statements that use the loss history (``plt.plot(losses)``)
-            trailing = _following_statements(self.facts.tree.body, _outermost(loop).node)
+            trailing = self._following(_outermost(loop).node)
             derived = _propagate([_outermost(loop).node, *trailing], derived)
             return self._in_nodes(trailing, derived, metrics=False, depth=0)
         return self._returned(scope, body, derived, depth=0)
+
+    def _following(self, node: ast.AST) -> list[ast.stmt]:
+        """Module statements after a top-level training loop, up to the next training loop and at
+        most ``TRAILING_WINDOW`` of them: the loss history is plotted or printed right after the run,
+        and a bounded window keeps the rule linear in the size of the module."""
+        if self._training_tops is None:
+            self._training_tops = {id(_outermost(loop).node) for loop in self.facts.loops
+                                   if loop.trains and loop.scope is None}
+        out: list[ast.stmt] = []
+        for stmt in _following_statements(self.facts.tree.body, node):
+            if id(stmt) in self._training_tops or len(out) >= TRAILING_WINDOW:
+                break
+            out.append(stmt)
+        return out
 
     def _in_nodes(self, nodes: list[ast.AST], derived: set[str], metrics: bool, depth: int) -> bool:
         for top in nodes:
@@ -570,7 +592,7 @@ class _Search:
                 cbody = list(site.scope.node.body)
             else:
                 cbody = [_outermost(site.loops[0]).node] if site.loops else [site.stmt]
-                cbody += _following_statements(self.facts.tree.body, cbody[0])
+                cbody += self._following(cbody[0])
             seeds = set()
             if isinstance(site.stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = site.stmt.targets if isinstance(site.stmt, ast.Assign) else [site.stmt.target]
@@ -600,9 +622,12 @@ def _direct_record(site: CallSite, facts: ModuleFacts) -> bool:
     return False
 
 
-def _following_statements(body: list[ast.stmt], node: ast.AST) -> list[ast.stmt]:
+TRAILING_WINDOW = 20
+
+
+def _following_statements(body: list[ast.stmt], node: ast.AST):
     line = getattr(node, "end_lineno", None) or node.lineno
-    return [stmt for stmt in body if stmt.lineno > line]
+    return (stmt for stmt in body if stmt.lineno > line)
 
 
 def _loop_label(loop: LoopInfo) -> str:
