@@ -53,6 +53,11 @@ class Value:
     line: int = 0
 
 
+# What is known of a literal or an unanalysed expression: nothing. Shared, so never mutated: every
+# value the walker changes after creating it is a fresh one.
+NOTHING = Value()
+
+
 @dataclass(eq=False)
 class SplitInfo:
     func: str  # train_test_split, random_split, KFold.split, load_data
@@ -639,9 +644,12 @@ class _ScopeWalker:
     # -- expressions -----------------------------------------------------------------------------
     def ev(self, node: ast.expr | None, depth: int = 0) -> Value:
         if node is None or depth > MAX_EXPR_DEPTH:
-            return Value()
+            return NOTHING
         depth += 1
-        if isinstance(node, ast.Name):
+        kind = type(node)
+        if kind is ast.Constant:
+            return NOTHING
+        if kind is ast.Name:
             value = self.env.get(node.id)
             if value is None:
                 value = self.facts.module_env.get(node.id) if self.scope is not None else None
@@ -652,9 +660,9 @@ class _ScopeWalker:
                               anc=ident, idents=ident, line=node.lineno)
                 self.env[node.id] = value
             return value
-        if isinstance(node, ast.Call):
+        if kind is ast.Call:
             return self._call(node, depth)
-        if isinstance(node, ast.Attribute):
+        if kind is ast.Attribute:
             spelled = dotted(node)
             if spelled and spelled in self.env:
                 return self.env[spelled]
@@ -711,10 +719,8 @@ class _ScopeWalker:
                 self.ev(node.key, depth)
                 return self.ev(node.value, depth)
             return self.ev(node.elt, depth)
-        if isinstance(node, ast.Lambda):
-            return Value(line=node.lineno)
-        if isinstance(node, ast.Constant):
-            return Value(line=node.lineno)
+        if kind is ast.Lambda:
+            return NOTHING
         if isinstance(node, ast.NamedExpr):
             value = self.ev(node.value, depth)
             self.bind(node.target, value, node.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 
 # Package aliases that mean the same API: qualified names are reported in their canonical form so
 # rules need one spelling only.
@@ -128,10 +129,12 @@ _GLUE_PREFIXES = frozenset({"x", "y", "data", "ds", "df", "my", "full"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-def name_words(name: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(name)]
+@lru_cache(maxsize=8192)
+def name_words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORD.findall(name))
 
 
+@lru_cache(maxsize=8192)
 def role_from_name(name: str) -> str | None:
     """Role token of an identifier: ``X_test`` -> test, ``valLoader`` -> val, ``x`` -> None.
 
