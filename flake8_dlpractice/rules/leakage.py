@@ -87,8 +87,11 @@ class TestDataInFitting(Rule):
     inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and
     a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged. A same-file
     helper that trains only behind a flag (`if train:`, `if scaler is None:`) is flagged only when
-    the call passes a constant that turns the training branch on. Resampling of test data is
-    DLP105 and a grid search fitted on test data is DLP101.
+    the call passes a constant that turns the training branch on (a flag passed on to a second
+    helper is not followed). Names are evidence: a throwaway variable called `test` that holds
+    something else (`test = df[cols].dropna()` inside an imputation helper) is taken for test
+    data. Objects stored on `self` in one method and fitted in another are not followed.
+    Resampling of test data is DLP105 and a grid search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
