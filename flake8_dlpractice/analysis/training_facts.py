@@ -36,6 +36,10 @@ SEQUENTIAL = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Seque
 MODULE_BASES = ("Module", "LightningModule", "PreTrainedModel", "Sequential", "ModuleList")
 
 
+TORCH_WORLD = frozenset({"torch", "lightning", "pytorch_lightning", "accelerate", "transformers",
+                         "torchvision", "timm"})
+
+
 @dataclass
 class Prob:
     """Evidence that an expression holds probabilities."""
@@ -109,9 +113,7 @@ class TrainingFacts:
         self._effect: dict[int, str | None] = {}
         self._clears: dict[int, bool] = {}
         self._kinds: dict[tuple, str | None] = {}
-        self.uses_torch = bool(facts.imports.roots & {"torch", "lightning", "pytorch_lightning",
-                                                       "accelerate", "transformers", "torchvision",
-                                                       "timm"})
+        self.uses_torch = bool(facts.imports.roots & TORCH_WORLD)
 
     # -- assignments -----------------------------------------------------------------------------
     def assignments(self, scope: FunctionInfo | None) -> dict[str, list[tuple[int, ast.expr | None, ast.AST]]]:
@@ -271,7 +273,8 @@ class TrainingFacts:
             return "sigmoid"
         if qn is None and isinstance(func, ast.Attribute) and func.attr in ("softmax", "sigmoid") \
                 and not (isinstance(func.value, ast.Name) and func.value.id == "self"):
-            if func.attr == "softmax" and isinstance(func.value, ast.Name) and func.value.id in ("np", "scipy", "special"):
+            if func.attr == "softmax" and isinstance(func.value, ast.Name) \
+                    and func.value.id in ("np", "scipy", "special"):
                 return None
             if self.facts.imports.qualname(func.value):
                 return None

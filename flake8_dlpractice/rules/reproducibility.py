@@ -338,8 +338,8 @@ class MissingSeed(Rule):
         lines = [line for line in lines if line]
         line = min(lines) if lines else min(u.line for u in rnd.uses)
         fix = _seed_fix(rnd, rngs, "0", rnd.last_import, "unsafe") if rnd.last_import is not None else None
-        calls = "; ".join(code[0] for code in (_seed_code(rnd, r, "0") for r in rngs if r != "sklearn"
-                                                or "numpy" not in rngs) if code)
+        wanted = [r for r in rngs if r != "sklearn" or "numpy" not in rngs]
+        calls = "; ".join(code[0] for code in (_seed_code(rnd, r, "0") for r in wanted) if code)
         yield Finding(line, 0, self.code,
                       f"training entry point ({rnd.entry}) uses {_evidence(rnd, rngs)} randomness "
                       f"but never seeds a random number generator: seed after the imports"

@@ -8,8 +8,7 @@ from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_
                               is_optimizer_step, trains_directly)
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
-                                       TrainingFacts, names_in, walk_expr, walk_scope,
-                                       walk_stmts)
+                                       TrainingFacts, names_in, walk_expr, walk_stmts)
 from .base import Finding, Fix, Rule, span_of
 
 SECTION = "Debugging Neural Networks: check gradients"
@@ -266,8 +265,8 @@ def _uses_input_grad(loop: LoopInfo) -> bool:
     for site in loop.calls:
         if site.qn in ("torch.autograd.grad", "torch.autograd.functional.jacobian"):
             return True
-        if site.method == "requires_grad_" and not (site.node.args and isinstance(site.node.args[0], ast.Constant)
-                                                      and site.node.args[0].value is False):
+        first = site.node.args[0] if site.node.args else None
+        if site.method == "requires_grad_" and not (isinstance(first, ast.Constant) and first.value is False):
             return True
     for sub in walk_expr(loop.node):
         if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
@@ -325,7 +324,7 @@ def trains_in_body(loop: LoopInfo) -> bool:
             continue
         if trains_directly(site):
             return True
-        if site.local is not None and site.local.trains and not any(l.trains for l in site.local.loops):
+        if site.local is not None and site.local.trains and not any(lp.trains for lp in site.local.loops):
             return True
     return False
 
@@ -644,7 +643,7 @@ class EvalWithoutEvalMode(Rule):
             yield self.finding(loop.node, f"evaluation loop runs {model!r} (line {models[0].line}) "
                                f"while it may be in training mode: {reason}; call {model}.eval() "
                                f"first", fix=Fix("unsafe", "insert-before", span_of(loop.node),
-                                                  (("code", f"{model}.eval()"),)))
+                                                 (("code", f"{model}.eval()"),)))
         yield from self._training_after_eval(facts, tf)
 
     def _training_after_eval(self, facts: ModuleFacts, tf: TrainingFacts) -> Iterator[Finding]:
@@ -1052,7 +1051,7 @@ def loss_sites(facts: ModuleFacts, tf: TrainingFacts):
                 continue
             func = site.node.func
             if isinstance(func, ast.Name) and func.id in ("print", "len", "range", "float", "int", "str",
-                                                           "list", "dict", "tuple", "zip", "enumerate"):
+                                                          "list", "dict", "tuple", "zip", "enumerate"):
                 continue
             if isinstance(func, ast.Attribute) and site.qn is None and not (
                     isinstance(func.value, ast.Name) and func.value.id == "self"):
@@ -1618,8 +1617,9 @@ def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
         ident = spelled.rsplit(".", 1)[-1]
         if tf.facts.imports.qualname(node) is not None:
             return True  # np.pi, math.e, torch.finfo...
-        if ident.isupper() or ident.lower().endswith(("max", "min")) or set(name_words(ident)) & _SCALAR_WORDS and not set(name_words(ident)) & {
-                "probs", "prob", "p", "pred", "preds", "output", "out", "x"}:
+        words = set(name_words(ident))
+        if ident.isupper() or ident.lower().endswith(("max", "min")) or (
+                words & _SCALAR_WORDS and not words & {"probs", "prob", "p", "pred", "preds", "output", "out", "x"}):
             return True
         return False
     if isinstance(node, ast.Subscript):
@@ -1655,7 +1655,8 @@ def _guarded_top(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
     if depth > 24:
         return False
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
-        return _guarded_top(tf, node.left, depth + 1) or (isinstance(node.op, ast.Mult) and _guarded_top(tf, node.right, depth + 1))
+        return _guarded_top(tf, node.left, depth + 1) or (
+            isinstance(node.op, ast.Mult) and _guarded_top(tf, node.right, depth + 1))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         for side in (node.left, node.right):
             if _constant_expr(tf, side) or _eps_like(side):
