@@ -451,11 +451,18 @@ def test_bad_input_engine(name, capsys):
 def test_bad_input_flake8(bad_dir):
     """One flake8 run over every bad file and a good one: E999 where the host reports syntax
     errors, our findings everywhere else, at the right lines (BOM + CRLF, coding cookie)."""
-    proc = run_flake8([f"--select={CODE},E9", *sorted(BAD), "good.py"], bad_dir)
+    names = sorted(BAD)
+    expected = dict(FLAKE8)
+    if sys.version_info < (3, 11):
+        # seen on Python 3.9 with flake8 7.3 (the newest there): flake8 itself crashes on null
+        # bytes (CPython raises ValueError, flake8 catches SyntaxError only), before any plugin runs
+        names.remove("null_bytes.py")
+        del expected["null_bytes.py"]
+    proc = run_flake8([f"--select={CODE},E9", *names, "good.py"], bad_dir)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""
     found = flake8_found(proc)
-    assert {name: found.get(name, set()) for name in FLAKE8} == FLAKE8
+    assert {name: found.get(name, set()) for name in expected} == expected
 
 
 def test_bad_input_pylint(bad_dir):
