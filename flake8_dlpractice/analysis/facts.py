@@ -360,6 +360,7 @@ class ModuleFacts:
         self.stores: list[Store] = []
         self.fit_events: list[FitEvent] = []
         self.split_events: list[SplitEvent] = []
+        self.ifs: list[ast.If] = []  # every if statement, in walk order
         self.aug_assignments: list[tuple[ast.AST, Value, Value, str]] = []  # (node, data, transform, how)
         self.module_env: dict[str, Value] = {}
         self._ids = count(1)
@@ -382,6 +383,17 @@ class ModuleFacts:
         return next(self._ids)
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _block_children(node: ast.AST):
+    """The statements (and except handlers / match cases) directly inside a block statement."""
+    for name in _BLOCK_FIELDS:
+        block = getattr(node, name, None)
+        if block and isinstance(block, list):
+            yield from block
+
+
 def build_facts(tree: ast.Module, lines: list[str] | None = None) -> ModuleFacts:
     facts = ModuleFacts(tree, lines)
     defs: list[tuple[ast.AST, str | None]] = []
@@ -389,7 +401,7 @@ def build_facts(tree: ast.Module, lines: list[str] | None = None) -> ModuleFacts
     # one cheap pass over statements only: imports, functions, classes
     while stack:
         node, cls = stack.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in _block_children(node):
             if isinstance(child, (ast.Import, ast.ImportFrom)):
                 facts.imports.add(child)
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -398,7 +410,7 @@ def build_facts(tree: ast.Module, lines: list[str] | None = None) -> ModuleFacts
             elif isinstance(child, ast.ClassDef):
                 facts.classes.setdefault(child.name, child)
                 stack.append((child, child.name))
-            elif isinstance(child, ast.stmt):
+            else:  # other statements, except handlers, match cases
                 stack.append((child, cls))
     if not facts.imports.uses_ml():
         return facts
@@ -479,6 +491,7 @@ class _ScopeWalker:
             self._loop(stmt, None, None, stmt.body)
             self.run(stmt.orelse)
         elif isinstance(stmt, ast.If):
+            self.facts.ifs.append(stmt)
             self.ev(stmt.test)
             self.run(stmt.body)
             self.run(stmt.orelse)

@@ -328,7 +328,7 @@ class TestDataInTuning(Rule):
 
     def _best_by_test(self, facts: ModuleFacts) -> Iterator[Finding]:
         """``if test_acc > best_acc: torch.save(...)``"""
-        for node in _if_statements(facts.tree):
+        for node in facts.ifs:
             test = node.test
             if not isinstance(test, ast.Compare) or len(test.ops) != 1:
                 continue
@@ -367,19 +367,6 @@ def _with_role(value: Value, role: str) -> Value:
         if _has_role(item, role):
             return _with_role(item, role)
     return value
-
-
-def _if_statements(tree: ast.Module):
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt):
-                if isinstance(child, ast.If):
-                    yield child
-                stack.append(child)
-            elif isinstance(child, ast.excepthandler) or type(child).__name__ == "match_case":
-                stack.append(child)
 
 
 def _is_test_metric(node: ast.expr) -> bool:
