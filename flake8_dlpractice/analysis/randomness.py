@@ -168,12 +168,13 @@ def _looks_like_seed_helper(site: CallSite) -> bool:
 
 def _top_level_imports(facts: ModuleFacts, rnd: Randomness) -> None:
     stack: list[list[ast.stmt]] = [list(facts.tree.body)]
+    top_level = {id(stmt) for stmt in facts.tree.body}
     lines: dict[str, int] = {}
     while stack:
         body = stack.pop()
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                if stmt in facts.tree.body:
+                if id(stmt) in top_level:
                     rnd.last_import = stmt if (rnd.last_import is None
                                                or stmt.lineno > rnd.last_import.lineno) else rnd.last_import
                 if isinstance(stmt, ast.Import):
