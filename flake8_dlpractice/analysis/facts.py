@@ -346,9 +346,8 @@ def root_name(node: ast.expr) -> str | None:
 class ModuleFacts:
     """All facts of one module. Build with :func:`build_facts`."""
 
-    def __init__(self, tree: ast.Module, lines: list[str] | None = None) -> None:
+    def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
-        self.lines = lines or []
         self.imports = ImportMap()
         self.relevant = False
         self.functions: list[FunctionInfo] = []
@@ -394,8 +393,8 @@ def _block_children(node: ast.AST):
             yield from block
 
 
-def build_facts(tree: ast.Module, lines: list[str] | None = None) -> ModuleFacts:
-    facts = ModuleFacts(tree, lines)
+def build_facts(tree: ast.Module) -> ModuleFacts:
+    facts = ModuleFacts(tree)
     defs: list[tuple[ast.AST, str | None]] = []
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
     # one cheap pass over statements only: imports, functions, classes
@@ -542,16 +541,10 @@ class _ScopeWalker:
         if (isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Name)
                 and iter_node.func.id == "enumerate" and isinstance(target, ast.Tuple)
                 and len(target.elts) == 2 and iter_node.args):
-            self.bind(target.elts[0], Value(line=target.lineno), iter_node)
-            self.bind(target.elts[1], self.ev_cached(iter_node.args[0], it), iter_node)
+            self.bind(target.elts[0], NOTHING, iter_node)
+            self.bind(target.elts[1], it, iter_node)  # enumerate(x) carries x's role
             return
         self.bind(target, it, iter_node)
-
-    def ev_cached(self, node: ast.expr, fallback: Value) -> Value:
-        # the element of enumerate(x) is x's element: re-evaluate cheaply without recording calls
-        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
-            return self.ev(node)
-        return fallback
 
     def _loop(self, stmt: ast.stmt, it: Value | None, iter_root: str | None, body: list[ast.stmt]) -> None:
         loop = LoopInfo(stmt, self.scope, self.loops[-1] if self.loops else None, it, iter_root,
@@ -932,10 +925,8 @@ def _whole_axis(node: ast.Call, axis_pos: int) -> bool:
     for kw in node.keywords:
         if kw.arg in ("axis", "dim"):
             axis = kw.value
-    if axis is None and len(node.args) > axis_pos - 1 >= 0 and axis_pos == 1 and len(node.args) > 1:
-        axis = node.args[1]
-    if axis is None and axis_pos == 0 and node.args:
-        axis = node.args[0]
+    if axis is None and len(node.args) > axis_pos:  # x.mean(0) / np.mean(x, 0)
+        axis = node.args[axis_pos]
     if axis is None:
         return True
     if isinstance(axis, ast.Constant):
@@ -1108,7 +1099,7 @@ def _summaries(facts: ModuleFacts) -> None:
                     info.trained_params.setdefault(root, loop.line)
                 elif loop.evaluates:
                     info.evaluated_params.setdefault(root, loop.line)
-                    if _inside_training_loop(loop):
+                    if training_ancestor(loop.parent) is not None:
                         info.validated_params.setdefault(root, loop.line)
         for site in info.calls:
             if site.method in FIT_METHODS and site.args:
@@ -1274,10 +1265,10 @@ def is_model_call(site: CallSite) -> bool:
     return False
 
 
-def _inside_training_loop(loop: LoopInfo) -> bool:
-    parent = loop.parent
-    while parent is not None:
-        if parent.trains:
-            return True
-        parent = parent.parent
-    return False
+def training_ancestor(loop: LoopInfo | None) -> LoopInfo | None:
+    """The nearest loop that trains, starting at ``loop`` itself and going outwards."""
+    while loop is not None:
+        if loop.trains:
+            return loop
+        loop = loop.parent
+    return None

@@ -6,8 +6,8 @@ from typing import Iterator
 
 from ..analysis.facts import (FIT_METHODS, STATELESS_TRANSFORMERS, CallSite, ModuleFacts, Value,
                               bound_arguments, dataset_role, guard_may_hold, is_model_call, last_part,
-                              root_name)
-from ..analysis.names import name_words, role_from_name
+                              root_name, training_ancestor)
+from ..analysis.names import dotted, name_words, role_from_name
 from .base import Finding, Rule
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
@@ -26,7 +26,7 @@ def _receiver(site: CallSite) -> str:
     if isinstance(site.node.func, ast.Attribute):
         owner = site.node.func.value
         if isinstance(owner, ast.Call):  # StandardScaler().fit(X_test)
-            return f"{dotted_name(owner.func) or 'the model'}()"
+            return f"{dotted(owner.func) or 'the model'}()"
         return root_name(owner) or "the model"
     return "the model"
 
@@ -247,7 +247,7 @@ class TestDataInTuning(Rule):
         for site in facts.calls:
             yield from self._call(facts, site, selects)
         for loop in facts.loops:
-            outer = _training_ancestor(loop.parent)
+            outer = training_ancestor(loop.parent)
             if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
                     and outer is not None and not selects(outer)):
                 yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
@@ -257,7 +257,7 @@ class TestDataInTuning(Rule):
         # one finding per training loop (the logits and the loss computed from them are the same defect)
         seen_loops: set[int] = set()
         for site in facts.calls:
-            outer = _training_ancestor(site.loops[-1]) if site.loops else None
+            outer = training_ancestor(site.loops[-1] if site.loops else None)
             if (outer is None or selects(outer) or not is_model_call(site) or site.local is not None
                     or any(loop.evaluates or (loop.iter is not None and loop.iter.role == "test")
                            for loop in site.loops)):
@@ -344,14 +344,6 @@ class TestDataInTuning(Rule):
                 label = root_name(metric) or "a test metric"
                 yield self.finding(node, f"the best model is selected by {label!r}, a test-set "
                                    f"metric: choose checkpoints on a validation split")
-
-
-def _training_ancestor(loop):
-    while loop is not None:
-        if loop.trains:
-            return loop
-        loop = loop.parent
-    return None
 
 
 def _has_role(value: Value, role: str) -> bool:
@@ -549,7 +541,7 @@ class AugmentationOnEvalData(Rule):
             if aug and isinstance(site.stmt, ast.Assign):
                 targets = site.stmt.targets[0]
                 if isinstance(targets, (ast.Tuple, ast.List)):
-                    names = [dotted_name(e) for e in targets.elts]
+                    names = [dotted(e) for e in targets.elts]
                     evals = [n for n in names[1:] if n and role_from_name(n) in ("val", "test")]
                     if len(names) >= 2 and (evals or all(role_from_name(n or "") is None for n in names)):
                         victim = evals[0] if evals else names[1]
@@ -565,12 +557,6 @@ class AugmentationOnEvalData(Rule):
                                    f"mapped through random augmentation ({aug})")
 
 
-def dotted_name(node: ast.expr) -> str | None:
-    from ..analysis.names import dotted
-
-    return dotted(node)
-
-
 def _role_word(value: Value) -> str:
     return {"val": "validation", "test": "test"}.get(value.role or "", "evaluation")
 
@@ -580,7 +566,7 @@ def _eval_role_of_dataset(site: CallSite) -> Value | None:
     stmt = site.stmt
     target_name = None
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is site.node:
-        target_name = dotted_name(stmt.targets[0])
+        target_name = dotted(stmt.targets[0])
     # the role the constructor call itself gives (train=False, split="test", a "val" folder) wins
     # over the name it is stored under; a train=True dataset is not eval data whatever its name
     source = dataset_role(site.node)
@@ -604,7 +590,7 @@ def _dataset_aug(facts: ModuleFacts, value: Value) -> str | None:
         return None
     for kw in call.keywords:
         if kw.arg in ("transform", "transforms"):
-            name = dotted_name(kw.value)
+            name = dotted(kw.value)
             if name and name in facts.module_env and facts.module_env[name].aug:
                 return facts.module_env[name].aug
     return None

@@ -256,15 +256,6 @@ def _optimizes_inputs(loop: LoopInfo) -> bool:
     return False
 
 
-def _within(inner: LoopInfo, outer: LoopInfo) -> bool:
-    parent = inner.parent
-    while parent is not None:
-        if parent is outer:
-            return True
-        parent = parent.parent
-    return False
-
-
 def _outer_training(loop: LoopInfo) -> LoopInfo:
     top = loop
     parent = loop.parent
