@@ -9,11 +9,14 @@ import ast
 import gc
 import sys
 import traceback
-from typing import Iterable
+from dataclasses import replace
+from typing import Iterable, Sequence
 
 from .analysis.facts import build_facts
+from .analysis.names import use_extra_tokens
+from .findings import Finding
 from .rules import ALL_RULES, OPT_IN_CODES
-from .rules.base import Finding
+from .settings import DEFAULT_SETTINGS, RuleSettings
 
 
 def enabled_rules(opt_in: Iterable[str] = ()):
@@ -31,8 +34,14 @@ def report_internal_error(where: str, filename: str, exc: BaseException) -> None
 
 
 def check_tree(tree: ast.Module, filename: str = "<unknown>", opt_in: Iterable[str] = (),
-               rules=None) -> list[Finding]:
+               rules=None, *, lines: Sequence[str] | None = None,
+               settings: RuleSettings = DEFAULT_SETTINGS) -> list[Finding]:
     """Findings for an already parsed module, sorted by position.
+
+    ``rules`` (default: the default rules plus the opt-in codes named in ``opt_in``) are run with
+    the project's ``settings``. Given the module's source ``lines``, columns are character offsets
+    (what editors, pylint and flake8's own checks count); without them they stay UTF-8 byte
+    offsets, as ``ast`` has them. Fix spans always stay in ``ast`` coordinates.
 
     The facts of a module are many small linked objects that die together when the check ends:
     the cyclic garbage collector is paused meanwhile (its passes over every live object would
@@ -42,15 +51,39 @@ def check_tree(tree: ast.Module, filename: str = "<unknown>", opt_in: Iterable[s
     if paused:
         gc.disable()
     try:
-        return _check_tree(tree, filename, opt_in, rules)
+        found = _check_tree(tree, filename, opt_in, rules, settings)
     finally:
         if paused:
             gc.enable()
+    return character_columns(found, lines) if lines is not None and found else found
 
 
-def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules) -> list[Finding]:
+def character_columns(findings: list[Finding], lines: Sequence[str]) -> list[Finding]:
+    """Findings with UTF-8 byte columns turned into character columns on non-ASCII lines."""
+    out = []
+    for finding in findings:
+        col, end_col = finding.col, finding.end_col
+        if 0 < finding.line <= len(lines) and not lines[finding.line - 1].isascii():
+            col = _char_col(lines[finding.line - 1], col)
+        end_line = finding.end_line
+        if end_col is not None and end_line and 0 < end_line <= len(lines) and not lines[end_line - 1].isascii():
+            end_col = _char_col(lines[end_line - 1], end_col)
+        out.append(finding if (col, end_col) == (finding.col, finding.end_col)
+                   else replace(finding, col=col, end_col=end_col))
+    return out
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules,
+                settings: RuleSettings) -> list[Finding]:
+    use_extra_tokens({**{w: "test" for w in settings.test_names},
+                      **{w: "val" for w in settings.validation_names},
+                      **{w: "train" for w in settings.train_names}})
     try:
-        facts = build_facts(tree)
+        facts = build_facts(tree, settings)
     except RecursionError as exc:  # pragma: no cover - the engine avoids deep recursion
         report_internal_error("the analysis", filename, exc)
         return []
@@ -69,10 +102,11 @@ def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules) -
 
 
 def check_source(source: str | bytes, filename: str = "<unknown>", opt_in: Iterable[str] = (),
-                 rules=None) -> list[Finding]:
+                 rules=None, *, settings: RuleSettings = DEFAULT_SETTINGS) -> list[Finding]:
     """Parse and check source text; a file that does not parse has no DLP findings."""
     try:
         tree = ast.parse(source, filename=filename)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
-    return check_tree(tree, filename, opt_in, rules)
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    return check_tree(tree, filename, opt_in, rules, lines=text.splitlines(), settings=settings)

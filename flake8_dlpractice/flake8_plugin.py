@@ -19,9 +19,10 @@ class Flake8Plugin:
     version = __version__
     opt_in: frozenset[str] = frozenset()
 
-    def __init__(self, tree: ast.Module, filename: str = "<stdin>") -> None:
+    def __init__(self, tree: ast.Module, filename: str = "<stdin>", lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines
 
     @classmethod
     def parse_options(cls, options) -> None:
@@ -32,5 +33,5 @@ class Flake8Plugin:
         cls.opt_in = frozenset(named & OPT_IN_CODES)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        for finding in check_tree(self.tree, self.filename, self.opt_in):
+        for finding in check_tree(self.tree, self.filename, self.opt_in, lines=self.lines):
             yield finding.line, finding.col, finding.text, type(self)

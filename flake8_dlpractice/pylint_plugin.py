@@ -51,7 +51,8 @@ class DLPChecker(BaseRawFileChecker):
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return
         rules = [r for r in ALL_RULES if self.linter.is_message_enabled(r.name)]
-        for finding in check_tree(tree, node.file or node.name, rules=rules):
+        for finding in check_tree(tree, node.file or node.name, rules=rules,
+                                  lines=source.decode("utf-8", "replace").splitlines()):
             rule = RULES_BY_CODE[finding.code]
             self.add_message(rule.name, line=finding.line, col_offset=finding.col,
                              args=(finding.text,))

@@ -319,8 +319,8 @@ def _facts_always_relevant(monkeypatch):
 
     real = engine.build_facts
 
-    def build(tree):
-        facts = real(tree)
+    def build(tree, settings):
+        facts = real(tree, settings)
         facts.relevant = True
         facts.tree = tree
         return facts

@@ -23,6 +23,8 @@ import ast
 from dataclasses import dataclass, field
 from itertools import count
 
+from ..findings import line_ref
+from ..settings import DEFAULT_SETTINGS, RuleSettings
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, dotted, last_part, name_words, role_from_name
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
@@ -346,8 +348,9 @@ def root_name(node: ast.expr) -> str | None:
 class ModuleFacts:
     """All facts of one module. Build with :func:`build_facts`."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> None:
         self.tree = tree
+        self.settings = settings
         self.imports = ImportMap()
         self.relevant = False
         self.functions: list[FunctionInfo] = []
@@ -393,8 +396,8 @@ def _block_children(node: ast.AST):
             yield from block
 
 
-def build_facts(tree: ast.Module) -> ModuleFacts:
-    facts = ModuleFacts(tree)
+def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> ModuleFacts:
+    facts = ModuleFacts(tree, settings)
     defs: list[tuple[ast.AST, str | None]] = []
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
     # one cheap pass over statements only: imports, functions, classes
@@ -629,8 +632,9 @@ class _ScopeWalker:
             roles = _split_roles(value.split, len(elts))
             for elt, role in zip(elts, roles):
                 label = {"train": "training", "test": "test", "val": "validation"}.get(role or "", "")
-                piece = Value(role=role, origin=f"{label} split of {value.split.func} at line "
-                              f"{value.split.line}" if role else "", anc=value.split.anc,
+                where = line_ref(value.split.line, value.split.func.rsplit('.', 1)[-1])
+                piece = Value(role=role, origin=f"{label} split of {value.split.func} at {where}" if role else "",
+                              anc=value.split.anc,
                               is_index=value.split.func.endswith(".split") or _index_name(elt),
                               line=value.split.line)
                 if isinstance(elt, (ast.Tuple, ast.List)):  # (x_train, y_train), (x_test, y_test)
@@ -837,7 +841,7 @@ class _ScopeWalker:
                                                                    "flow_from_dataframe"):
             source = dataset_role(node)
             data = merge_roles(args[:1])
-            role_v = (Value(role=source[0], origin=f"{source[1]} at line {line}") if source
+            role_v = (Value(role=source[0], origin=f"{source[1]} at {line_ref(line)}") if source
                       else data)
             result = Value(kind=f"{recv.kind}.{method}", anc=all_anc, aug=recv.aug, line=line)
             stmt = self.stmt
@@ -854,13 +858,13 @@ class _ScopeWalker:
             value = Value(kind=kind, call=node, anc=all_anc, idents=all_idents, line=line)
             aug = augmentation_of(qn, node)
             if aug:
-                value.aug = f"{aug} at line {line}"
+                value.aug = f"{aug} at {line_ref(line)}"
             elif cls in _COMPOSE or cls == "Lambda":
                 inner = merge_aug(args)
                 if inner:
                     value.aug = inner
             if source:
-                value.role, value.origin = source[0], f"{source[1]} at line {line}"
+                value.role, value.origin = source[0], f"{source[1]} at {line_ref(line)}"
             else:
                 carried = merge_roles(args[:2] if cls == "Subset" else
                                       args[:1] + [kwargs[k] for k in ("dataset", "x", "data") if k in kwargs])

@@ -145,12 +145,24 @@ def role_from_name(name: str) -> str | None:
         return None
     roles = set()
     for word in name_words(name):
-        role = ROLE_TOKENS.get(word) or _glued_role(word)
+        role = ROLE_TOKENS.get(word) or _EXTRA_TOKENS.get(word) or _glued_role(word)
         if role:
             roles.add(role)
     if len(roles) == 1:
         return roles.pop()
     return None
+
+
+_EXTRA_TOKENS: dict[str, str] = {}
+
+
+def use_extra_tokens(tokens: dict[str, str]) -> None:
+    """Add a project's own role tokens (``[tool.dlpractice] test-names``); cheap when unchanged."""
+    global _EXTRA_TOKENS
+    tokens = {word.lower(): role for word, role in tokens.items()}
+    if tokens != _EXTRA_TOKENS:
+        _EXTRA_TOKENS = tokens
+        role_from_name.cache_clear()
 
 
 def _glued_role(word: str) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from ..findings import line_ref
 from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
 from .seeds import SeedCall, seeds_of
@@ -353,18 +354,18 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                     site.recv.kind if site.recv is not None else None)):
                 rnd.uses.append(Use(framework, site.node, label))
             if site.scope is None:
-                entries.append((0 if framework != "classic" else 1, site.line, f"{label} at line {site.line}"))
+                entries.append((0 if framework != "classic" else 1, site.line, f"{label} at {line_ref(site.line)}"))
             else:
-                trains_fit.setdefault(id(site.scope), f"{label} at line {site.line}")
+                trains_fit.setdefault(id(site.scope), f"{label} at {line_ref(site.line)}")
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
-            entries.append((2, site.line, f"{call_label(site)}() at line {site.line}"))
+            entries.append((2, site.line, f"{call_label(site)}() at {line_ref(site.line)}"))
     torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS)) and not _fits_fixed_tensors(facts)
     for loop in facts.loops:
         if loop.trains:
             if torch_imported:
-                rnd.uses.append(Use("torch", loop.node, f"training loop at line {loop.line}"))
+                rnd.uses.append(Use("torch", loop.node, f"training loop at {line_ref(loop.line)}"))
             if loop.scope is None:
-                entries.append((0, loop.line, f"training loop at line {loop.line}"))
+                entries.append((0, loop.line, f"training loop at {line_ref(loop.line)}"))
     rnd.entry = min(entries)[2] if entries else _entry_through_calls(facts, trains_fit)
     facts._randomness = rnd  # type: ignore[attr-defined]
     return rnd
@@ -449,12 +450,12 @@ def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str 
         if site.scope is not None:
             continue
         if site.local is not None and id(site.local) in fits:
-            return f"{site.local.name}() called at line {site.line}"
+            return f"{site.local.name}() called at {line_ref(site.line)}"
         if site.local is None and site.qn is None and site.method in fitting_methods:
-            return f"{call_label(site)}() called at line {site.line}"
+            return f"{call_label(site)}() called at {line_ref(site.line)}"
     for info in facts.functions:
         if info.name == "main" and info.class_name is None and id(info) in fits:
-            return f"main() at line {info.line}"
+            return f"main() at {line_ref(info.line)}"
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ..findings import line_ref
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
 from .names import dotted, last_part, name_words
 
@@ -296,7 +297,7 @@ class TrainingFacts:
         if isinstance(expr, ast.Call):
             kind = self.prob_call(expr, scope)
             if kind:
-                return Prob(kind, expr, f"{kind} at line {expr.lineno}", True)
+                return Prob(kind, expr, f"{kind} at {line_ref(expr.lineno)}", True)
             func = expr.func
             # x.to(device), probs.squeeze(1) keep probabilities
             if isinstance(func, ast.Attribute) and func.attr in ("squeeze", "view", "reshape", "flatten",
@@ -349,7 +350,7 @@ class TrainingFacts:
                     if qn in SOFTMAX_MODULES or qn in SIGMOID_MODULES:
                         what = "softmax" if qn in SOFTMAX_MODULES else "sigmoid"
                         return Prob(what, None, f"{dotted(func)!r} (nn.Sequential ending in "
-                                    f"{last_part(qn)} at line {last.lineno})", False)
+                                    f"{last_part(qn)} at {line_ref(last.lineno)})", False)
         return None
 
     def _last_appended(self, name: str, before: ast.Call) -> ast.expr | None:
@@ -403,7 +404,7 @@ class TrainingFacts:
             if probs and all(p is not None for p in probs):
                 kinds = {p.kind for p in probs}
                 if len(kinds) == 1:
-                    result = Prob(probs[0].kind, None, f"{probs[0].kind} (line {returns[0].lineno})", False)
+                    result = Prob(probs[0].kind, None, f"{probs[0].kind} ({line_ref(returns[0].lineno)})", False)
         self._forward_prob[class_name] = result
         return result
 

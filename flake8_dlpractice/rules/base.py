@@ -1,56 +1,17 @@
-"""Rule and finding types shared by every rule module."""
+"""Rule type shared by every rule module (findings and fixes live in ``flake8_dlpractice.findings``)."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import ClassVar, Iterator
 
 from ..analysis.facts import ModuleFacts
+from ..findings import Finding, Fix, Severity, Step, line_ref
 
+__all__ = ["Finding", "Fix", "Rule", "Severity", "Step", "line_ref", "span_of"]
 
-@dataclass(frozen=True)
-class Fix:
-    """An edit a finding carries for ``dlp-fix``: what to change, not how (libcst does the how).
-
-    ``span`` is the (line, col, end_line, end_col) of the node the edit anchors on, in ``ast``
-    coordinates (1-based lines, UTF-8 byte columns). ``data`` holds what the action needs.
-    Actions (the vocabulary shared by rules and ``flake8_dlpractice/fixes``):
-
-    - ``replace-expression``: replace the expression at span by ``replacement`` (code), or by
-      ``template`` where ``{}`` stands for the original expression's source text;
-    - ``replace-with-argument``: replace the call at span by its positional ``argument`` (index);
-    - ``insert-before`` / ``insert-after``: insert the statement(s) ``code`` (lines separated by
-      newlines) before/after the statement at span, at its indentation;
-    - ``wrap-with``: wrap the statement at span in ``with <context>:``;
-    - ``remove-statement``: remove the statement at span;
-    - ``add-keyword``: add ``keyword=value`` to the call at span;
-    - ``move-after``: move the statement at span to just after the statement whose span is
-      given as ``after`` ("line,col,end_line,end_col").
-
-    Every action may name ``imports``: comma-separated ``import x`` modules the edited code
-    needs (added once, after the existing imports, when missing).
-    """
-
-    safety: str  # "safe" or "unsafe"
-    action: str
-    span: tuple[int, int, int, int]
-    data: tuple[tuple[str, str], ...] = ()
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        return dict(self.data).get(key, default)
-
-
-@dataclass(frozen=True)
-class Finding:
-    line: int
-    col: int
-    code: str
-    message: str  # without the code
-    fix: Fix | None = field(default=None, compare=False)
-
-    @property
-    def text(self) -> str:
-        return f"{self.code} {self.message}"
+# Severity by family, as editors and code scanning show it: leakage and training-loop bugs are
+# errors, reproducibility gaps warnings, monitoring and model-choice advice information.
+FAMILY_SEVERITY: dict[str, Severity] = {"1": "error", "2": "warning", "3": "error", "4": "info", "5": "info"}
 
 
 def span_of(node: ast.AST) -> tuple[int, int, int, int]:
@@ -73,8 +34,18 @@ class Rule:
     fix: ClassVar[str] = "none"  # "safe", "unsafe", "safe/unsafe" or "none"
     fix_note: ClassVar[str] = ""
 
+    @property
+    def severity(self) -> Severity:
+        return FAMILY_SEVERITY[self.code[3]]
+
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def finding(self, node: ast.AST, message: str, fix: Fix | None = None) -> Finding:
-        return Finding(node.lineno, node.col_offset, self.code, message, fix)
+    def finding(self, node: ast.AST, message: str, fix: Fix | None = None,
+                trace: tuple[Step, ...] = ()) -> Finding:
+        """A finding on ``node`` (its start and end), with ``message`` as the headline."""
+        end_line = getattr(node, "end_lineno", None)
+        end_col = getattr(node, "end_col_offset", None)
+        if end_line is None or end_col is None:
+            end_line, end_col = node.lineno, node.col_offset
+        return Finding(node.lineno, node.col_offset, self.code, message, fix, end_line, end_col, trace)

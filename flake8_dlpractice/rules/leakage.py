@@ -8,7 +8,7 @@ from ..analysis.facts import (FIT_METHODS, STATELESS_TRANSFORMERS, CallSite, Mod
                               bound_arguments, dataset_role, guard_may_hold, is_model_call, last_part,
                               root_name, training_ancestor)
 from ..analysis.names import dotted, name_words, role_from_name
-from .base import Finding, Rule
+from .base import Finding, Rule, line_ref
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
 
@@ -140,7 +140,7 @@ class TestDataInFitting(Rule):
                     if value is not None and value.role == "test":
                         yield self.finding(site.node, f"test data {describe(value)} is passed to "
                                            f"{callee.name}(), which trains on its parameter "
-                                           f"{param!r} (line {callee.trained_params[param]})")
+                                           f"{param!r} ({line_ref(callee.trained_params[param])})")
 
 
 # estimators whose "fit" on held-out data is the correct use: inspection and visualisation
@@ -251,7 +251,7 @@ class TestDataInTuning(Rule):
             if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
                     and outer is not None and not selects(outer)):
                 yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
-                                   f"the training loop at line {outer.line}: the test set is being "
+                                   f"the training loop at {line_ref(outer.line)}: the test set is being "
                                    f"used as a validation set")
         # the model run on test data right inside the training loop: `test_out = net(test_x)`;
         # one finding per training loop (the logits and the loss computed from them are the same defect)
@@ -266,7 +266,7 @@ class TestDataInTuning(Rule):
             if data is not None and id(outer) not in seen_loops:
                 seen_loops.add(id(outer))
                 yield self.finding(site.node, f"test data {describe(data)} is evaluated inside the "
-                                   f"training loop at line {outer.line}: the test set is being used as "
+                                   f"training loop at {line_ref(outer.line)}: the test set is being used as "
                                    f"a validation set")
 
     def _call(self, facts: ModuleFacts, site: CallSite, selects) -> Iterator[Finding]:
@@ -322,8 +322,8 @@ class TestDataInTuning(Rule):
                 elif (param in callee.evaluated_params and training_loop is not None
                       and not selects(training_loop)):
                     yield self.finding(site.node, f"test data {describe(value)} is evaluated by "
-                                       f"{callee.name}() inside the training loop at line "
-                                       f"{training_loop.line}: the test set is being used as a "
+                                       f"{callee.name}() inside the training loop at "
+                                       f"{line_ref(training_loop.line)}: the test set is being used as a "
                                        f"validation set")
 
     def _best_by_test(self, facts: ModuleFacts) -> Iterator[Finding]:
@@ -455,7 +455,7 @@ class PreprocessingBeforeSplit(Rule):
                         advice = ("every held-out fold is in the statistics; put the preprocessing in "
                                   "a Pipeline so each fold fits its own")
                     yield self.finding(event.node, f"{event.description} before it is split by "
-                                       f"{split.func} at line {split.node.lineno}: {advice}")
+                                       f"{split.func} at {line_ref(split.node.lineno)}: {advice}")
                     break
 
 
@@ -572,7 +572,7 @@ def _eval_role_of_dataset(site: CallSite) -> Value | None:
     source = dataset_role(site.node)
     if source is not None:
         if source[0] in ("val", "test"):
-            return Value(role=source[0], origin=f"{source[1]} at line {site.line}",
+            return Value(role=source[0], origin=f"{source[1]} at {line_ref(site.line)}",
                          name=target_name or source[1])
         return None
     if target_name:

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
                               is_data_loop, is_optimizer_step, trains_directly)
 from ..analysis.names import dotted, last_part, name_words, role_from_name
-from .base import Finding, Rule
+from .base import Finding, Rule, line_ref
 
 SECTION_MONITORING = "Training Monitoring"
 
@@ -204,7 +204,7 @@ def synthetic_module(facts: ModuleFacts) -> str | None:
     for site in facts.calls:
         short = ((site.qn or site.name or "").rsplit(".", 1)[-1]).lower()
         if short.startswith(SYNTHETIC_PREFIXES) and short.endswith(SYNTHETIC_SUFFIXES):
-            return f"{short} at line {site.line}"
+            return f"{short} at {line_ref(site.line)}"
     return None
 
 
@@ -637,14 +637,14 @@ def _loop_label(loop: LoopInfo) -> str:
 def _training_evidence(loop: LoopInfo) -> str:
     for site in loop.calls:
         if is_backward(site):
-            return f"{site.name or 'backward'}() at line {site.line}"
+            return f"{site.name or 'backward'}() at {line_ref(site.line)}"
     for site in loop.calls:
         if is_optimizer_step(site):
-            return f"{site.name or 'step'}() at line {site.line}"
+            return f"{site.name or 'step'}() at {line_ref(site.line)}"
     for site in loop.calls:
         if site.local is not None and site.local.trains:
-            return f"{site.local.name}() at line {site.line}"
-    return f"line {loop.line}"
+            return f"{site.local.name}() at {line_ref(site.line)}"
+    return f"{line_ref(loop.line)}"
 
 
 class UntrackedTraining(Rule):
@@ -750,62 +750,62 @@ class _Validation:
         for info in facts.functions:
             if info.name in ("validation_step", "val_dataloader", "validation_epoch_end",
                              "on_validation_epoch_end") or _has_val_word(info.name):
-                return f"{info.name}() at line {info.line}"
+                return f"{info.name}() at {line_ref(info.line)}"
         for loop in facts.loops:
             it = loop.iter
             if it is not None and it.role == "val":
-                return f"a loop over validation data at line {loop.line}"
+                return f"a loop over validation data at {line_ref(loop.line)}"
             if loop.evaluates and it is not None:
                 inside_training = _inside_training(loop)
                 if it.role == "test" and inside_training:
-                    return f"per-epoch evaluation at line {loop.line}"  # DLP101 reports it
+                    return f"per-epoch evaluation at {line_ref(loop.line)}"  # DLP101 reports it
                 if it.role is None and loop.iter_root not in train_roots:
-                    return f"an evaluation loop at line {loop.line}"
+                    return f"an evaluation loop at {line_ref(loop.line)}"
         for site in facts.calls:
             if site.kwargs.keys() & VAL_KEYWORDS:
-                return f"{sorted(site.kwargs.keys() & VAL_KEYWORDS)[0]}= at line {site.line}"
+                return f"{sorted(site.kwargs.keys() & VAL_KEYWORDS)[0]}= at {line_ref(site.line)}"
             name = site.name or ""
             if name and _has_val_word(name.rsplit(".", 1)[-1]):
-                return f"{name}() at line {site.line}"
+                return f"{name}() at {line_ref(site.line)}"
             values = [*site.args, *site.kwargs.values()]
             if site.recv is not None:
                 values.append(site.recv)
             for value in values:
                 if value is not None and value.role == "val":
-                    return f"validation data {value.name or ''!r} at line {site.line}"
+                    return f"validation data {value.name or ''!r} at {line_ref(site.line)}"
             if any(lp.trains for lp in site.loops) and site.qn is None \
                     and any(v is not None and _heldout(v) for v in site.args):
-                return f"evaluation during training at line {site.line}"  # test: DLP101's case
+                return f"evaluation during training at {line_ref(site.line)}"  # test: DLP101's case
             if site.local is not None and (site.local.evaluated_params or site.local.no_grad
                                            or words_of(site.local.name) & EVAL_FUNCTION_WORDS):
                 # the data it is given: the model argument carries no role; training accuracy
                 # computed every epoch (only training data passed) is not validation
                 known = {v.role for v in site.args if v is not None and v.role}
                 if any(lp.trains for lp in site.loops) and known != {"train"}:
-                    return f"{site.local.name}() called during training at line {site.line}"
+                    return f"{site.local.name}() called during training at {line_ref(site.line)}"
                 if site.args and not known - {"val"}:
-                    return f"{site.local.name}() at line {site.line}"
+                    return f"{site.local.name}() at {line_ref(site.line)}"
             if site.method in ("evaluate", "validate") and not site.args and site.qn is None:
-                return f"{name}() at line {site.line}"
+                return f"{name}() at {line_ref(site.line)}"
             if site.method == "evaluate" and site.args:
                 roles = {v.role for v in site.args[:1]}
                 if roles != {"test"} and roles != {"train"}:
-                    return f"{name}() at line {site.line}"
+                    return f"{name}() at {line_ref(site.line)}"
         for store in facts.stores:
             if _has_val_word(store.target.rsplit(".", 1)[-1]):
-                return f"{store.target} at line {store.stmt.lineno}"
+                return f"{store.target} at {line_ref(store.stmt.lineno)}"
         # string keys/labels: dataloaders["val"], for phase in ["train", "val"], print("val loss")
         for sub in ast.walk(facts.tree):
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 200:
                 if _text_words(sub.value) & VAL_WORDS or sub.value.lower() in ("val", "valid",
                                                                                "validation"):
-                    return f"{sub.value!r} at line {sub.lineno}"
+                    return f"{sub.value!r} at {line_ref(sub.lineno)}"
             elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and _has_val_word(sub.id):
-                return f"{sub.id!r} at line {sub.lineno}"
+                return f"{sub.id!r} at {line_ref(sub.lineno)}"
             elif isinstance(sub, ast.Attribute) and _has_val_word(sub.attr):
-                return f"{sub.attr!r} at line {sub.lineno}"
+                return f"{sub.attr!r} at {line_ref(sub.lineno)}"
             elif isinstance(sub, ast.arg) and _has_val_word(sub.arg):
-                return f"{sub.arg!r} at line {sub.lineno}"
+                return f"{sub.arg!r} at {line_ref(sub.lineno)}"
         return None
 
 
@@ -1013,14 +1013,14 @@ def _gradient_evidence(nodes: list[ast.AST]) -> str | None:
             if isinstance(sub, ast.Call):
                 fname = (dotted(sub.func) or "").rsplit(".", 1)[-1]
                 if fname in CLIP_CALLS:
-                    return f"{fname}() at line {sub.lineno}"
+                    return f"{fname}() at {line_ref(sub.lineno)}"
                 # p.grad.norm(), p.grad.data.norm(2)
                 if fname == "norm" and ".grad" in (dotted(sub.func) or ""):
-                    return f"{dotted(sub.func)}() at line {sub.lineno}"
+                    return f"{dotted(sub.func)}() at {line_ref(sub.lineno)}"
                 if fname == "watch" and (dotted(sub.func) or "").startswith("wandb"):
-                    return f"wandb.watch() at line {sub.lineno}"
+                    return f"wandb.watch() at {line_ref(sub.lineno)}"
                 if fname == "add_histogram" and any(".grad" in (dotted(a) or "") for a in sub.args):
-                    return f"add_histogram() of gradients at line {sub.lineno}"
+                    return f"add_histogram() of gradients at {line_ref(sub.lineno)}"
                 continue
             if isinstance(sub, ast.Name):
                 text = sub.id
@@ -1031,7 +1031,7 @@ def _gradient_evidence(nodes: list[ast.AST]) -> str | None:
             elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 200:
                 text = sub.value
             if text and any(w in text.lower() for w in CLIP_WORDS):
-                return f"{text!r} at line {getattr(sub, 'lineno', '?')}"
+                return f"{text!r} at {line_ref(getattr(sub, 'lineno', '?'))}"
     return None
 
 

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
 from ..analysis.facts import trains_directly
 from ..analysis.names import dotted, last_part, name_words
-from .base import Finding, Fix, Rule, span_of
+from .base import Finding, Fix, Rule, span_of, line_ref
 
 COMPILE = "torch.compile"
 PER_BATCH_FUNCTIONS = frozenset({"forward", "training_step", "validation_step", "test_step",
@@ -139,7 +139,7 @@ class PrematureCompile(Rule):
         aids = debugging_aids(facts)
         if aids:
             line, what = aids[0]
-            reason = f"while debugging aids are active ({what} at line {line})"
+            reason = f"while debugging aids are active ({what} at {line_ref(line)})"
         elif trains(facts) and not evaluates(facts):
             reason = "in a training script that never evaluates or validates the model"
         else:
@@ -204,8 +204,8 @@ class CompileInLoop(Rule):
             if site.loops:
                 loop = site.loops[-1]
                 if not _fresh_each_iteration(site, loop):
-                    yield self.finding(site.node, f"torch.compile is called inside the loop at line "
-                                       f"{loop.line}: it re-wraps (and may recompile) every "
+                    yield self.finding(site.node, f"torch.compile is called inside the loop at "
+                                       f"{line_ref(loop.line)}: it re-wraps (and may recompile) every "
                                        f"iteration; compile once before the loop")
             elif site.scope is not None and id(site.scope) in per_batch:
                 yield self.finding(site.node, f"torch.compile is called in {site.scope.name}(), "
@@ -220,7 +220,7 @@ def _per_batch_functions(facts: ModuleFacts) -> dict[int, str]:
     for info in facts.functions:
         for caller in info.callers:
             if any(loop.trains or is_data_loop(loop) for loop in caller.loops):
-                out.setdefault(id(info), f"inside the loop at line {caller.loops[-1].line}")
+                out.setdefault(id(info), f"inside the loop at {line_ref(caller.loops[-1].line)}")
     return out
 
 
@@ -372,18 +372,18 @@ class AnomalyDetectionLeftOn(Rule):
         limit = min((s.line for s in later_off), default=None)
         if scope is None and limit is None:
             if loops:
-                return f"for the whole module, which trains in the loop at line {loops[0].line}"
+                return f"for the whole module, which trains in the loop at {line_ref(loops[0].line)}"
             if trains(facts):
                 return "for the whole module, which trains a model"
             return None
         in_scope = [lp for lp in loops if lp.scope is scope and lp.line > site.line
                     and (limit is None or lp.line < limit)]
         if in_scope:
-            return f"for the training loop at line {in_scope[0].line}"
+            return f"for the training loop at {line_ref(in_scope[0].line)}"
         for call in facts.calls:
             if call.scope is scope and call.line > site.line and (limit is None or call.line < limit) \
                     and _training_call(call, facts):
-                return f"for the training started at line {call.line}"
+                return f"for the training started at {line_ref(call.line)}"
         return None
 
     def _context_reason(self, facts: ModuleFacts, site: CallSite, loops: list[LoopInfo]) -> str | None:
@@ -393,16 +393,16 @@ class AnomalyDetectionLeftOn(Rule):
             return None
         inside = [lp for lp in loops if lp.scope is site.scope and _span_contains(stmt, lp.node)]
         if inside:
-            return f"around the training loop at line {inside[0].line}"
+            return f"around the training loop at {line_ref(inside[0].line)}"
         enclosing = next((lp for lp in reversed(site.loops) if lp.trains), None)
         for call in (enclosing.calls if enclosing is not None else []):
             if _span_contains(stmt, call.node) and (trains_directly(call)
                                                     or _training_call(call, facts, step_ok=True)):
-                return f"on every iteration of the training loop at line {enclosing.line}"
+                return f"on every iteration of the training loop at {line_ref(enclosing.line)}"
         if enclosing is None and site.scope is not None:
             for call in site.scope.calls:
                 if _span_contains(stmt, call.node) and _training_call(call, facts):
-                    return f"around the training started at line {call.line}"
+                    return f"around the training started at {line_ref(call.line)}"
         return None
 
 
@@ -756,11 +756,11 @@ class DeepLearningOnTabular(Rule):
                 if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
                         and _loads(sub.value) & derived:
                     name = sorted(_loads(sub.value) & derived)[0]
-                    how = f".{sub.attr} of {name!r} at line {sub.lineno}"
+                    how = f".{sub.attr} of {name!r} at {line_ref(sub.lineno)}"
                 elif isinstance(sub, ast.Call) and facts.imports.qualname(sub.func) in TO_TENSOR_CALLS \
                         and sub.args and _loads(sub.args[0]) & derived:
                     name = sorted(_loads(sub.args[0]) & derived)[0]
-                    how = f"{dotted(sub.func)}({name}) at line {sub.lineno}"
+                    how = f"{dotted(sub.func)}({name}) at {line_ref(sub.lineno)}"
                 if how:
                     conversion = conversion or how
                     tensors |= _target_names(_assign_targets(stmt))
@@ -782,7 +782,7 @@ class DeepLearningOnTabular(Rule):
         # (3) the converted data reaches the training
         used = tensors | derived
         first = min(reads, key=lambda r: r.line)
-        label = f"{last_part(first.qn)} at line {first.line}, converted by {conversion}"
+        label = f"{last_part(first.qn)} at {line_ref(first.line)}, converted by {conversion}"
         for loop in facts.loops:
             if loop.trains and _loads(loop.node) & used:
                 return label

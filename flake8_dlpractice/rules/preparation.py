@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
 from ..analysis.names import dotted, last_part, name_words
-from .base import Finding, Rule
+from .base import Finding, Rule, line_ref
 
 # ---------------------------------------------------------------------------------------------
 # DLP104
@@ -228,14 +228,14 @@ def pretrained_evidence(facts: ModuleFacts) -> str | None:
         name = site.name or ""
         node = site.node
         if site.method == "from_pretrained" or qn.endswith(".from_pretrained"):
-            return f"{name}() at line {site.line}"
+            return f"{name}() at {line_ref(site.line)}"
         if last_part(qn) in ("load_state_dict_from_url", "load_url") or qn.startswith("torch.hub.load"):
-            return f"{name}() at line {site.line}"
+            return f"{name}() at {line_ref(site.line)}"
         for kw in node.keywords:
             val = kw.value
             if kw.arg in ("pretrained", "use_pretrained", "pretrained_backbone", "imagenet_pretrained"):
                 if not (isinstance(val, ast.Constant) and val.value in (False, None, 0, "")):
-                    return f"{name}({kw.arg}=...) at line {site.line}"
+                    return f"{name}({kw.arg}=...) at {line_ref(site.line)}"
             elif kw.arg in ("weights", "weights_backbone", "encoder_weights"):
                 if isinstance(val, ast.Constant) and (val.value is None or not isinstance(val.value, str)):
                     continue
@@ -244,20 +244,20 @@ def pretrained_evidence(facts: ModuleFacts) -> str | None:
                 if qn.startswith(("torch.utils.data", "numpy.", "sklearn.", "torch.nn.", "pandas.",
                                   "torch.multinomial")):
                     continue
-                return f"{name}({kw.arg}=...) at line {site.line}"
+                return f"{name}({kw.arg}=...) at {line_ref(site.line)}"
         if qn.startswith("torchvision.models.") and node.args and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value is True:
-            return f"{name}(True) at line {site.line}"
+            return f"{name}(True) at {line_ref(site.line)}"
         for arg in [*node.args, *(kw.value for kw in node.keywords)]:
             if isinstance(arg, ast.Attribute):
                 base = dotted(arg.value) or ""
                 if base.endswith("_Weights") or "IMAGENET1K" in arg.attr:
-                    return f"{dotted(arg)} at line {site.line}"
+                    return f"{dotted(arg)} at {line_ref(site.line)}"
         if site.method in ("load_weights", "load_state_dict") or qn == "torch.load":
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
                         and ("imagenet" in sub.value.lower() or "pretrain" in sub.value.lower()):
-                    return f"{name}({sub.value!r}) at line {site.line}"
+                    return f"{name}({sub.value!r}) at {line_ref(site.line)}"
     return None
 
 
@@ -470,7 +470,7 @@ class ForeignNormalizationStats(Rule):
                     continue
                 label, data_site = datasets.foreign[0]
             yield self.finding(site.node, f"{site.name or 'Normalize'}() uses ImageNet's {evidence} "
-                               f"on {label} ({data_site.name or label}() at line {data_site.line}), "
+                               f"on {label} ({data_site.name or label}() at {line_ref(data_site.line)}), "
                                f"which is not ImageNet-like, and no ImageNet-pretrained weights are "
                                f"loaded: normalise with {label}'s own mean and std")
 
@@ -590,7 +590,7 @@ class ResamplingEvalData(Rule):
             split = self._split_after(facts, site)
             if split is not None:
                 yield self.finding(site.node, f"{sampler}.{site.method}() resamples data that is "
-                                   f"split afterwards by {split.func} at line {split.node.lineno}: "
+                                   f"split afterwards by {split.func} at {line_ref(split.node.lineno)}: "
                                    f"synthetic or duplicated samples leak into the held-out part; "
                                    f"split first, then resample the training split")
 

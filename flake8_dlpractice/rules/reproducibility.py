@@ -10,7 +10,7 @@ from ..analysis.randomness import (COVERED_BY, FRAMEWORK_LABEL, FRAMEWORK_ROOTS,
                                    seed_argument)
 from ..analysis.names import last_part
 from ..analysis.seeds import TORCH_KINDS, SeedCall, seeds_of
-from .base import Finding, Fix, Rule, span_of
+from .base import Finding, Fix, Rule, span_of, line_ref
 
 
 class CudnnNondeterministic(Rule):
@@ -72,7 +72,7 @@ class CudnnNondeterministic(Rule):
             return
         for store in seeds.benchmark_true:
             yield self.finding(store.stmt, "cudnn.benchmark = True lets cuDNN choose kernels by "
-                               f"timing, so runs seeded at line {first.site.line} are not "
+                               f"timing, so runs seeded at {line_ref(first.site.line)} are not "
                                "reproducible: set it to False (and cudnn.deterministic = True)",
                                fix=Fix("unsafe", "replace-expression", span_of(store.value),
                                        (("replacement", "False"),)))
@@ -240,7 +240,7 @@ def _evidence(rnd: Randomness, rngs: list[str]) -> str:
     parts = []
     for rng in rngs:
         use = min(rnd.uses_of(rng), key=lambda u: u.line)
-        where = use.text if use.text.endswith(f"line {use.line}") else f"{use.text} at line {use.line}"
+        where = use.text if use.text.endswith(f"{line_ref(use.line)}") else f"{use.text} at {line_ref(use.line)}"
         parts.append(f"{FRAMEWORK_LABEL[rng]} ({where})")
     return ", ".join(parts)
 
@@ -691,4 +691,4 @@ class UnseededLoaderWorkers(Rule):
                     label = f"{target!r} = {label}"
             yield self.finding(node, f"{label} {' and '.join(reasons)} but has "
                                f"neither generator= nor worker_init_fn=, although torch is seeded "
-                               f"(line {(first.via or first.site).line})", fix)
+                               f"({line_ref((first.via or first.site).line)})", fix)

@@ -9,7 +9,7 @@ from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
                                        TrainingFacts, names_in, walk_expr, walk_stmts)
-from .base import Finding, Fix, Rule, span_of
+from .base import Finding, Fix, Rule, span_of, line_ref
 
 SECTION = "Debugging Neural Networks: check gradients"
 LIGHTNING_EVAL_HOOKS = frozenset({
@@ -206,7 +206,7 @@ class MissingZeroGrad(Rule):
                 opt = optimizer_name(step) or "the optimizer"
                 fix = self._fix(back, opt) if back.scope is step.scope else None
                 yield self.finding(back.node, f"{opt!r} steps after {short(back.node)} but gradients "
-                                   f"are never cleared in this loop (line {loop.line}): call "
+                                   f"are never cleared in this loop ({line_ref(loop.line)}): call "
                                    f"{opt}.zero_grad() every iteration", fix=fix)
                 break
 
@@ -623,7 +623,7 @@ class EvalWithoutEvalMode(Rule):
                 ev = _pick(inside, "eval")
                 if ev[1] == "eval":
                     continue
-                reason = f"{short(ev[2].node)} at line {ev[2].line} puts it in training mode"
+                reason = f"{short(ev[2].node)} at {line_ref(ev[2].line)} puts it in training mode"
             else:
                 end = loop.node.end_lineno or loop.line
                 chain = [] if loop.parent is None else _chain(loop.parent)
@@ -633,14 +633,14 @@ class EvalWithoutEvalMode(Rule):
                 if first is not None and first[1] == "eval" and (later is None or later[1] == "eval"):
                     continue
                 if first is not None and first[1] == "train":
-                    reason = f"{short(first[2].node)} at line {first[2].line} leaves it in training mode"
+                    reason = f"{short(first[2].node)} at {line_ref(first[2].line)} leaves it in training mode"
                 elif later is not None and later[1] == "train":
-                    reason = (f"{short(later[2].node)} at line {later[2].line} switches it back to "
+                    reason = (f"{short(later[2].node)} at {line_ref(later[2].line)} switches it back to "
                               f"training mode for the next iteration")
                 else:
                     reason = "nothing calls .eval() before this loop"
             model = dotted(models[0].node.func) or "model"
-            yield self.finding(loop.node, f"evaluation loop runs {model!r} (line {models[0].line}) "
+            yield self.finding(loop.node, f"evaluation loop runs {model!r} ({line_ref(models[0].line)}) "
                                f"while it may be in training mode: {reason}; call {model}.eval() "
                                f"first", fix=Fix("unsafe", "insert-before", span_of(loop.node),
                                                  (("code", f"{model}.eval()"),)))
@@ -669,7 +669,7 @@ class EvalWithoutEvalMode(Rule):
                 continue
             if evs:
                 ev = evs[-1]
-                reason = (f"{short(ev[2].node)} at line {ev[2].line} switches the model to eval mode "
+                reason = (f"{short(ev[2].node)} at {line_ref(ev[2].line)} switches the model to eval mode "
                           f"and nothing switches it back")
             else:
                 end = loop.node.end_lineno or loop.line
@@ -679,9 +679,9 @@ class EvalWithoutEvalMode(Rule):
                     first = ((0, 0), "eval", models[0])
                     reason = f"{short(models[0].node.func)} is built in eval mode"
                 elif first is not None and first[1] == "eval":
-                    reason = f"{short(first[2].node)} at line {first[2].line} left the model in eval mode"
+                    reason = f"{short(first[2].node)} at {line_ref(first[2].line)} left the model in eval mode"
                 elif later is not None and later[1] == "eval":
-                    reason = (f"{short(later[2].node)} at line {later[2].line} switches it to eval mode "
+                    reason = (f"{short(later[2].node)} at {line_ref(later[2].line)} switches it to eval mode "
                               f"for the next iteration")
                 else:
                     continue
@@ -795,7 +795,7 @@ class EvalWithoutNoGrad(Rule):
             if _uses_input_grad(loop):
                 continue
             model = dotted(models[0].node.func) or "model"
-            yield self.finding(loop.node, f"evaluation loop runs {model!r} (line {models[0].line}) "
+            yield self.finding(loop.node, f"evaluation loop runs {model!r} ({line_ref(models[0].line)}) "
                                f"outside torch.no_grad(): every batch records an autograd graph; "
                                f"wrap it in `with torch.no_grad():`",
                                fix=Fix("safe", "wrap-with", span_of(loop.node),
@@ -875,7 +875,7 @@ class SchedulerBeforeOptimizer(Rule):
             if sched.loops:
                 region = sched.loops[-1]
                 calls = region.calls
-                where = f"the loop at line {region.line}"
+                where = f"the loop at {line_ref(region.line)}"
                 container: ast.AST = region.node
             elif sched.scope is not None:
                 calls = sched.scope.calls
@@ -899,7 +899,7 @@ class SchedulerBeforeOptimizer(Rule):
                 continue
             first = min(positions, key=lambda p: (p[0], p[1]))
             what = short(first[2].node)
-            yield self.finding(sched.node, f"{short(sched.node)} runs before {what} (line {first[0]}) "
+            yield self.finding(sched.node, f"{short(sched.node)} runs before {what} ({line_ref(first[0])}) "
                                f"in each iteration of {where}: the first learning-rate value is "
                                f"skipped; step the scheduler after the optimizer",
                                fix=self._fix(sched, first[0], container))
