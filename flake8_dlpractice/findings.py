@@ -56,6 +56,10 @@ class LineMap:
         """A compact form for data paths: ``L12``."""
         return f"L{line}"
 
+    def locate(self, line: int) -> tuple[int | None, int]:
+        """(cell number, line within the cell) for notebooks; (None, line) for files."""
+        return None, line
+
 
 FILE_LINES = LineMap()
 
