@@ -1,0 +1,1 @@
+"""Command-line front ends. ``dlp-fix`` lives in :mod:`flake8_dlpractice.cli.fix`."""
