@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_dlpractice import cli
+from flake8_dlpractice.cli import fix as cli
 from flake8_dlpractice.fixes import fix_text
 from flake8_dlpractice.rules.base import Finding, Fix, Rule
 
@@ -255,7 +255,7 @@ def test_parallel_jobs_give_the_same_result(tmp_path, capsys):
 # --- stdin ----------------------------------------------------------------------------------------
 
 def _stdin(args: list[str], data: bytes) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flake8_dlpractice.cli", *args], input=data,
+    return subprocess.run([sys.executable, "-m", "flake8_dlpractice.cli.fix", *args], input=data,
                           capture_output=True, check=False)
 
 

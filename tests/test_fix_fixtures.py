@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_dlpractice import cli
+from flake8_dlpractice.cli import fix as cli
 from flake8_dlpractice.fixes import allowed, findings_of, select_rules
 from flake8_dlpractice.fixes.text import decode_source
 from flake8_dlpractice.rules import ALL_RULES

@@ -25,11 +25,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
-from . import __version__
-from .fixes import FixOutcome, allowed, findings_of, fix_text, select_rules
-from .fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
-from .rules import ALL_RULES
-from .rules.base import Finding
+from .. import __version__
+from ..fixes import FixOutcome, allowed, findings_of, fix_text, select_rules
+from ..fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
+from ..rules import ALL_RULES
+from ..rules.base import Finding
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info",
                     "build", "dist", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
