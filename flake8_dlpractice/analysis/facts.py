@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from itertools import count
+from typing import Callable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
@@ -29,6 +30,7 @@ from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, dotted, last_part, name_w
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
 
+T = TypeVar("T")
 EMPTY: frozenset[int] = frozenset()
 MAX_EXPR_DEPTH = 48
 ROLE_LABEL = {"test": "test", "val": "validation", "train": "training", "full": "unsplit"}
@@ -365,7 +367,18 @@ class ModuleFacts:
         self.ifs: list[ast.If] = []  # every if statement, in walk order
         self.aug_assignments: list[tuple[ast.AST, Value, Value, str]] = []  # (node, data, transform, how)
         self.module_env: dict[str, Value] = {}
+        # names of the file's functions and classes, and every read of one: (name, reading scope)
+        self.local_names: frozenset[str] = frozenset()
+        self.references: list[tuple[str, FunctionInfo | None]] = []
         self._ids = count(1)
+        self._derived: dict[Callable, object] = {}
+
+    def derived(self, build: Callable[[ModuleFacts], T]) -> T:
+        """A result derived from these facts by ``build(facts)``, built once and shared by every
+        rule that asks: ``facts.derived(TrainingFacts)``, ``facts.derived(randomness_of)``."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return self._derived[build]  # type: ignore[return-value]
 
     # -- queries shared by rules -----------------------------------------------------------------
     def calls_to(self, *qualnames: str) -> list[CallSite]:
@@ -434,6 +447,7 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
             facts.module_functions.setdefault(node.name, info)
         else:
             facts.methods.setdefault((cls, node.name), info)
+    facts.local_names = frozenset(facts.module_functions) | frozenset(facts.classes)
     module_walker = _ScopeWalker(facts, None, {})
     module_walker.run(tree.body)
     facts.module_env = module_walker.env
@@ -660,6 +674,8 @@ class _ScopeWalker:
         if kind is ast.Constant:
             return NOTHING
         if kind is ast.Name:
+            if node.id in self.facts.local_names:
+                self.facts.references.append((node.id, self.scope))
             value = self.env.get(node.id)
             if value is None:
                 value = self.facts.module_env.get(node.id) if self.scope is not None else None
