@@ -1,0 +1,260 @@
+"""Notebooks as sources: cells joined in order, IPython syntax masked in place, fixes written back
+into only the cells they change, every other byte of the file kept."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from flake8_dlpractice.engine import check_tree
+from flake8_dlpractice.fixes import fix_text, select_rules
+from flake8_dlpractice.sources import (NotebookLines, SourceError, load_source, mask_magics, read_source,
+                                       _source_spans)
+
+nbformat = pytest.importorskip("nbformat")
+
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+EXPECT = re.compile(r"#\s*expect:\s*(DLP\d{3}(?:\s*,\s*DLP\d{3})*)")
+CHECKED = ["crop_yield", "ipython_syntax", "broken_cell", "eval_fix"]
+
+
+def expected_cells(path: Path) -> set[tuple[int, int, str]]:
+    """(cell number, line in cell, code) of every ``# expect:`` marker in the code cells."""
+    out = set()
+    for number, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"], 1):
+        if cell["cell_type"] != "code":
+            continue
+        for row, line in enumerate("".join(cell["source"]).split("\n"), 1):
+            match = EXPECT.search(line)
+            if match:
+                out.update((number, row, code.strip()) for code in match.group(1).split(","))
+    return out
+
+
+def found_cells(path: Path) -> set[tuple[int, int, str]]:
+    source = read_source(str(path))
+    found = {(*source.locate(f.line), f.code) for f in check_tree(source.parse(), str(path), lines=source.lines)}
+    found.update((*source.locate(p.line), "DLP000") for p in source.problems)
+    return found
+
+
+def test_fixtures_are_what_nbformat_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOKS / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in module.NOTEBOOKS:
+        assert (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8") == module.render(name), name
+        nbformat.validate(nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4))
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_findings_point_at_cells_and_lines(name):
+    path = NOTEBOOKS / f"{name}.ipynb"
+    assert found_cells(path) == expected_cells(path)
+
+
+def test_messages_name_cells():
+    source = read_source(str(NOTEBOOKS / "crop_yield.ipynb"))
+    [finding] = check_tree(source.parse(), source.path, lines=source.lines)
+    assert finding.render(source.where) == (
+        "MinMaxScaler is fitted on 'features' before it is split by train_test_split at cell 6, line 1: "
+        "the statistics include the test rows; compute them on the training split only")
+    # columns map 1:1 inside a cell: the finding's column is the cell line's
+    cell = json.loads(Path(source.path).read_text())["cells"][4]
+    line = "".join(cell["source"]).split("\n")[2]
+    assert line[finding.col:finding.end_col] == "minmax.fit_transform(features)"
+
+
+def test_line_map_names_cells_and_paths():
+    source = read_source(str(NOTEBOOKS / "crop_yield.ipynb"))
+    where = source.where
+    assert isinstance(where, NotebookLines)
+    start = where.program_line(5, 1)
+    assert source.text.split("\n")[start - 1] == "features = plots[['rain', 'sun']]"
+    assert where.locate(start + 2) == (5, 3)
+    assert where.line(start + 2) == "cell 5, line 3"
+    assert where.lines(start, start + 2) == "cell 5, lines 1-3"
+    assert where.lines(start, where.program_line(6, 2)) == "cell 5, line 1 to cell 6, line 2"
+    assert where.short(where.program_line(6, 4)) == "C6:L4"
+
+
+def test_broken_cell_is_reported_and_the_others_checked():
+    source = read_source(str(NOTEBOOKS / "broken_cell.ipynb"))
+    [problem] = source.problems
+    assert source.locate(problem.line) == (2, 1)
+    assert problem.message.startswith("does not parse: Missing parentheses in call to 'print'")
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("r_kernel", "not a Python notebook: its kernel language is 'R'"),
+    ("not_json", "not a valid notebook: invalid JSON (Expecting property name enclosed in double quotes, "
+                 "line 3 column 1)"),
+])
+def test_other_notebooks_are_refused(name, reason):
+    with pytest.raises(SourceError, match=re.escape(reason)):
+        read_source(str(NOTEBOOKS / f"{name}.ipynb"))
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b'{"nbformat": 3, "worksheets": []}', "a version 3 notebook"),
+    (b'[1, 2]', "not a valid notebook: no list of cells"),
+    (b'\xff\xfe{}', "not a valid notebook: invalid UTF-8"),
+])
+def test_not_notebooks(data, reason):
+    with pytest.raises(SourceError, match=re.escape(reason)):
+        load_source(data, "x.ipynb")
+
+
+# --- IPython syntax ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line", [
+    "%matplotlib inline", "!pip install einops", "model.fit?", "np.*load*??", "?torch.save",
+    "files = !ls", "a, b = %sx echo 1", "get_ipython().system('ls')", "%time run()",
+])
+def test_line_magics_are_masked(line):
+    program, masked = mask_magics(f"import os\n{line}\nx = 1")
+    assert program[0] == "import os" and program[2] == "x = 1"
+    assert program[1].startswith("pass  #") and masked == {1: line}
+
+
+def test_masking_keeps_blocks_strings_and_continuations():
+    text = ("for i in range(3):\n    %time f(i)\ns = '''\n%not magic\n!nor this\n'''\nr = (4\n    % 3)\n"
+            "%pip install \\\n    torch\nget_ipython().run_cell_magic(\n    'bash', '', 'ls')\ny = 2")
+    program, masked = mask_magics(text)
+    assert sorted(masked) == [1, 8, 9, 10, 11]
+    assert program[1] == "    pass  #\ue0040:1"
+    assert program[2:8] == text.split("\n")[2:8]
+    assert program[12] == "y = 2"
+    compile("\n".join(program), "cell", "exec")
+
+
+@pytest.mark.parametrize("magic, body_kept", [
+    ("%%time", True), ("%%capture out", True), ("%%bash", False), ("%%writefile m.py", False)])
+def test_cell_magics(magic, body_kept):
+    program, masked = mask_magics(f"{magic}\nimport torch\nx = torch.ones(2)")
+    assert program[0] == "#\ue0040:0"
+    assert (program[1:] == ["import torch", "x = torch.ones(2)"]) is body_kept
+    assert len(masked) == (1 if body_kept else 3)
+
+
+def test_nothing_to_mask_is_untouched():
+    text = "x = 10 % 3\nprint('why?')\n# is it ok?\n"
+    assert mask_magics(text) == (text.split("\n"), {})
+
+
+# --- fixing and writing back --------------------------------------------------------------------------
+
+def fix_notebook(raw: bytes, name: str = "nb.ipynb", unsafe: bool = False) -> bytes:
+    source = load_source(raw, name)
+    outcome = fix_text(source.text, name, select_rules(None, None), unsafe, tree=source.parse())
+    return source.updated(outcome.text)
+
+
+def without_sources(text: str) -> str:
+    """The notebook text with every cell's "source" value cut out (what must stay byte-identical)."""
+    spans = sorted(_source_spans(text).values())
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(text[pos:start])
+        pos = end
+    return "".join(out) + text[pos:]
+
+
+def sources_of(text: str) -> list[str]:
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in json.loads(text)["cells"]]
+
+
+EVAL_FIXED = ("%%time\nclassifier = nn.Linear(5, 3)\nleaves = torch.randn(40, 5)\nbatches = leaves.split(8)\n"
+              "classifier.eval()\nwith torch.no_grad():\n    for leaf in batches:  # expect: DLP302\n"
+              "        print(classifier(leaf).argmax(1))")
+
+
+def test_fix_rewrites_only_the_fixed_cell():
+    path = NOTEBOOKS / "eval_fix.ipynb"
+    before = path.read_text(encoding="utf-8")
+    after = fix_notebook(path.read_bytes()).decode("utf-8")
+    old, new = sources_of(before), sources_of(after)
+    assert new[2] == EVAL_FIXED
+    assert [i for i in range(len(old)) if old[i] != new[i]] == [2]
+    assert without_sources(after) == without_sources(before)  # outputs, ids, counts, layout
+    nbformat.validate(nbformat.reads(after, as_version=4))
+    assert fix_notebook(after.encode("utf-8")) == after.encode("utf-8")  # a second run changes nothing
+
+
+def test_fix_that_needs_an_import_changes_the_imports_cell():
+    nb = nbformat.read(NOTEBOOKS / "eval_fix.ipynb", as_version=4)
+    nb.cells[1].source = "from torch import nn\nimport numpy as np"
+    nb.cells[2].source = nb.cells[2].source.replace("torch.randn(40, 5)", "nn.init.uniform_(nn.Parameter(np.ones(0)))")
+    raw = nbformat.writes(nb) + "\n"
+    after = fix_notebook(raw.encode("utf-8")).decode("utf-8")
+    old, new = sources_of(raw), sources_of(after)
+    assert new[1] == "from torch import nn\nimport numpy as np\nimport torch"
+    assert [i for i in range(len(old)) if old[i] != new[i]] == [1, 2]
+    assert "with torch.no_grad():" in new[2] and new[2].startswith("%%time\n")
+
+
+def layouts():
+    base = json.loads((NOTEBOOKS / "eval_fix.ipynb").read_text(encoding="utf-8"))
+    base["cells"][3]["source"] = "# mesure de l'écart — 测量\n" + "".join(base["cells"][3]["source"])
+    as_strings = copy.deepcopy(base)
+    for cell in as_strings["cells"]:
+        cell["source"] = "".join(cell["source"])
+    return {
+        "nbformat": json.dumps(base, indent=1, ensure_ascii=False) + "\n",
+        "two spaces, ascii, no final newline": json.dumps(base, indent=2, ensure_ascii=True),
+        "one line": json.dumps(base, ensure_ascii=False),
+        "compact": json.dumps(base, separators=(",", ":"), ensure_ascii=True),
+        "tabs, string sources": json.dumps(as_strings, indent="\t", ensure_ascii=False) + "\n",
+        "unsorted keys": json.dumps(dict(reversed(list(base.items()))), indent=4, ensure_ascii=False) + "\n",
+    }
+
+
+@pytest.mark.parametrize("layout", list(layouts()))
+def test_fix_keeps_the_json_layout(layout):
+    raw = layouts()[layout]
+    after = fix_notebook(raw.encode("utf-8")).decode("utf-8")
+    assert without_sources(after) == without_sources(raw)
+    old, new = sources_of(raw), sources_of(after)
+    assert new[2] == EVAL_FIXED and new[:2] + new[3:] == old[:2] + old[3:]
+    assert after.isascii() == raw.isascii()
+    # the rewritten source is written as the old one was: list items on their own lines, or a string
+    spans = _source_spans(after)
+    value = after[slice(*spans[2])]
+    old_value = raw[slice(*_source_spans(raw)[2])]
+    assert value.startswith("[") == old_value.startswith("[")
+    assert ("\n" in value) == ("\n" in old_value.replace("\\n", ""))
+    nbformat.validate(nbformat.reads(after, as_version=4))
+    assert fix_notebook(after.encode("utf-8")) == after.encode("utf-8")
+
+
+def test_fix_restores_magics_at_their_new_indentation():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import torch\nnet = torch.nn.Linear(2, 2)\nnet.eval()\nbatches = torch.ones(3, 2).split(1)\n"
+        "for xb in batches:\n    %time out = net(xb)\n    print(net(xb))\n!nvidia-smi")]
+    after = fix_notebook((nbformat.writes(nb) + "\n").encode("utf-8")).decode("utf-8")
+    assert sources_of(after)[0] == (
+        "import torch\nnet = torch.nn.Linear(2, 2)\nnet.eval()\nbatches = torch.ones(3, 2).split(1)\n"
+        "with torch.no_grad():\n    for xb in batches:\n        %time out = net(xb)\n        print(net(xb))\n"
+        "!nvidia-smi")
+
+
+@pytest.mark.parametrize("edit", ["magic to the cell above", "cells swapped", "boundary removed"])
+def test_a_fix_across_cells_is_refused(edit):
+    source = read_source(str(NOTEBOOKS / "eval_fix.ipynb"))
+    lines = source.text.split("\n")
+    marker = next(i for i, line in enumerate(lines) if line.startswith("#\ue003 cell 3"))
+    if edit == "magic to the cell above":  # the %%time line of cell 3 ends up in cell 2
+        lines = lines[:marker - 1] + [lines[marker + 2]] + lines[marker - 1:marker + 2] + lines[marker + 3:]
+    elif edit == "cells swapped":
+        lines[marker] = "#\ue003 cell 4"
+    else:
+        del lines[marker:marker + 2]
+    with pytest.raises(SourceError, match="across cells"):
+        source.updated("\n".join(lines))
+    assert source.updated(source.text) == (NOTEBOOKS / "eval_fix.ipynb").read_bytes()
