@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from .analysis.facts import build_facts
 from .analysis.names import use_extra_tokens
-from .findings import Finding
+from .findings import Finding, Step
 from .rules import ALL_RULES, OPT_IN_CODES
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
@@ -59,22 +59,36 @@ def check_tree(tree: ast.Module, filename: str = "<unknown>", opt_in: Iterable[s
 
 
 def character_columns(findings: list[Finding], lines: Sequence[str]) -> list[Finding]:
-    """Findings with UTF-8 byte columns turned into character columns on non-ASCII lines."""
+    """Findings (and their data-path steps) with UTF-8 byte columns turned into character columns
+    on non-ASCII lines."""
     out = []
     for finding in findings:
-        col, end_col = finding.col, finding.end_col
-        if 0 < finding.line <= len(lines) and not lines[finding.line - 1].isascii():
-            col = _char_col(lines[finding.line - 1], col)
-        end_line = finding.end_line
-        if end_col is not None and end_line and 0 < end_line <= len(lines) and not lines[end_line - 1].isascii():
-            end_col = _char_col(lines[end_line - 1], end_col)
-        out.append(finding if (col, end_col) == (finding.col, finding.end_col)
-                   else replace(finding, col=col, end_col=end_col))
+        col, end_col = _char_cols(lines, finding.line, finding.col, finding.end_line, finding.end_col)
+        trace = tuple(_step_in_characters(step, lines) for step in finding.trace)
+        if (col, end_col) == (finding.col, finding.end_col) and trace == finding.trace:
+            out.append(finding)
+        else:
+            out.append(replace(finding, col=col, end_col=end_col, trace=trace))
     return out
 
 
-def _char_col(line: str, byte_col: int) -> int:
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+def _step_in_characters(step: Step, lines: Sequence[str]) -> Step:
+    col, end_col = _char_cols(lines, step.line, step.col, step.end_line, step.end_col)
+    return step if (col, end_col) == (step.col, step.end_col) else replace(step, col=col, end_col=end_col)
+
+
+def _char_cols(lines: Sequence[str], line: int, col: int, end_line: int | None,
+               end_col: int | None) -> tuple[int, int | None]:
+    if 0 < line <= len(lines) and not lines[line - 1].isascii():
+        col = char_col(lines[line - 1], col)
+    if end_col is not None and end_line and 0 < end_line <= len(lines) and not lines[end_line - 1].isascii():
+        end_col = char_col(lines[end_line - 1], end_col)
+    return col, end_col
+
+
+def char_col(line: str, byte_col: int) -> int:
+    """The character offset of UTF-8 byte offset ``byte_col`` in ``line``."""
+    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "replace"))
 
 
 def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules,

@@ -86,9 +86,10 @@ def refs_in(text: str) -> list[Ref]:
 class Step:
     """One step of a data path: where the data came from, what happened to it, where it ends.
 
-    ``what`` is a few words (``concat of train and test``); ``line``/``col`` locate it (ast
-    coordinates, 1-based line, 0-based column). Rendered as JSON ``trace`` entries, SARIF
-    ``codeFlows`` and LSP related information.
+    ``what`` is a few words (``concat of train and test``); ``line``/``col`` locate it (1-based
+    line, 0-based column in the finding's unit: characters when the engine was given the source
+    lines, UTF-8 bytes otherwise). Rendered as JSON ``trace`` entries, SARIF ``codeFlows`` and LSP
+    related information.
     """
 
     line: int

@@ -1,0 +1,41 @@
+"""The gitlab format: a GitLab Code Quality report (``artifacts: reports: codequality``).
+
+One issue per finding: the code and headline as description, the rule name as ``check_name``,
+the severity mapped to GitLab's scale (error: major, warning: minor, info: info), the path and
+lines, and a fingerprint unique in the report that survives edits elsewhere in the file (the path,
+the code, the finding's source line and its occurrence there). In a notebook the lines count within
+the cell the description names.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Sequence
+
+from .model import FileReport, posix_path
+from .rules import rule_info
+
+SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def _issues(report: FileReport) -> list[dict[str, Any]]:
+    issues = []
+    path = posix_path(report.display_path)
+    for finding, line_hash in report.fingerprints():
+        info = rule_info(finding.code)
+        where = report.location(finding)
+        key = line_hash or f"{where.cell}:{where.line}:{where.col}"
+        fingerprint = hashlib.sha256(f"{path}\0{finding.code}\0{key}".encode("utf-8")).hexdigest()[:32]
+        cell = f"{report.where.line(finding.line)}: " if where.cell is not None else ""
+        issues.append({
+            "description": f"{finding.code} {cell}{report.headline(finding)}",
+            "check_name": info.name,
+            "fingerprint": fingerprint,
+            "severity": SEVERITY[info.severity],
+            "location": {"path": path, "lines": {"begin": where.line, "end": where.end_line}},
+        })
+    return issues
+
+
+def render_gitlab(reports: Sequence[FileReport]) -> str:
+    return json.dumps([issue for report in reports for issue in _issues(report)], indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,134 @@
+"""SARIF 2.1.0, as GitHub code scanning reads it.
+
+- ``tool.driver.rules`` lists every code (stable ids ``DLPnnn``, names, short and full
+  descriptions, the docs page as help text and markdown, a ``helpUri`` when the package metadata
+  names a documentation URL, the default level from the rule's severity); each result names its
+  ``ruleId`` and ``ruleIndex`` into that list.
+- Paths are relative to the project root, with ``uriBaseId`` ``%SRCROOT%`` (given a root, the
+  run's ``originalUriBaseIds`` says where that is).
+- Regions are 1-based with columns in UTF-16 code units (SARIF's default ``columnKind``), the end
+  column exclusive. In a notebook, lines count within the cell that ``properties.cell`` names.
+- A leakage finding's data path is a ``codeFlow``: one thread flow from the source through each
+  step to the sink, so code scanning shows it step by step.
+- ``partialFingerprints.primaryLocationLineHash`` is a hash of the code and the finding's source
+  line (``:`` the occurrence in the file), so an alert survives edits elsewhere in the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+from .model import FileReport, Location, posix_path
+from .rules import RuleInfo, catalog, home_url, rule_info
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "info": "recommendation"}
+MAX_DESCRIPTION = 1024  # GitHub's limit for short and full descriptions
+SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def _cap(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def rule_descriptor(info: RuleInfo) -> dict[str, Any]:
+    page = info.page()
+    descriptor: dict[str, Any] = {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": _cap(info.summary)},
+        "fullDescription": {"text": _cap(info.description)},
+        "help": {"text": page, "markdown": page},
+        "defaultConfiguration": {"level": LEVEL[info.severity]},
+        "properties": {"tags": info.tags, "problem.severity": PROBLEM_SEVERITY[info.severity]},
+    }
+    uri = info.help_uri()
+    if uri:
+        descriptor["helpUri"] = uri
+    return descriptor
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """A percent-encoded URI: relative paths against %SRCROOT%, absolute ones as file: URIs."""
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    try:
+        raw = os.fsencode(posix_path(path))
+    except UnicodeEncodeError:  # a lone surrogate that is no undecodable byte
+        raw = posix_path(path).encode("utf-8", "backslashreplace")
+    return {"uri": quote(raw, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _region(where: Location) -> dict[str, int]:
+    return {"startLine": where.line, "startColumn": where.col16 + 1,
+            "endLine": where.end_line, "endColumn": where.end_col16 + 1}
+
+
+def _location(artifact: dict[str, str], where: Location, message: str | None = None) -> dict[str, Any]:
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": artifact, "region": _region(where)}}
+    if message is not None:
+        location["message"] = {"text": message}
+    if where.cell is not None:
+        location["properties"] = {"cell": where.cell}
+    return location
+
+
+def _results(report: FileReport, index: dict[str, int], infos: list[RuleInfo]) -> list[dict[str, Any]]:
+    artifact = _artifact(report.path)
+    results = []
+    for finding, fingerprint in report.fingerprints():
+        rule = index[finding.code]
+        where = report.location(finding)
+        result: dict[str, Any] = {
+            "ruleId": finding.code,
+            "ruleIndex": rule,
+            "level": LEVEL[infos[rule].severity],
+            "message": {"text": report.headline(finding)},
+            "locations": [_location(artifact, where)],
+        }
+        if fingerprint:
+            result["partialFingerprints"] = {"primaryLocationLineHash": fingerprint}
+        if finding.trace:
+            steps = [{"location": _location(artifact, report.step_location(step), report.step_text(step)),
+                      "kinds": [step.kind]} for step in finding.trace]
+            result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+        if where.cell is not None:
+            result["properties"] = {"cell": where.cell}
+        results.append(result)
+    return results
+
+
+def _driver(infos: list[RuleInfo], tool_version: str) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": "flake8-dlpractice", "version": tool_version}
+    if SEMVER.match(tool_version):
+        driver["semanticVersion"] = tool_version
+    home = home_url()
+    if home:
+        driver["informationUri"] = home
+    driver["rules"] = [rule_descriptor(info) for info in infos]
+    return driver
+
+
+def render_sarif(reports: Sequence[FileReport], tool_version: str, root: str | None = None) -> str:
+    infos = catalog()
+    known = {info.code for info in infos}
+    extra = {finding.code for report in reports for finding in report.findings} - known
+    infos.extend(rule_info(code) for code in sorted(extra))  # never a result without its rule
+    index = {info.code: number for number, info in enumerate(infos)}
+    run: dict[str, Any] = {"tool": {"driver": _driver(infos, tool_version)}}
+    if root is not None:
+        base = Path(os.path.abspath(root)).as_uri().rstrip("/") + "/"
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
+    run["results"] = [result for report in reports for result in _results(report, index, infos)]
+    run["columnKind"] = "utf16CodeUnits"
+    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
