@@ -80,7 +80,7 @@ class LoopInfo:
     iter_root: str | None  # the data name iterated (``train_loader`` in ``enumerate(tqdm(train_loader))``)
     in_no_grad: bool
     calls: list[CallSite] = field(default_factory=list)  # every call lexically inside, nested loops too
-    trains: bool = False  # filled in by summaries()
+    trains: bool = False  # filled in by summaries.summarize()
     evaluates: bool = False
 
     @property
@@ -454,7 +454,9 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
     for info in facts.functions:
         env = {p: facts_param_value(facts, p, info) for p in info.params}
         _ScopeWalker(facts, info, env).run(info.node.body)
-    _summaries(facts)
+    from .summaries import summarize  # summaries read the records built here
+
+    summarize(facts)
     return facts
 
 
@@ -1089,70 +1091,6 @@ def trains_directly(site: CallSite) -> bool:
 FIT_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "partial_fit"})
 
 
-def _summaries(facts: ModuleFacts) -> None:
-    for site in facts.calls:
-        if site.local is not None:
-            site.local.callers.append(site)
-    # which functions train (transitively through same-file calls)
-    changed = True
-    for info in facts.functions:
-        info.trains = any(trains_directly(c) for c in info.calls)
-    while changed:
-        changed = False
-        for info in facts.functions:
-            if not info.trains and any(c.local is not None and c.local.trains for c in info.calls):
-                info.trains = changed = True
-    for loop in facts.loops:
-        loop.trains = any(trains_directly(c) or (c.local is not None and c.local.trains)
-                          for c in loop.calls)
-        loop.evaluates = (not loop.trains and loop.iter is not None and is_data_loop(loop)
-                          and any(is_model_call(c) for c in loop.calls))
-    for info in facts.functions:
-        info.guards = _training_guards(info)
-    # parameters trained on / evaluated / validated each epoch
-    for info in facts.functions:
-        params = set(info.params)
-        for loop in info.loops:
-            root = loop.iter_root
-            if root in params:
-                if loop.trains:
-                    info.trained_params.setdefault(root, loop.line)
-                elif loop.evaluates:
-                    info.evaluated_params.setdefault(root, loop.line)
-                    if training_ancestor(loop.parent) is not None:
-                        info.validated_params.setdefault(root, loop.line)
-        for site in info.calls:
-            if site.method in FIT_METHODS and site.args:
-                root = root_name(site.node.args[0])
-                if root in params:
-                    info.trained_params.setdefault(root, site.line)
-    changed = True
-    while changed:
-        changed = False
-        for info in facts.functions:
-            params = set(info.params)
-            for site in info.calls:
-                callee = site.local
-                if callee is None or callee is info:
-                    continue
-                for param, arg_node in bound_arguments(callee, site):
-                    root = root_name(arg_node)
-                    if root not in params:
-                        continue
-                    for src, dst in ((callee.trained_params, info.trained_params),
-                                     (callee.evaluated_params, info.evaluated_params)):
-                        if param in src and root not in dst:
-                            dst[root] = site.line
-                            changed = True
-                    if (param in callee.evaluated_params and any(loop.trains for loop in site.loops)
-                            and root not in info.validated_params):
-                        info.validated_params[root] = site.line
-                        changed = True
-                    if param in callee.validated_params and root not in info.validated_params:
-                        info.validated_params[root] = site.line
-                        changed = True
-
-
 def _guard_of(test: ast.expr, params: set[str]) -> tuple[str, str] | None:
     """``if train:`` -> (train, truthy); ``if not scaler:`` / ``if scaler is None:`` -> falsy/none."""
     if isinstance(test, ast.Name) and test.id in params:
@@ -1172,7 +1110,7 @@ def _guard_of(test: ast.expr, params: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def _training_guards(info: FunctionInfo) -> list[tuple[str, str]]:
+def training_guards(info: FunctionInfo) -> list[tuple[str, str]]:
     relevant = {id(c.node) for c in info.calls
                 if trains_directly(c) or c.method in FIT_METHODS or c.method == "fit_transform"
                 or (c.local is not None and c.local.trains)}

@@ -1,0 +1,52 @@
+"""The analysis stays linear in the size of a module: chains and rings of same-file helpers.
+
+Each shape is timed at two sizes eight times apart; linear work grows about eight-fold, the
+quadratic fixpoint this replaces grew sixty-four-fold. The bound leaves room for a busy machine.
+"""
+from __future__ import annotations
+
+import ast
+import gc
+import time
+
+import pytest
+
+from flake8_dlpractice.analysis.facts import build_facts
+
+TRAINING_BODY = ["    for x, y in loader:", "        opt.zero_grad()", "        model(x).sum().backward()",
+                 "        opt.step()"]
+
+
+def helpers(n: int, shape: str) -> str:
+    """``n`` helpers each passing its loader on to the next; the last one trains on it."""
+    out = ["import torch", ""]
+    for i in (range(n) if shape != "reversed" else range(n - 1, -1, -1)):
+        out.append(f"def helper_{i}(model, loader, opt, data):")
+        if i == n - 1:
+            out.extend(TRAINING_BODY)
+        following = i + 1 if i + 1 < n else (0 if shape == "ring" else None)
+        if following is not None:
+            out.append(f"    helper_{following}(model, loader, opt, data)")
+        out.append("    return data")
+    out.append("helper_0(torch.nn.Linear(2, 2), test_loader, opt, X)")
+    return "\n".join(out) + "\n"
+
+
+def facts_time(tree: ast.Module) -> float:
+    best = float("inf")
+    for _ in range(3):
+        gc.disable()
+        start = time.perf_counter()
+        build_facts(tree)
+        best = min(best, time.perf_counter() - start)
+        gc.enable()
+    return best
+
+
+@pytest.mark.parametrize("shape", ["chain", "reversed", "ring"])
+def test_helper_summaries_are_linear(shape):
+    small, large = ast.parse(helpers(400, shape)), ast.parse(helpers(3200, shape))
+    facts = build_facts(large)
+    assert set(facts.module_functions["helper_0"].trained_params) == {"loader"}
+    ratio = facts_time(large) / max(facts_time(small), 1e-3)
+    assert ratio < 24, f"{shape}: 8x the helpers took {ratio:.1f}x the time"
