@@ -489,3 +489,36 @@ def test_engine_gives_character_columns_for_trace_steps_too():
     [converted] = character_columns([found], [line])
     assert (converted.col, converted.end_col) == (line.index("scaler"), line.index("scaler") + 16)
     assert (converted.trace[0].col, converted.trace[0].end_col) == (converted.col, converted.end_col)
+
+
+def test_text_without_summary():
+    assert render("text", reports(), summary=False) == TEXT.split("\n\n")[0] + "\n"
+    assert render("text", reports()[3:], summary=False) == ""
+
+
+def test_a_real_notebook_source_through_the_engine():
+    """nbformat JSON -> sources (cells joined, magics masked) -> engine -> every format's cell positions."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from flake8_dlpractice.engine import check_tree
+    from flake8_dlpractice.sources import notebook_source
+
+    notebook = new_notebook(cells=[
+        new_markdown_cell("# Scaling"),
+        new_code_cell("from sklearn.model_selection import train_test_split\n"
+                      "X_fit, X_hold = train_test_split(X, test_size=0.25, random_state=3)"),
+        new_code_cell("%matplotlib inline\nnorm = StandardScaler()\nnorm.fit(X_hold)")])
+    raw = nbformat.writes(notebook)
+    source = notebook_source(raw, "eda.ipynb", json.loads(raw))
+    found = [f for f in check_tree(source.parse(), "eda.ipynb", lines=source.lines) if f.code == "DLP100"]
+    assert [(source.where.locate(f.line), f.col) for f in found] == [((3, 3), 0)]
+    report = FileReport("eda.ipynb", found, source.where, source.lines)
+    assert render("text", [report], summary=False) == f"eda.ipynb:cell 3:3:1: DLP100 {found[0].render(source.where)}\n"
+    [record] = json.loads(render("json", [report]))
+    assert (record["cell"], record["start"], record["end"]) == (3, point(3, 1), point(3, 17))
+    [result] = json.loads(render("sarif", [report]))["runs"][0]["results"]
+    assert result["properties"] == {"cell": 3}
+    assert result["locations"][0]["physicalLocation"]["region"] == region(3, 1, 3, 17)
+    assert render("github", [report]).startswith(
+        "::error file=eda.ipynb,title=DLP100 test-data-in-fitting::cell 3, line 3, column 1: ")

@@ -34,12 +34,12 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 
 
 def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, tool_version: str = __version__,
-           statistics: bool = False, unsafe_fixes: bool = False) -> str:
+           statistics: bool = False, unsafe_fixes: bool = False, summary: bool = True) -> str:
     """The output of ``dlp check --output-format fmt`` for ``reports`` (files sorted by path).
 
     ``root`` is the project root the report paths are relative to (SARIF names it as the base of
     its paths); ``unsafe_fixes`` says whether ``dlp fix`` would apply unsafe fixes (they are then
-    marked fixable).
+    marked fixable); ``summary=False`` leaves the text format's closing summary out (``--quiet``).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -47,7 +47,7 @@ def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, 
     if statistics:
         return render_statistics_json(files, unsafe_fixes) if fmt == "json" else render_statistics(files, unsafe_fixes)
     if fmt == "text":
-        return render_text(files, unsafe_fixes)
+        return render_text(files, unsafe_fixes, summary)
     if fmt == "json":
         return render_json(files, unsafe_fixes)
     if fmt == "sarif":

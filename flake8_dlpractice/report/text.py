@@ -27,16 +27,15 @@ def position(report: FileReport, finding: Finding) -> str:
     return f"{report.display_path}:{cell}{where.line}:{where.col + 1}"
 
 
-def render_text(reports: Sequence[FileReport], unsafe_fixes: bool = False) -> str:
+def render_text(reports: Sequence[FileReport], unsafe_fixes: bool = False, with_summary: bool = True) -> str:
     lines = []
     for report in reports:
         for finding in report.ordered:
             mark = f" {FIX_MARK}" if fixable(finding, unsafe_fixes) else ""
             lines.append(f"{position(report, finding)}: {finding.code}{mark} {report.one_line(finding)}")
-    if lines:
-        lines.append("")
-    lines.extend(summary(reports, unsafe_fixes))
-    return "\n".join(lines) + "\n"
+    if with_summary:
+        lines.extend([""] * bool(lines) + summary(reports, unsafe_fixes))
+    return "".join(line + "\n" for line in lines)
 
 
 def _plural(count: int, word: str) -> str:
