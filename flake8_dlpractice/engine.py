@@ -14,9 +14,9 @@ from typing import Iterable, Sequence
 
 from .analysis.facts import build_facts
 from .analysis.names import use_extra_tokens
-from .findings import Finding, Step
+from .findings import MAX_HEADLINE, UNANALYSABLE, Finding, Step
 from .rules import ALL_RULES, OPT_IN_CODES
-from .settings import DEFAULT_SETTINGS, RuleSettings
+from .settings import DEFAULT_SETTINGS, RuleSet, RuleSettings
 
 
 def enabled_rules(opt_in: Iterable[str] = ()):
@@ -39,14 +39,16 @@ def check_tree(tree: ast.Module, filename: str = "<unknown>", opt_in: Iterable[s
     """Findings for an already parsed module, sorted by position.
 
     ``rules`` (default: the default rules plus the opt-in codes named in ``opt_in``) are run with
-    the project's ``settings``. Given the module's source ``lines``, columns are character offsets
-    (what editors, pylint and flake8's own checks count); without them they stay UTF-8 byte
-    offsets, as ``ast`` has them. Fix spans always stay in ``ast`` coordinates.
+    the project's ``settings`` (a :class:`RuleSet` brings its own). Given the module's source
+    ``lines``, columns are character offsets (what editors, pylint and flake8's own checks count);
+    without them they stay UTF-8 byte offsets, as ``ast`` has them. Fix spans always stay in ``ast`` coordinates.
 
     The facts of a module are many small linked objects that die together when the check ends:
     the cyclic garbage collector is paused meanwhile (its passes over every live object would
     otherwise cost as much as the analysis) and runs as usual afterwards.
     """
+    if isinstance(rules, RuleSet):
+        settings = rules.settings
     paused = gc.isenabled()
     if paused:
         gc.disable()
@@ -124,3 +126,26 @@ def check_source(source: str | bytes, filename: str = "<unknown>", opt_in: Itera
         return []
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     return check_tree(tree, filename, opt_in, rules, lines=text.splitlines(), settings=settings)
+
+
+# -- files that cannot be analysed (DLP000) ---------------------------------------------------------
+
+def unanalysable(line: int, col: int, reason: str) -> Finding:
+    """The ``DLP000`` finding of a file (or notebook cell) that cannot be analysed, at ``line``
+    (1-based) and ``col`` (0-based characters), saying why. ``dlp check`` reports it; the
+    flake8 and pylint plugins never do (their hosts report such files themselves)."""
+    headline = f"cannot be analysed: {reason}"
+    if len(headline) > MAX_HEADLINE:
+        headline = headline[:MAX_HEADLINE - 1] + "…"
+    return Finding(line, col, UNANALYSABLE, headline, end_line=line, end_col=col)
+
+
+def parse_failure(exc: BaseException) -> Finding:
+    """The ``DLP000`` finding for an exception ``ast.parse`` raised."""
+    if isinstance(exc, SyntaxError):
+        kind = "indentation error" if isinstance(exc, IndentationError) else "syntax error"
+        line, col = max(1, exc.lineno or 1), max(0, (exc.offset or 1) - 1)
+        return unanalysable(line, col, f"{kind}: {exc.msg}")
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return unanalysable(1, 0, "too deeply nested for the Python parser")
+    return unanalysable(1, 0, f"{type(exc).__name__}: {exc}")

@@ -134,6 +134,7 @@ class Fix:
         return dict(self.data).get(key, default)
 
 
+UNANALYSABLE = "DLP000"  # the catalog's reserved code: a file that cannot be analysed (``dlp check`` only)
 MAX_HEADLINE = 100  # LSP, SARIF, JSON and GitHub output show the headline alone
 MAX_TEXT = 160  # flake8 and pylint show one line: the headline and a compact data path
 

@@ -1,23 +1,58 @@
 """flake8 front end: ``flake8 --select DLP``.
 
-flake8 hands us the tree it already parsed. Opt-in rules run only when a selector names their full
-code (``--select DLP,DLP402`` or ``--extend-select DLP402``): flake8's own decision engine would
-let ``--select DLP`` through for any DLP code, so the plugin decides which rules to run.
+flake8 hands us the tree it already parsed. The rules that run on a file are those of its
+``[tool.dlpractice]`` configuration (``flake8_dlpractice.config``) that flake8's own selection can
+report; flake8 then applies its own ``select``/``ignore``/``per-file-ignores`` and ``# noqa`` on top.
+Opt-in rules run only when a selector names their full code (``--select DLP,DLP402`` or
+``--extend-select DLP402``, or ``extend-select`` in ``[tool.dlpractice]``). ``# pylint: disable=``
+and a file-level ``# dlp: noqa`` are honoured here (flake8 reads ``# noqa`` itself).
+
+When the run's selection cannot report any DLP code (``flake8 --select E9``) the plugin does no
+work at all: the engine is not even imported. When an ``ignore`` prefix shorter than ``DLP``
+(``extend-ignore = D`` for docstring checks) silences every DLP rule, one warning line says so.
 """
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Iterator
 
 from . import __version__
-from .engine import check_tree
-from .rules import OPT_IN_CODES
+from .config import DEFAULT_SELECT, Resolver, Selection, known_codes
+
+WARNING = "flake8-dlpractice: warning:"
+
+
+def flake8_selection(options) -> Selection:
+    """flake8's own decision for DLP codes, from its parsed options."""
+    def listed(*names: str) -> tuple[str, ...]:
+        return tuple(code.strip().upper() for name in names for code in getattr(options, name, None) or ()
+                     if code.strip())
+
+    select = getattr(options, "select", None)
+    return Selection(None if select is None else listed("select"),
+                     listed("extend_select", "enable_extensions"), listed("ignore", "extend_ignore"))
+
+
+def short_prefix_warning(selection: Selection, codes) -> str | None:
+    """The warning for an ignore list that silences every DLP rule through ``D`` or ``DL``."""
+    shorter = [s for s in selection.ignore if s and DEFAULT_SELECT[0].startswith(s) and s != DEFAULT_SELECT[0]]
+    if not shorter or any(selection.decides(code) for code in codes):
+        return None
+    without = Selection(selection.select, selection.extend_select,
+                        tuple(s for s in selection.ignore if s not in shorter))
+    if not any(without.decides(code) for code in codes):
+        return None
+    return (f"{WARNING} ignore {shorter[0]!r} also silences every DLP rule (flake8 matches code prefixes); "
+            f"add 'extend-select = DLP' to the flake8 configuration to keep them")
 
 
 class Flake8Plugin:
     name = "flake8-dlpractice"
     version = __version__
-    opt_in: frozenset[str] = frozenset()
+    active = True  # False when flake8's selection cannot report any DLP code
+    selection = Selection()
+    resolver: Resolver | None = Resolver(strict=False, flake8_config=False)
 
     def __init__(self, tree: ast.Module, filename: str = "<stdin>", lines: list[str] | None = None) -> None:
         self.tree = tree
@@ -26,12 +61,21 @@ class Flake8Plugin:
 
     @classmethod
     def parse_options(cls, options) -> None:
-        named: set[str] = set()
-        for attr in ("select", "extend_select", "enable_extensions"):
-            for code in getattr(options, attr, None) or ():
-                named.add(code.strip().upper())
-        cls.opt_in = frozenset(named & OPT_IN_CODES)
+        cls.selection = flake8_selection(options)
+        codes = known_codes()[1:]  # DLP000 is never reported by the plugins
+        cls.active = any(cls.selection.decides(code) for code in codes)
+        warning = short_prefix_warning(cls.selection, codes)
+        if warning:
+            sys.stderr.write(warning + "\n")
+        cls.resolver = None if getattr(options, "isolated", False) else Resolver(strict=False, flake8_config=False)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        for finding in check_tree(self.tree, self.filename, self.opt_in, lines=self.lines):
+        if not self.active:
+            return
+        from .frontend import plugin_findings
+
+        lines = self.lines if self.lines is not None else []
+        found = plugin_findings(self.tree, self.filename, lines, self.resolver, self.selection.explicit,
+                                self.selection.decides, noqa=False)
+        for finding in found:
             yield finding.line, finding.col, finding.text, type(self)

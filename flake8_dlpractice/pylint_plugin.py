@@ -1,18 +1,25 @@
 """pylint front end: ``pylint --load-plugins=flake8_dlpractice.pylint_plugin``.
 
-The checker reads the module's source from astroid and runs the same engine, so both front ends
-report identical findings. Message symbols are the catalog names; ids use checker id 87 (pylint
-reserves 51-99 for external plugins). Opt-in rules are disabled by default:
-``--enable=unmonitored-gradients`` turns one on.
+The checker reads the module's source from astroid and runs the same engine as the other front
+ends, with the file's ``[tool.dlpractice]`` configuration; pylint's own enable/disable apply on
+top. Message symbols are the catalog names; ids use checker id 87 (pylint reserves 51-99 for
+external plugins).
+
+Opt-in rules are disabled by default and belong to a checker of their own, ``dlpractice-opt-in``,
+so ``--enable=dlpractice`` turns on the default rules only (as ``--select DLP`` does in flake8);
+``--enable=unmonitored-gradients`` turns one opt-in rule on, and so does naming its code in
+``[tool.dlpractice] extend-select`` (pylint's ``--disable`` still wins). ``# noqa: DLPnnn`` and
+``# dlp: noqa`` are honoured like in flake8.
 """
 from __future__ import annotations
 
 import ast
+import os
 from typing import TYPE_CHECKING
 
 from pylint.checkers import BaseRawFileChecker
 
-from .engine import check_tree
+from .config import Resolver
 from .rules import ALL_RULES, RULES_BY_CODE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pylint.lint import PyLinter
 
 CHECKER_ID = "87"
+RESOLVER = Resolver(strict=False, flake8_config=False)
 
 
 def message_id(code: str) -> str:
@@ -28,35 +36,66 @@ def message_id(code: str) -> str:
     return f"W{CHECKER_ID}{(number // 100 - 1) * 10 + number % 100:02d}"
 
 
-def _msgs() -> dict:
+def _msgs(default: bool) -> dict:
     msgs = {}
     for rule in ALL_RULES:
-        options = {} if rule.default else {"default_enabled": False}
-        msgs[message_id(rule.code)] = ("%s", rule.name, f"{rule.code}: {rule.summary}", options)
+        if rule.default == default:
+            options = {} if rule.default else {"default_enabled": False}
+            msgs[message_id(rule.code)] = ("%s", rule.name, f"{rule.code}: {rule.summary}", options)
     return msgs
 
 
 class DLPChecker(BaseRawFileChecker):
+    """The default rules' messages. Both checkers run the engine once per module for every enabled
+    rule (pylint runs a checker only while one of its own messages is enabled)."""
+
     name = "dlpractice"
-    msgs = _msgs()
+    msgs = _msgs(default=True)
+    _last: list = [None]  # the module last checked, shared by both checkers
+
+    def __init__(self, linter: PyLinter) -> None:
+        super().__init__(linter)
+        self.resolver = RESOLVER
+
+    def _enabled(self, code: str) -> bool:
+        return self.linter.is_message_enabled(RULES_BY_CODE[code].name)
 
     def process_module(self, node: nodes.Module) -> None:
+        if DLPChecker._last[0] is node:
+            return
+        DLPChecker._last[0] = node
+        from .frontend import plugin_findings
+
         try:
             with node.stream() as stream:
                 source = stream.read()
         except (OSError, AttributeError):
             return
+        filename = node.file or node.name
         try:
-            tree = ast.parse(source, filename=node.file or "<unknown>")
+            tree = ast.parse(source, filename=filename)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return
-        rules = [r for r in ALL_RULES if self.linter.is_message_enabled(r.name)]
-        for finding in check_tree(tree, node.file or node.name, rules=rules,
-                                  lines=source.decode("utf-8", "replace").splitlines()):
+        lines = source.decode("utf-8", "replace").splitlines()
+        named = [rule.code for rule in ALL_RULES if not rule.default and self._enabled(rule.code)]
+        for finding in plugin_findings(tree, filename, lines, self.resolver, named, self._enabled, noqa=True):
             rule = RULES_BY_CODE[finding.code]
-            self.add_message(rule.name, line=finding.line, col_offset=finding.col,
-                             args=(finding.text,))
+            self.add_message(rule.name, line=finding.line, col_offset=finding.col, args=(finding.text,))
+
+
+class OptInChecker(DLPChecker):
+    """The opt-in rules' messages, off by default."""
+
+    name = "dlpractice-opt-in"
+    msgs = _msgs(default=False)
 
 
 def register(linter: PyLinter) -> None:
     linter.register_checker(DLPChecker(linter))
+    linter.register_checker(OptInChecker(linter))
+    # opt-in rules the project's [tool.dlpractice] names start enabled; pylint's own options,
+    # applied after the plugins are loaded, can still disable them
+    config = RESOLVER.for_folder(os.getcwd())
+    for rule in ALL_RULES:
+        if not rule.default and rule.code in config.selection.explicit:
+            linter.enable(rule.name)

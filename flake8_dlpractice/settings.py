@@ -21,3 +21,21 @@ class RuleSettings:
 
 
 DEFAULT_SETTINGS = RuleSettings()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules to run on one file with the project's settings: what ``Config.rules_for`` gives.
+
+    Iterating it gives the rules; wherever the engine takes ``rules`` it also takes a RuleSet and
+    then uses its ``settings``, so a front end that hands rules on (``dlp fix``) hands both.
+    """
+
+    rules: tuple = ()
+    settings: RuleSettings = DEFAULT_SETTINGS
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)

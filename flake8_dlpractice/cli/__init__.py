@@ -1,1 +1,114 @@
-"""Command-line front ends. ``dlp-fix`` lives in :mod:`flake8_dlpractice.cli.fix`."""
+"""The ``dlp`` command (also ``python -m flake8_dlpractice``).
+
+    dlp check [PATHS]     lint files and folders (default: the configured project)
+    dlp fix [PATHS]       apply fixes (the same command as ``dlp-fix``)
+    dlp rule DLPnnn       a rule's documentation page
+    dlp rules             every rule: default or opt-in, fix safety
+    dlp --version         the version
+
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or I/O error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..config import ConfigError
+
+EXIT_ERROR = 2
+EPILOG = "Exit status: 0 no findings, 1 findings, 2 usage, configuration or I/O error."
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"dlp: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import check
+
+    parser = argparse.ArgumentParser(
+        prog="dlp", epilog=EPILOG,
+        description="Catch deep-learning mistakes (data leakage, irreproducible runs, training-loop bugs).")
+    parser.add_argument("-V", "--version", action="version", version=f"dlp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check.add_arguments(commands.add_parser("check", help="lint files and folders", epilog=EPILOG,
+                                            description="Lint files and folders (the same findings as "
+                                                        "`flake8 --select DLP`)."))
+    commands.add_parser("fix", help="apply the fixes findings carry (same as dlp-fix; `dlp fix -h`)",
+                        add_help=False)
+    rule = commands.add_parser("rule", help="show a rule's documentation page")
+    rule.add_argument("code", metavar="CODE", help="a rule code (DLP100) or name (test-data-in-fitting)")
+    commands.add_parser("rules", help="list every rule: default or opt-in, fix safety")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fix"]:
+        from .fix import main as fix_main
+
+        return fix_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "rule":
+            return show_rule(args.code)
+        if args.command == "rules":
+            return list_rules()
+    except ConfigError as exc:
+        say(str(exc))
+        return EXIT_ERROR
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from . import check
+    from .files import Project
+
+    if args.jobs < 0:
+        say("-j must be 0 (one per CPU) or more")
+        return EXIT_ERROR
+    project = Project.from_options(args.select, args.extend_select, args.ignore, args.exclude)
+    files, errors = project.files(args.paths or project.default_paths(), args.force_exclude)
+    for message in errors:
+        say(message)
+    status = check.run(args, files, project.config_of, say)
+    return EXIT_ERROR if errors else status
+
+
+def _find_rule(code: str):
+    from ..rules import ALL_RULES
+
+    wanted = code.strip()
+    for rule in ALL_RULES:
+        if wanted.upper() == rule.code or wanted.lower() == rule.name:
+            return rule
+    return None
+
+
+def show_rule(code: str) -> int:
+    rule = _find_rule(code)
+    if rule is None:
+        say(f"{code!r} is not a flake8-dlpractice rule code or name (`dlp rules` lists them)")
+        return EXIT_ERROR
+    from ..docs import rule_page
+
+    sys.stdout.write(rule_page(rule))
+    return 0
+
+
+def list_rules() -> int:
+    from ..rules import ALL_RULES
+
+    width = max(len(rule.name) for rule in ALL_RULES)
+    lines = [f"{'code':<7} {'name':<{width}} {'default':<7} {'fix':<11} summary"]
+    for rule in ALL_RULES:
+        lines.append(f"{rule.code:<7} {rule.name:<{width}} {'on' if rule.default else 'opt-in':<7} "
+                     f"{rule.fix:<11} {rule.summary}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

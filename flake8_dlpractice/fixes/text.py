@@ -22,7 +22,12 @@ CODE_SPLIT = re.compile(r"[,\s]+")
 
 
 class SourceError(Exception):
-    """A file that cannot be fixed at all (reason in the message)."""
+    """A file that cannot be fixed at all (reason in the message); ``line`` (1-based) and ``col``
+    (0-based) locate the problem where it has a position (``dlp check`` reports it there as DLP000)."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 0) -> None:
+        super().__init__(message)
+        self.line, self.col = line, col
 
 
 @dataclass
@@ -36,7 +41,8 @@ class Decoded:
 def decode_source(data: bytes) -> Decoded:
     """Decode Python source bytes the way the interpreter does (BOM, PEP 263 cookie)."""
     if b"\0" in data:
-        raise SourceError("contains null bytes")
+        at = data.index(b"\0")
+        raise SourceError("contains null bytes", data.count(b"\n", 0, at) + 1, at - data.rfind(b"\n", 0, at) - 1)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -49,7 +55,8 @@ def decode_source(data: bytes) -> Decoded:
     except UnicodeDecodeError as exc:
         name = "UTF-8" if codec == "utf-8" else codec
         line = body[:exc.start].count(b"\n") + 1
-        raise SourceError(f"invalid {name} (byte {body[exc.start]:#04x} on line {line})") from None
+        col = len(body[body.rfind(b"\n", 0, exc.start) + 1:exc.start].decode(codec, "replace"))
+        raise SourceError(f"invalid {name} (byte {body[exc.start]:#04x} on line {line})", line, col) from None
     except LookupError:
         raise SourceError(f"unknown source encoding {encoding!r}") from None
     match = LINE_BREAK.search(text)
