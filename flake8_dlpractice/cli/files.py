@@ -90,7 +90,7 @@ class Project:
                 if not (force_exclude and self.config_of(path).excluded(path)):
                     add(path)
             else:
-                errors.append(f"{path}: no such file or folder")
+                errors.append(f"{path}: no such file or directory")
         return files, errors
 
 

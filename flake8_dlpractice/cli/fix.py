@@ -15,32 +15,24 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
-import fnmatch
 import os
-import re
 import stat
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
 from .. import __version__
-from ..fixes import FixOutcome, allowed, findings_of, fix_text, select_rules
+from ..config import DEFAULT_EXCLUDE, ConfigError
+from ..fixes import FixOutcome, allowed, findings_of, fix_text
 from ..fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
-from ..rules import ALL_RULES
 from ..rules.base import Finding
-
-DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info",
-                    "build", "dist", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-                    "node_modules", "site-packages", "__pypackages__", ".ipynb_checkpoints")
-SELECTOR = re.compile(r"^[A-Z]+[0-9]*$")
+from .files import Project
 
 
 @dataclass(frozen=True)
 class Options:
-    select: tuple[str, ...] | None
-    ignore: tuple[str, ...]
     unsafe: bool
     write: bool
     diff: bool
@@ -62,43 +54,6 @@ class FileResult:
 
 
 # --- files ---------------------------------------------------------------------------------------
-
-def excluded(name: str, path: str, patterns: Sequence[str]) -> bool:
-    """A glob matches the base name, the path as walked, or the normalised path."""
-    normal = os.path.normpath(path)
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(normal, p)
-               for p in patterns)
-
-
-def discover(paths: Sequence[str], patterns: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(Python files under ``paths``, error messages). Files named explicitly are always taken."""
-    files: list[str] = []
-    errors: list[str] = []
-    seen: set[str] = set()
-
-    def add(path: str) -> None:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            files.append(path)
-
-    for path in paths:
-        if os.path.isdir(path):
-            def walk_error(exc: OSError) -> None:
-                errors.append(f"{exc.filename}: {exc.strerror}")
-
-            for root, dirs, names in os.walk(path, onerror=walk_error):
-                dirs[:] = sorted(d for d in dirs if not excluded(d, os.path.join(root, d), patterns))
-                for name in sorted(names):
-                    full = os.path.join(root, name)
-                    if name.endswith(".py") and not excluded(name, full, patterns) and os.path.isfile(full):
-                        add(full)
-        elif os.path.isfile(path):
-            add(path)
-        else:
-            errors.append(f"{path}: no such file or directory")
-    return files, errors
-
 
 def write_atomic(path: str, data: bytes, before: os.stat_result) -> None:
     """Write through a temporary file in the same directory and ``os.replace`` (keeps the mode)."""
@@ -247,42 +202,39 @@ def process_stdin(data: bytes, name: str, options: Options, rules: Sequence) -> 
 
 # --- parallel workers -------------------------------------------------------------------------------
 
-_WORKER: tuple[Options, list] | None = None
+_WORKER: tuple[Options, Project] | None = None
 
 
-def _init_worker(options: Options) -> None:
+def configured(path: str, options: Options, project: Project) -> tuple[Options, Sequence]:
+    """The options and rules for ``path`` under its configuration ([tool.dlpractice] or flake8's)."""
+    config = project.config_of(path)
+    return replace(options, unsafe=config.unsafe_fixes), config.rules_for(path)
+
+
+def _init_worker(options: Options, project: Project) -> None:
     global _WORKER
-    _WORKER = (options, select_rules(options.select, options.ignore))
+    _WORKER = (options, project)
 
 
 def _work(path: str) -> FileResult:
     assert _WORKER is not None
-    return process_file(path, *_WORKER)
+    return process_file(path, *configured(path, *_WORKER))
 
 
-def run_files(files: Sequence[str], options: Options, rules: Sequence, jobs: int) -> Iterator[FileResult]:
+def run_files(files: Sequence[str], options: Options, project: Project, jobs: int) -> Iterator[FileResult]:
     if jobs <= 1 or len(files) <= 1:
         for path in files:
-            yield process_file(path, options, rules)
+            yield process_file(path, *configured(path, options, project))
         return
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(min(jobs, len(files)), initializer=_init_worker, initargs=(options,)) as pool:
+    with context.Pool(min(jobs, len(files)), initializer=_init_worker, initargs=(options, project)) as pool:
         yield from pool.imap(_work, files, chunksize=max(1, min(16, len(files) // (jobs * 8) or 1)))
 
 
 # --- command line -----------------------------------------------------------------------------------
-
-def _codes(values: Sequence[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    out = []
-    for value in values:
-        out.extend(v.strip().upper() for v in value.split(",") if v.strip())
-    return out
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -307,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list each fix applied (or that would be applied)")
     parser.add_argument("--exclude", action="append", metavar="GLOBS",
                         help="comma-separated globs of files/directories to skip, added to the defaults "
-                             f"({', '.join(DEFAULT_EXCLUDES)})")
+                             f"({', '.join(DEFAULT_EXCLUDE)})")
     parser.add_argument("--stdin-filename", metavar="NAME", help="name used in messages for '-'")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="files processed in parallel (0: one per CPU; default 1)")
@@ -330,42 +282,47 @@ def _line(path: str, finding: Finding) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    select, ignore = _codes(args.select), _codes(args.ignore) or []
-    for code in (select or []) + ignore:
-        if not SELECTOR.match(code):
-            parser.error(f"{code!r} is not a rule code or prefix (e.g. DLP, DLP2, DLP201)")
-    rules = select_rules(select, ignore)
-    if select is not None and not any(rule.code.startswith(tuple(select)) for rule in ALL_RULES):
-        parser.error(f"--select {','.join(select)} selects no flake8-dlpractice rule")
+    try:
+        project = Project.from_options(args.select, None, args.ignore, args.exclude,
+                                       True if args.unsafe_fixes else None)
+    except ConfigError as exc:
+        parser.error(str(exc))
     if args.jobs < 0:
         parser.error("-j must be 0 (one per CPU) or more")
     jobs = args.jobs or os.cpu_count() or 1
-    paths = args.paths or ["."]
+    try:
+        paths = args.paths or project.default_paths()
+    except ConfigError as exc:
+        parser.error(str(exc))
     if "-" in paths and len(paths) > 1:
         parser.error("'-' (stdin) cannot be combined with other paths")
-    options = Options(tuple(select) if select is not None else None, tuple(ignore), args.unsafe_fixes,
-                      write=not (args.diff or args.check), diff=args.diff, verbose=args.verbose)
+    options = Options(args.unsafe_fixes, write=not (args.diff or args.check), diff=args.diff, verbose=args.verbose)
     out, err = sys.stdout, sys.stderr
 
     def say(message: str) -> None:
         err.write(f"dlp-fix: {message}\n")
 
-    patterns = list(DEFAULT_EXCLUDES)
-    for value in args.exclude or ():
-        patterns.extend(p.strip().rstrip("/") for p in value.split(",") if p.strip())
-
     if paths == ["-"]:
         name = args.stdin_filename or "-"
-        result = process_stdin(sys.stdin.buffer.read(), name, options, rules)
+        try:
+            stdin_options, rules = configured(name if name != "-" else "<stdin>", options, project)
+        except ConfigError as exc:
+            say(str(exc))
+            return 2
+        result = process_stdin(sys.stdin.buffer.read(), name, stdin_options, rules)
         results = iter([result])
         listing = err  # stdout carries the code
     else:
-        files, errors = discover(paths, patterns)
+        try:
+            files, errors = project.files(paths)
+        except ConfigError as exc:
+            say(str(exc))
+            return 2
         for message in errors:
             say(message)
         if errors and not files:
             return 2
-        results = run_files(files, options, rules, jobs)
+        results = run_files(files, options, project, jobs)
         listing = err if args.diff else out
         result = None
 

@@ -20,7 +20,8 @@ from typing import Iterable, Sequence
 
 from ..engine import check_tree
 from ..rules.base import Finding
-from .text import Lines, noqa_lines, silenced
+from ..noqa import suppressions
+from .text import Lines
 
 MAX_ROUNDS = 8
 
@@ -46,12 +47,17 @@ def allowed(finding: Finding, unsafe: bool) -> bool:
 
 
 def findings_of(tree: ast.Module, text: str, filename: str, rules: Sequence) -> list[Finding]:
-    """The enabled rules' findings, minus those silenced by ``# noqa`` on their line."""
+    """The enabled rules' findings, minus those silenced by comments (``# noqa``, ``# pylint:
+    disable=``, ``# dlp: noqa``; see ``flake8_dlpractice.noqa``): every front end honours the same."""
     found = check_tree(tree, filename, rules=rules)
     if not found:
         return found
-    noqa = noqa_lines(text)
-    return [f for f in found if not silenced(f.code, f.line, noqa)] if noqa else found
+    comments = suppressions(text, tree)
+    if comments is None:
+        return found
+    from ..rules import RULES_BY_CODE
+
+    return [f for f in found if not comments.silences(f.code, f.line, (RULES_BY_CODE[f.code].name,))]
 
 
 @lru_cache(maxsize=4)

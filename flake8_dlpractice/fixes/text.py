@@ -16,10 +16,6 @@ from dataclasses import dataclass
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
-# flake8's inline noqa syntax: ``# noqa`` (everything) or ``# noqa: CODE[,CODE...]`` (codes or prefixes)
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-CODE_SPLIT = re.compile(r"[,\s]+")
-
 
 class SourceError(Exception):
     """A file that cannot be fixed at all (reason in the message); ``line`` (1-based) and ``col``
@@ -112,55 +108,3 @@ class Lines:
         parts.extend(self.lines[line:end_line - 1])
         parts.append(self.lines[end_line - 1][:end_col])
         return newline.join(parts)
-
-
-def noqa_lines(text: str) -> dict[int, frozenset[str] | None]:
-    """Line -> codes silenced there (None: every code), flake8 style.
-
-    A ``# noqa`` comment on any physical line of a multi-line logical line (a call spread over
-    several lines, a triple-quoted string) applies to all of its lines, as in flake8.
-    """
-    if "noqa" not in text.lower():
-        return {}
-    out: dict[int, frozenset[str] | None] = {}
-    comments: list[tuple[int, str]] = []
-    ranges: list[tuple[int, int]] = []
-    try:
-        start = None
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT:
-                comments.append((tok.start[0], tok.string))
-            if start is None and tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT,
-                                                  tokenize.DEDENT, tokenize.NEWLINE, tokenize.ENDMARKER):
-                start = tok.start[0]
-            if tok.type == tokenize.NEWLINE and start is not None:
-                ranges.append((start, tok.end[0]))
-                start = None
-            elif tok.type == tokenize.STRING and tok.start[0] != tok.end[0]:
-                ranges.append((tok.start[0], tok.end[0]))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
-    if not comments:  # tokenizer failed early: fall back to a line scan
-        comments = [(n, line[line.index("#"):]) for n, line in enumerate(split_lines(text), 1) if "#" in line]
-    for number, comment in comments:
-        match = NOQA.search(comment)
-        if not match:
-            continue
-        codes = match.group("codes")
-        value = None if not codes else frozenset(c.upper() for c in CODE_SPLIT.split(codes.strip()) if c)
-        lines = [number]
-        for first, last in ranges:
-            if first <= number <= last and first != last:
-                lines = list(range(first, last + 1))
-                break
-        for line in lines:
-            old = out.get(line, frozenset())
-            out[line] = None if value is None or old is None else old | value
-    return out
-
-
-def silenced(code: str, line: int, noqa: dict[int, frozenset[str] | None]) -> bool:
-    if line not in noqa:
-        return False
-    codes = noqa[line]
-    return codes is None or code in codes or code.startswith(tuple(codes))
