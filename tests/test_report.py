@@ -7,6 +7,7 @@ file that could not be analysed (DLP000) and a clean file.
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -198,7 +199,7 @@ SCHEMA = shared_file("data", "sarif-schema-2.1.0.json")
 
 
 def sarif(**kwargs) -> dict:
-    return json.loads(render("sarif", reports(), root="/work/project", tool_version="1.2.3", **kwargs))
+    return json.loads(render("sarif", reports(), root=os.getcwd(), tool_version="1.2.3", **kwargs))
 
 
 @pytest.mark.skipif(SCHEMA is None, reason="the SARIF 2.1.0 schema (../shared/data/sarif-schema-2.1.0.json) "
@@ -279,7 +280,7 @@ def location(uri, reg, **extra):
 
 def test_sarif_results():
     run = sarif()["runs"][0]
-    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///work/project/"}}
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}}
     assert run["columnKind"] == "utf16CodeUnits"
     results = run["results"]
     rules = run["tool"]["driver"]["rules"]
@@ -321,16 +322,22 @@ def test_sarif_fingerprints_survive_edits_elsewhere_in_the_file():
     assert "partialFingerprints" not in no_lines  # left to the upload action, which reads the file
 
 
-def test_sarif_paths():
-    def uri(path):
-        log = json.loads(render("sarif", [FileReport(path, [BROKEN])]))
+def test_sarif_paths(tmp_path, monkeypatch):
+    def uri(path, root=None):
+        log = json.loads(render("sarif", [FileReport(path, [BROKEN])], root=root))
         return log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
 
     assert uri("src/my model.py") == {"uri": "src/my%20model.py", "uriBaseId": "%SRCROOT%"}
-    assert uri("a:b/c#d.py") == {"uri": "a%3Ab/c%23d.py", "uriBaseId": "%SRCROOT%"}
+    assert uri("./a:b/c#d.py") == {"uri": "a%3Ab/c%23d.py", "uriBaseId": "%SRCROOT%"}
     assert uri("n\udcff.py") == {"uri": "n%FF.py", "uriBaseId": "%SRCROOT%"}  # an undecodable byte of the name
     assert uri("/abs/x.py") == {"uri": "file:///abs/x.py"}
     assert "originalUriBaseIds" not in json.loads(render("sarif", []))["runs"][0]
+    # paths as shown (relative to where the command runs) become relative to the root
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert uri("x.py", root=str(tmp_path)) == {"uri": "sub/x.py", "uriBaseId": "%SRCROOT%"}
+    assert uri(str(tmp_path / "sub" / "x.py"), root=str(tmp_path)) == {"uri": "sub/x.py", "uriBaseId": "%SRCROOT%"}
+    assert uri("../y.py", root=str(tmp_path / "sub")) == {"uri": (tmp_path / "y.py").as_uri()}
 
 
 def test_sarif_meets_what_github_code_scanning_requires():
@@ -522,3 +529,11 @@ def test_a_real_notebook_source_through_the_engine():
     assert result["locations"][0]["physicalLocation"]["region"] == region(3, 1, 3, 17)
     assert render("github", [report]).startswith(
         "::error file=eda.ipynb,title=DLP100 test-data-in-fitting::cell 3, line 3, column 1: ")
+
+
+def test_gitlab_paths_are_relative_to_the_root(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    issues = json.loads(render("gitlab", [FileReport("./x.py", [BROKEN]), FileReport("../../y.py", [BROKEN])],
+                               root=str(tmp_path)))
+    assert sorted(issue["location"]["path"] for issue in issues) == ["../../y.py", "sub/x.py"]

@@ -12,15 +12,15 @@ import hashlib
 import json
 from typing import Any, Sequence
 
-from .model import FileReport, posix_path
+from .model import FileReport, posix_path, printable, project_path
 from .rules import rule_info
 
 SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 
 
-def _issues(report: FileReport) -> list[dict[str, Any]]:
+def _issues(report: FileReport, root: str | None) -> list[dict[str, Any]]:
     issues = []
-    path = posix_path(report.display_path)
+    path = printable(project_path(report.path, root) or posix_path(report.path))
     for finding, line_hash in report.fingerprints():
         info = rule_info(finding.code)
         where = report.location(finding)
@@ -37,5 +37,7 @@ def _issues(report: FileReport) -> list[dict[str, Any]]:
     return issues
 
 
-def render_gitlab(reports: Sequence[FileReport]) -> str:
-    return json.dumps([issue for report in reports for issue in _issues(report)], indent=2, ensure_ascii=False) + "\n"
+def render_gitlab(reports: Sequence[FileReport], root: str | None = None) -> str:
+    """The report; paths relative to ``root`` (the repository's root) when given."""
+    issues = [issue for report in reports for issue in _issues(report, root)]
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -141,5 +141,19 @@ def posix_path(path: str) -> str:
     return path.replace(os.sep, "/") if os.sep != "/" else path
 
 
+def project_path(path: str, root: str | None) -> str | None:
+    """``path`` (as shown: relative to the current folder, or absolute) relative to ``root``, ``/``
+    separated and normalised; None when the file is outside ``root``. Without a root: ``path``
+    normalised, or None when it is absolute."""
+    if root is not None:
+        path = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    elif os.path.isabs(path):
+        return None
+    path = os.path.normpath(path)
+    if path == os.pardir or path.startswith(os.pardir + os.sep):
+        return None
+    return posix_path(path)
+
+
 def sorted_reports(reports: Sequence[FileReport]) -> list[FileReport]:
     return sorted(reports, key=lambda report: report.path)

@@ -4,8 +4,9 @@
   descriptions, the docs page as help text and markdown, a ``helpUri`` when the package metadata
   names a documentation URL, the default level from the rule's severity); each result names its
   ``ruleId`` and ``ruleIndex`` into that list.
-- Paths are relative to the project root, with ``uriBaseId`` ``%SRCROOT%`` (given a root, the
-  run's ``originalUriBaseIds`` says where that is).
+- Paths are relative to the root the command names (for code scanning: the repository's root),
+  with ``uriBaseId`` ``%SRCROOT%``, whatever folder the command ran in; the run's
+  ``originalUriBaseIds`` says where the root is. A file outside it has an absolute ``file:`` URI.
 - Regions are 1-based with columns in UTF-16 code units (SARIF's default ``columnKind``), the end
   column exclusive. In a notebook, lines count within the cell that ``properties.cell`` names.
 - A leakage finding's data path is a ``codeFlow``: one thread flow from the source through each
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import quote
 
-from .model import FileReport, Location, posix_path
+from .model import FileReport, Location, project_path
 from .rules import RuleInfo, catalog, home_url, rule_info
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,14 +58,16 @@ def rule_descriptor(info: RuleInfo) -> dict[str, Any]:
     return descriptor
 
 
-def _artifact(path: str) -> dict[str, str]:
-    """A percent-encoded URI: relative paths against %SRCROOT%, absolute ones as file: URIs."""
-    if os.path.isabs(path):
-        return {"uri": Path(path).as_uri()}
+def _artifact(path: str, root: str | None) -> dict[str, str]:
+    """A percent-encoded URI relative to %SRCROOT% (the root, or the current folder without one);
+    a file outside it as an absolute file: URI."""
+    relative = project_path(path, root)
+    if relative is None:
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
     try:
-        raw = os.fsencode(posix_path(path))
+        raw = os.fsencode(relative)
     except UnicodeEncodeError:  # a lone surrogate that is no undecodable byte
-        raw = posix_path(path).encode("utf-8", "backslashreplace")
+        raw = relative.encode("utf-8", "backslashreplace")
     return {"uri": quote(raw, safe="/"), "uriBaseId": SRCROOT}
 
 
@@ -82,8 +85,9 @@ def _location(artifact: dict[str, str], where: Location, message: str | None = N
     return location
 
 
-def _results(report: FileReport, index: dict[str, int], infos: list[RuleInfo]) -> list[dict[str, Any]]:
-    artifact = _artifact(report.path)
+def _results(report: FileReport, index: dict[str, int], infos: list[RuleInfo],
+             root: str | None) -> list[dict[str, Any]]:
+    artifact = _artifact(report.path, root)
     results = []
     for finding, fingerprint in report.fingerprints():
         rule = index[finding.code]
@@ -128,7 +132,7 @@ def render_sarif(reports: Sequence[FileReport], tool_version: str, root: str | N
     if root is not None:
         base = Path(os.path.abspath(root)).as_uri().rstrip("/") + "/"
         run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
-    run["results"] = [result for report in reports for result in _results(report, index, infos)]
+    run["results"] = [result for report in reports for result in _results(report, index, infos, root)]
     run["columnKind"] = "utf16CodeUnits"
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
