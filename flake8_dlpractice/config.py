@@ -225,15 +225,17 @@ class Config:
         """Whether a file or folder met while walking folders is skipped."""
         return _matches(path, (*DEFAULT_EXCLUDE, *self.exclude))
 
-    def excludes_file(self, path: str) -> bool:
-        """Whether the configuration's own ``exclude`` covers ``path`` or a folder above it inside
-        the project (what the plugins, which are handed single files, skip)."""
-        if not self.exclude:
+    def excludes_file(self, path: str, defaults: bool = False) -> bool:
+        """Whether ``exclude`` (with ``defaults``, the built-in list too) covers ``path`` or a folder
+        above it inside the project: what the plugins, handed single files, and ``--force-exclude``
+        skip."""
+        patterns = (*DEFAULT_EXCLUDE, *self.exclude) if defaults else self.exclude
+        if not patterns:
             return False
         current = os.path.abspath(path)
         top = str(self.root) if self.root is not None else os.path.dirname(current)
         while True:
-            if _matches(current, self.exclude):
+            if _matches(current, patterns):
                 return True
             parent = os.path.dirname(current)
             if parent == current or current == top or not parent.startswith(top):

@@ -134,7 +134,7 @@ def unanalysable(line: int, col: int, reason: str) -> Finding:
     """The ``DLP000`` finding of a file (or notebook cell) that cannot be analysed, at ``line``
     (1-based) and ``col`` (0-based characters), saying why. ``dlp check`` reports it; the
     flake8 and pylint plugins never do (their hosts report such files themselves)."""
-    headline = f"cannot be analysed: {reason}"
+    headline = reason
     if len(headline) > MAX_HEADLINE:
         headline = headline[:MAX_HEADLINE - 1] + "…"
     return Finding(line, col, UNANALYSABLE, headline, end_line=line, end_col=col)

@@ -15,7 +15,7 @@ from . import noqa as comments
 from .config import DEFAULT_CONFIG, Resolver, rules_of
 from .engine import check_tree
 from .findings import Finding
-from .rules import OPT_IN_CODES, RULES_BY_CODE
+from .rules import OPT_IN_CODES
 from .settings import RuleSet
 
 
@@ -44,5 +44,4 @@ def plugin_findings(tree: ast.Module, filename: str, lines: Sequence[str], resol
     suppressed = comments.suppressions(joined, tree)
     if suppressed is None:
         return found
-    return [f for f in found if not suppressed.silences(f.code, f.line, (RULES_BY_CODE[f.code].name,),
-                                                        noqa=noqa, pylint=not noqa)]
+    return [f for f in found if not suppressed.silences(f.code, f.line, noqa=noqa, pylint=not noqa)]

@@ -34,6 +34,24 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 EVERYTHING = None  # a suppression of every code
 
 
+PYLINT_CHECKER_ID = "87"  # pylint reserves 51-99 for external plugins
+
+
+def message_id(code: str) -> str:
+    """pylint's message id of a rule: DLP100 -> W8700, DLP204 -> W8714, DLP309 -> W8729 (unique while
+    units stay below 10)."""
+    number = int(code[3:])
+    return f"W{PYLINT_CHECKER_ID}{(number // 100 - 1) * 10 + number % 100:02d}"
+
+
+def pylint_names(code: str) -> tuple[str, ...]:
+    """The names a ``# pylint: disable=`` pragma can use for a rule: its symbol and message id."""
+    from .rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code)
+    return (rule.name, message_id(code)) if rule is not None else ()
+
+
 def _tokens(text: str) -> list[tokenize.TokenInfo]:
     try:
         return list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -41,21 +59,33 @@ def _tokens(text: str) -> list[tokenize.TokenInfo]:
         return []
 
 
-def logical_ranges(text: str) -> list[tuple[int, int]]:
-    """(first, last) physical lines of every multi-line logical line and multi-line string."""
-    ranges = []
-    start = None
+@dataclass(frozen=True)
+class Span:
+    """Physical lines flake8 reads one ``# noqa`` for: a line, or the lines a multi-line string or
+    a backslash continuation joins (a bracketed expression is *not* joined: every line ends in a
+    token of its own). ``comments``: {line: column of its comment}."""
+
+    first: int
+    last: int
+    comments: tuple[tuple[int, int], ...] = ()
+
+
+def spans(text: str) -> list[Span]:
+    """The noqa spans of ``text`` (empty when it does not tokenize)."""
+    out = []
+    first, last = None, -1
+    comments: list[tuple[int, int]] = []
     for tok in _tokens(text):
-        if start is None and tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT,
-                                              tokenize.DEDENT, tokenize.NEWLINE, tokenize.ENDMARKER):
-            start = tok.start[0]
-        if tok.type == tokenize.NEWLINE and start is not None:
-            if tok.end[0] != start:
-                ranges.append((start, tok.end[0]))
-            start = None
-        elif tok.type == tokenize.STRING and tok.start[0] != tok.end[0]:
-            ranges.append((tok.start[0], tok.end[0]))
-    return ranges
+        if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        first = tok.start[0] if first is None else min(first, tok.start[0])
+        last = max(last, tok.end[0])
+        if tok.type == tokenize.COMMENT:
+            comments.append(tok.start)
+        if tok.type in (tokenize.NL, tokenize.NEWLINE):
+            out.append(Span(first, last, tuple(comments)))
+            first, last, comments = None, -1, []
+    return out
 
 
 def _codes(group: str | None) -> frozenset[str] | None:
@@ -75,9 +105,8 @@ class Suppressions:
     flake8_file_noqa: bool = False
     pylint: list[tuple[int, int, frozenset[str] | None]] = field(default_factory=list)  # first, last, names
 
-    def silences(self, code: str, line: int, names: Iterable[str] = (), *, noqa: bool = True,
-                 pylint: bool = True) -> bool:
-        """Whether a finding of ``code`` at ``line`` (pylint names: ``names``) is silenced.
+    def silences(self, code: str, line: int, *, noqa: bool = True, pylint: bool = True) -> bool:
+        """Whether a finding of ``code`` at ``line`` is silenced.
 
         A front end that reads some comments itself turns that part off: flake8 reads ``noqa``
         (``noqa=False``), pylint its own pragmas (``pylint=False``).
@@ -89,8 +118,8 @@ class Suppressions:
                 return True
             if line in self.noqa and _covers(self.noqa[line], code):
                 return True
-        if pylint:
-            wanted = {n.lower() for n in names}
+        if pylint and self.pylint:
+            wanted = {n.lower() for n in pylint_names(code)}
             for first, last, disabled in self.pylint:
                 if first <= line <= last and (disabled is None or disabled & wanted):
                     return True
@@ -125,10 +154,11 @@ def _read_noqa(text: str, lines: list[str], found: Suppressions) -> None:
             else:
                 found.file_noqa = (found.file_noqa or frozenset()) | codes
     joined = {}
-    for first, last in logical_ranges(text):
-        block = "\n".join(lines[first - 1:last])
-        for number in range(first, last + 1):
-            joined[number] = block
+    for span in spans(text):
+        if span.last > span.first:
+            block = "\n".join(lines[span.first - 1:span.last])
+            for number in range(span.first, span.last + 1):
+                joined[number] = block
     for number, line in enumerate(lines, 1):
         physical = joined.get(number, line)
         if "noqa" not in physical.lower():
@@ -214,44 +244,40 @@ def _merge(line: str, comment_col: int | None, codes: Sequence[str]) -> str:
     return line[:match.end("codes")] + "," + ",".join(extra) + line[match.end("codes"):]
 
 
-def _statements(tokens: list[tokenize.TokenInfo]) -> list[tuple[int, int, dict[int, int]]]:
-    """(first line, last line, {line: column of its comment}) of every logical line."""
-    out = []
-    start = None
-    comments: dict[int, int] = {}
-    for tok in tokens:
-        if tok.type == tokenize.COMMENT:
-            comments[tok.start[0]] = tok.start[1]
-        elif start is None and tok.type not in (tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
-                                                tokenize.NEWLINE, tokenize.ENDMARKER):
-            start = tok.start[0]
-        if tok.type == tokenize.NEWLINE and start is not None:
-            out.append((start, tok.start[0], {n: c for n, c in comments.items() if n >= start}))
-            start = None
-            comments = {}
-        elif start is None and tok.type == tokenize.NL:
-            comments = {}
-    return out
+def _target(span: Span, lines: list[str]) -> tuple[int, int | None] | None:
+    """Where ``# noqa`` codes for a finding in ``span`` go: (line, column of the comment on that line
+    or None). That is the first ``# noqa`` of the span (the one flake8 reads), else the span's last
+    line; None when that first ``# noqa`` is inside a string (nothing added would be read)."""
+    text = "\n".join(lines[span.first - 1:span.last])
+    comments = dict(span.comments)
+    first = NOQA.search(text)
+    if first is None:
+        return span.last, comments.get(span.last)
+    line = span.first + text.count("\n", 0, first.start())
+    col = first.start() - (text.rfind("\n", 0, first.start()) + 1)
+    comment = comments.get(line)
+    return (line, comment) if comment is not None and comment <= col else None
 
 
 def noqa_edits(text: str, findings: Iterable[tuple[int, str]]) -> list[LineEdit]:
-    """The line edits that silence each (line, code) with ``# noqa: CODES``: merged into the
-    logical line's first ``# noqa`` comment (the one flake8 reads), else appended to its last
-    physical line. Findings on lines the tokenizer cannot place get no edit."""
+    """The line edits that silence each (line, code) with ``# noqa: CODES`` where flake8 reads it:
+    merged into the span's ``# noqa`` comment, else appended to the span's last line (after the
+    string or continuation lines it joins). Findings where no comment can be placed (a file that
+    does not tokenize) get no edit."""
     wanted = sorted(set(findings))
     if not wanted:
         return []
     lines = LINE_BREAK.split(text)
-    statement_of: dict[int, tuple[int, int | None]] = {}  # line -> (target line, comment column)
-    for first, last, comments in _statements(_tokens(text)):
-        noqa = [(n, c) for n, c in sorted(comments.items()) if NOQA.search(lines[n - 1], c)]
-        target = noqa[0] if noqa else (last, comments.get(last))
-        for number in range(first, last + 1):
-            statement_of[number] = target
+    target_of: dict[int, tuple[int, int | None] | None] = {}
+    for span in spans(text):
+        target = _target(span, lines)
+        for number in range(span.first, span.last + 1):
+            target_of[number] = target
     by_line: dict[tuple[int, int | None], list[str]] = {}
     for line, code in wanted:
-        if line in statement_of:
-            codes = by_line.setdefault(statement_of[line], [])
+        target = target_of.get(line)
+        if target is not None:
+            codes = by_line.setdefault(target, [])
             if code not in codes:
                 codes.append(code)
     edits = []

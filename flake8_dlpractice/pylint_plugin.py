@@ -20,20 +20,14 @@ from typing import TYPE_CHECKING
 from pylint.checkers import BaseRawFileChecker
 
 from .config import Resolver
+from .noqa import message_id
 from .rules import ALL_RULES, RULES_BY_CODE
 
 if TYPE_CHECKING:  # pragma: no cover
     from astroid import nodes
     from pylint.lint import PyLinter
 
-CHECKER_ID = "87"
 RESOLVER = Resolver(strict=False, flake8_config=False)
-
-
-def message_id(code: str) -> str:
-    """DLP100 -> W8700, DLP204 -> W8714, DLP309 -> W8729: unique while units stay below 10."""
-    number = int(code[3:])
-    return f"W{CHECKER_ID}{(number // 100 - 1) * 10 + number % 100:02d}"
 
 
 def _msgs(default: bool) -> dict:

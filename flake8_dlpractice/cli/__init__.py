@@ -74,31 +74,36 @@ def run_check(args: argparse.Namespace) -> int:
         say("-j must be 0 (one per CPU) or more")
         return EXIT_ERROR
     project = Project.from_options(args.select, args.extend_select, args.ignore, args.exclude)
-    files, errors = project.files(args.paths or project.default_paths(), args.force_exclude)
+    paths = args.paths or project.default_paths()
+    files, errors = project.files(paths, args.force_exclude)
     for message in errors:
         say(message)
-    status = check.run(args, files, project.config_of, say)
+    status = check.run(args, files, project.config_of, say, project.root())
     return EXIT_ERROR if errors else status
 
 
 def _find_rule(code: str):
     from ..rules import ALL_RULES
 
-    wanted = code.strip()
     for rule in ALL_RULES:
-        if wanted.upper() == rule.code or wanted.lower() == rule.name:
+        if code.upper() == rule.code or code.lower() == rule.name:
             return rule
     return None
 
 
 def show_rule(code: str) -> int:
-    rule = _find_rule(code)
+    """The rule's page as docs/rules.md has it (DLP000's from the report's rule facts)."""
+    from ..report import UNANALYSABLE, rule_info
+
+    wanted = code.strip()
+    if wanted.upper() == UNANALYSABLE.code or wanted.lower() == UNANALYSABLE.name:
+        sys.stdout.write(UNANALYSABLE.page())
+        return 0
+    rule = _find_rule(wanted)
     if rule is None:
         say(f"{code!r} is not a flake8-dlpractice rule code or name (`dlp rules` lists them)")
         return EXIT_ERROR
-    from ..docs import rule_page
-
-    sys.stdout.write(rule_page(rule))
+    sys.stdout.write(rule_info(rule.code).page())
     return 0
 
 

@@ -8,7 +8,6 @@ the run goes on. Exit status: 0 no findings, 1 findings, 2 usage, configuration 
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from .. import noqa
 from ..config import Config
 from ..engine import check_tree, parse_failure, unanalysable
 from ..findings import FILE_LINES, UNANALYSABLE, Finding, LineMap
-from ..fixes.text import SourceError, decode_source, encode_source
+from ..report import FORMATS, FileReport, render
+from ..sources import Source, SourceError, load_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -26,7 +26,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 @dataclass
 class Checked:
     """One checked file: the path to show, its findings (after suppressions), how its lines are
-    named, its source lines, and an I/O error that kept it from being checked."""
+    named (notebook cells), its source lines, and an I/O error that kept it from being checked."""
 
     path: str
     findings: list[Finding] = field(default_factory=list)
@@ -35,34 +35,31 @@ class Checked:
     error: str | None = None
     noqa_added: int = 0  # --add-noqa: comments written
 
-
-def _rule_names(findings: Sequence[Finding]) -> dict[str, str]:
-    from ..rules import RULES_BY_CODE
-
-    return {f.code: RULES_BY_CODE[f.code].name for f in findings if f.code in RULES_BY_CODE}
+    def report(self) -> FileReport:
+        return FileReport(self.path, self.findings, self.where, self.lines)
 
 
-def analyse(data: bytes, path: str, config: Config) -> tuple[list[Finding], str | None, list[str] | None]:
-    """(findings after suppressions, the decoded text, its lines) of a file's bytes."""
+def analyse(data: bytes, path: str, config: Config) -> tuple[list[Finding], Source | None]:
+    """(findings after suppressions, the loaded source) of a file's bytes. What cannot be analysed
+    (undecodable bytes, a syntax error, a notebook cell that does not parse) is a DLP000 finding."""
     try:
-        text = decode_source(data).text
+        source = load_source(data, path)
     except SourceError as exc:
-        problem = unanalysable(exc.line, exc.col, str(exc))
-        return ([problem] if config.reports(UNANALYSABLE, path) else []), None, None
-    lines = text.splitlines()
+        found = [unanalysable(exc.line, exc.col, str(exc))]
+        return (found if config.reports(UNANALYSABLE, path) else []), None
+    found = [unanalysable(p.line, p.col, p.message) for p in source.problems]
     try:
-        tree = ast.parse(text, filename=path)
+        tree = source.parse()
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         found, tree = [parse_failure(exc)], None
     else:
-        found = check_tree(tree, path, rules=config.rules_for(path), lines=lines)
+        found.extend(check_tree(tree, path, rules=config.rules_for(path), lines=source.lines))
     found = [f for f in found if f.code != UNANALYSABLE or config.reports(UNANALYSABLE, path)]
     if found:
-        comments = noqa.suppressions(text, tree)
+        comments = noqa.suppressions(source.text, tree)
         if comments is not None:
-            names = _rule_names(found)
-            found = [f for f in found if not comments.silences(f.code, f.line, (names.get(f.code, ""),))]
-    return found, text, lines
+            found = [f for f in found if not comments.silences(f.code, f.line)]
+    return found, source
 
 
 def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:
@@ -71,29 +68,32 @@ def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:
             data = handle.read()
     except OSError as exc:
         return Checked(path, error=f"cannot read: {exc.strerror or exc}")
-    found, text, lines = analyse(data, path, config)
-    result = Checked(path, found, lines=lines)
-    if add_noqa and text is not None:
-        result.error = _add_noqa(path, data, text, result)
+    found, source = analyse(data, path, config)
+    if source is None:
+        return Checked(path, found)
+    result = Checked(path, found, source.where, source.lines)
+    if add_noqa:
+        result.error = _add_noqa(path, source, result)
     return result
 
 
-def _add_noqa(path: str, data: bytes, text: str, result: Checked) -> str | None:
+def _add_noqa(path: str, source: Source, result: Checked) -> str | None:
     """Silence ``result``'s findings with ``# noqa`` comments written into ``path``; keeps the
     findings it could not silence (DLP000) and returns an I/O error message, if any."""
     from .fix import write_atomic
 
-    edits = noqa.noqa_edits(text, [(f.line, f.code) for f in result.findings if f.code != UNANALYSABLE])
+    edits = noqa.noqa_edits(source.text, [(f.line, f.code) for f in result.findings if f.code != UNANALYSABLE])
     if not edits:
         return None
-    silenced = {(f.line, f.code) for f in result.findings}
-    new = noqa.apply_edits(text, edits)
+    new = noqa.apply_edits(source.text, edits)
     try:
-        write_atomic(path, encode_source(new, decode_source(data)), os.stat(path))
-    except (OSError, UnicodeEncodeError) as exc:
-        return f"cannot write: {getattr(exc, 'strerror', None) or exc}"
+        data = source.updated(new)
+        write_atomic(path, data, os.stat(path))
+    except (OSError, UnicodeEncodeError, SourceError) as exc:
+        return f"cannot add noqa comments: {getattr(exc, 'strerror', None) or exc}"
+    comments = noqa.suppressions(new)
     result.noqa_added = len(edits)
-    result.findings = [f for f in result.findings if (f.line, f.code) not in silenced or f.code == UNANALYSABLE]
+    result.findings = [f for f in result.findings if comments is None or not comments.silences(f.code, f.line)]
     result.lines = new.splitlines()
     return None
 
@@ -148,37 +148,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add-noqa", action="store_true",
                         help="silence every current finding with a `# noqa: DLPnnn` comment on its line "
                              "(adopting the gate on existing code), then report what is left")
+    parser.add_argument("--output-format", choices=FORMATS, default="text",
+                        help="text (default), json, sarif (GitHub code scanning), github (workflow "
+                             "annotations), gitlab (code quality), junit")
+    parser.add_argument("-o", "--output-file", metavar="FILE", help="write the output to FILE instead of stdout")
+    parser.add_argument("--statistics", action="store_true", help="print the number of findings per code")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                         help="files checked in parallel (default 0: one process per CPU)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print the findings only, no summary")
-
-
-def render_text(results: Sequence[Checked]) -> str:
-    lines = []
-    for result in results:
-        for finding in result.findings:
-            lines.append(f"{result.path}:{finding.line}:{finding.col + 1}: {finding.code} "
-                         f"{finding.render(result.where)}")
-    return "".join(line + "\n" for line in lines)
+    parser.add_argument("-q", "--quiet", action="store_true", help="text format: the findings only, no summary")
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(results: Sequence[Checked]) -> str:
-    checked = [r for r in results if r.error is None]
-    findings = sum(len(r.findings) for r in results)
-    if not findings:
-        return f"All checks passed ({_plural(len(checked), 'file')})."
-    with_findings = sum(1 for r in results if r.findings)
-    return f"Found {_plural(findings, 'finding')} in {_plural(with_findings, 'file')}."
+def write_output(text: str, output_file: str | None) -> str | None:
+    """Print ``text`` or write it to ``output_file``; an error message when that fails."""
+    if output_file is None:
+        sys.stdout.write(text)
+        return None
+    try:
+        with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        return f"{output_file}: cannot write: {exc.strerror or exc}"
+    return None
 
 
 def run(args: argparse.Namespace, files: Sequence[str], config_of: Callable[[str], Config],
-        say: Callable[[str], None]) -> int:
-    """Check ``files``, print the findings, return the exit status."""
+        say: Callable[[str], None], root: str | None = None) -> int:
+    """Check ``files``, print the findings in the chosen format, return the exit status."""
     jobs = args.jobs or os.cpu_count() or 1
     results = list(check_files(files, config_of, jobs, args.add_noqa))
     status = EXIT_CLEAN
@@ -186,13 +186,17 @@ def run(args: argparse.Namespace, files: Sequence[str], config_of: Callable[[str
         if result.error is not None:
             say(f"{result.path}: {result.error}")
             status = EXIT_ERROR
-    sys.stdout.write(render_text(results))
     if args.add_noqa:
         added = sum(r.noqa_added for r in results)
-        say(f"Added {_plural(added, 'noqa comment')} to "
-            f"{_plural(sum(1 for r in results if r.noqa_added), 'file')}.")
-    if not args.quiet:
-        say(summary(results))
+        say(f"Added {_plural(added, 'noqa comment')} to {_plural(sum(1 for r in results if r.noqa_added), 'file')}.")
+    checked = [r.report() for r in results if r.error is None or r.findings]
+    unsafe = bool(files) and config_of(files[0]).unsafe_fixes
+    text = render(args.output_format, checked, root=root, statistics=args.statistics, unsafe_fixes=unsafe,
+                  summary=not args.quiet)
+    problem = write_output(text, args.output_file)
+    if problem is not None:
+        say(problem)
+        status = EXIT_ERROR
     if status == EXIT_CLEAN and any(r.findings for r in results) and not args.exit_zero:
         status = EXIT_FINDINGS
     return status

@@ -54,6 +54,11 @@ class Project:
     def folder_config(self, folder: str) -> Config:
         return self._apply(self.resolver.for_folder(folder))
 
+    def root(self) -> str:
+        """The project root: the folder of the current folder's configuration, else the current folder."""
+        config = self.resolver.for_folder(os.getcwd())
+        return str(config.root) if config.root is not None else os.getcwd()
+
     def default_paths(self) -> list[str]:
         """With no path given: the project root of the current folder's configuration."""
         config = self.resolver.for_folder(os.getcwd())
@@ -70,14 +75,14 @@ class Project:
             real = os.path.realpath(path)
             if real not in seen:
                 seen.add(real)
-                files.append(path)
+                files.append(os.path.normpath(path))
 
         def walk_error(exc: OSError) -> None:
             errors.append(f"{exc.filename}: {exc.strerror}")
 
         for path in paths:
             if os.path.isdir(path):
-                if force_exclude and self.folder_config(path).excluded(path):
+                if force_exclude and self.folder_config(path).excludes_file(path, defaults=True):
                     continue
                 for root, dirs, names in os.walk(path, onerror=walk_error):
                     config = self.folder_config(root)
@@ -87,7 +92,8 @@ class Project:
                         if name.endswith(tuple(suffixes)) and not config.excluded(full) and os.path.isfile(full):
                             add(full)
             elif os.path.isfile(path):
-                if not (force_exclude and self.config_of(path).excluded(path)):
+                config = self.config_of(path)  # read here: a configuration error stops the command early
+                if not (force_exclude and config.excludes_file(path, defaults=True)):
                     add(path)
             else:
                 errors.append(f"{path}: no such file or directory")

@@ -53,11 +53,7 @@ def findings_of(tree: ast.Module, text: str, filename: str, rules: Sequence) -> 
     if not found:
         return found
     comments = suppressions(text, tree)
-    if comments is None:
-        return found
-    from ..rules import RULES_BY_CODE
-
-    return [f for f in found if not comments.silences(f.code, f.line, (RULES_BY_CODE[f.code].name,))]
+    return [f for f in found if not comments.silences(f.code, f.line)] if comments is not None else found
 
 
 @lru_cache(maxsize=4)
