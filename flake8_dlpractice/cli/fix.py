@@ -6,19 +6,20 @@
     dlp-fix - < in.py > out.py  stdin to stdout (editor "fix on save")
 
 Exit codes: 0 nothing left to report; 1 findings remain (or, with --check/--diff, a file would
-change); 2 usage or I/O error, or a file was skipped (syntax error, undecodable, null bytes) or
-left alone because it changed on disk. A file libcst cannot parse (CPython accepts it) is not an
-error: its findings are reported as remaining, with the reason, and the run goes on.
+change); 2 usage or I/O error, or a file was skipped (syntax error, undecodable, null bytes), refused
+(read-only), left alone because it changed on disk, or lost with its worker process; 130/143 when
+stopped by Ctrl-C/SIGTERM. A file libcst cannot parse (CPython accepts it) is not an error: its
+findings are reported as remaining, with the reason, and the run goes on. Writing is done by
+``fixes/writing.py`` (atomic, re-checked just before the rename, hard links kept).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ast
 import difflib
 import os
-import stat
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
@@ -27,6 +28,8 @@ from .. import __version__
 from ..config import DEFAULT_EXCLUDE, ConfigError
 from ..fixes import FixOutcome, allowed, findings_of, fix_text
 from ..fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
+from ..fixes.workers import Lost, run_in_workers
+from ..fixes.writing import ChangedOnDisk, check_interrupted, exit_status, raise_on_termination, save
 from ..rules.base import Finding
 from .files import Project
 
@@ -54,33 +57,6 @@ class FileResult:
 
 
 # --- files ---------------------------------------------------------------------------------------
-
-def write_atomic(path: str, data: bytes, before: os.stat_result) -> None:
-    """Write through a temporary file in the same directory and ``os.replace`` (keeps the mode)."""
-    real = os.path.realpath(path)
-    directory = os.path.dirname(real) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(real)}.", suffix=".dlp-fix.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, stat.S_IMODE(before.st_mode))
-        if hasattr(os, "chown"):
-            try:
-                current = os.stat(tmp)
-                if (current.st_uid, current.st_gid) != (before.st_uid, before.st_gid):
-                    os.chown(tmp, before.st_uid, before.st_gid)
-            except OSError:
-                pass
-        os.replace(tmp, real)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
 
 def unified_diff(path: str, old: str, new: str) -> str:
     out = []
@@ -165,15 +141,12 @@ def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
             result.diff = unified_diff(path, decoded.text, outcome.text)
         if options.write:
             try:
-                now = os.stat(path)
-                with open(path, "rb") as handle:
-                    current = handle.read()
-                if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size) or current != data:
-                    result.status = "conflict"
-                    result.message = "changed on disk while being fixed; left alone"
-                    result.remaining, result.fixed = outcome.original, []
-                    return result
-                write_atomic(path, new, before)
+                save(path, new, before, data)
+            except ChangedOnDisk:
+                result.status = "conflict"
+                result.message = "changed on disk while being fixed; left alone"
+                result.remaining, result.fixed = outcome.original, []
+                return result
             except OSError as exc:
                 result.status, result.message = "error", f"cannot write: {exc.strerror or exc}"
                 result.remaining, result.fixed = outcome.original, []
@@ -222,16 +195,15 @@ def _work(path: str) -> FileResult:
 
 
 def run_files(files: Sequence[str], options: Options, project: Project, jobs: int) -> Iterator[FileResult]:
+    """Results in the order of ``files``; with ``jobs`` > 1 in worker processes, where a worker
+    that dies (out-of-memory killer, native crash) is an error for the file it held."""
     if jobs <= 1 or len(files) <= 1:
         for path in files:
+            check_interrupted()
             yield process_file(path, *configured(path, options, project))
         return
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(min(jobs, len(files)), initializer=_init_worker, initargs=(options, project)) as pool:
-        yield from pool.imap(_work, files, chunksize=max(1, min(16, len(files) // (jobs * 8) or 1)))
+    for path, result in run_in_workers(files, _work, jobs, initializer=_init_worker, initargs=(options, project)):
+        yield FileResult(path, "error", f"not fixed: {result.reason}") if isinstance(result, Lost) else result
 
 
 # --- command line -----------------------------------------------------------------------------------
@@ -279,107 +251,131 @@ def _line(path: str, finding: Finding) -> str:
     return f"{path}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        project = Project.from_options(args.select, None, args.ignore, args.exclude,
-                                       True if args.unsafe_fixes else None)
-    except ConfigError as exc:
-        parser.error(str(exc))
-    if args.jobs < 0:
-        parser.error("-j must be 0 (one per CPU) or more")
-    jobs = args.jobs or os.cpu_count() or 1
-    try:
-        paths = args.paths or project.default_paths()
-    except ConfigError as exc:
-        parser.error(str(exc))
-    if "-" in paths and len(paths) > 1:
-        parser.error("'-' (stdin) cannot be combined with other paths")
-    options = Options(args.unsafe_fixes, write=not (args.diff or args.check), diff=args.diff, verbose=args.verbose)
-    out, err = sys.stdout, sys.stderr
+def _fix_line(path: str, finding: Finding) -> str:
+    """A fix as ``--show-fixes`` lists it: its title for editors when the rule gives one."""
+    title = finding.fix.title if finding.fix is not None else ""
+    return f"{path}:{finding.line}:{finding.col + 1}: {finding.code} {title or finding.message}"
 
-    def say(message: str) -> None:
-        err.write(f"dlp-fix: {message}\n")
 
-    if paths == ["-"]:
-        name = args.stdin_filename or "-"
-        try:
-            stdin_options, rules = configured(name if name != "-" else "<stdin>", options, project)
-        except ConfigError as exc:
-            say(str(exc))
-            return 2
-        result = process_stdin(sys.stdin.buffer.read(), name, stdin_options, rules)
-        results = iter([result])
-        listing = err  # stdout carries the code
-    else:
-        try:
-            files, errors = project.files(paths)
-        except ConfigError as exc:
-            say(str(exc))
-            return 2
-        for message in errors:
-            say(message)
-        if errors and not files:
-            return 2
-        results = run_files(files, options, project, jobs)
-        listing = err if args.diff else out
-        result = None
+@dataclass
+class _Summary:
+    """What the run prints per file and the totals of its last line."""
 
-    status = 0
-    n_files = n_fixed = n_remaining = n_unsafe = n_skipped = 0
-    for result in results:
+    args: argparse.Namespace
+    write: bool
+    files: int = 0
+    fixed: int = 0
+    remaining: int = 0
+    unsafe: int = 0
+    skipped: int = 0
+
+    def say(self, message: str) -> None:
+        sys.stderr.write(f"dlp-fix: {message}\n")
+
+    def add(self, result: FileResult, listing) -> None:
+        args, out = self.args, sys.stdout
         if result.status in ("skipped", "error", "conflict"):
-            status = 2
-            n_skipped += 1
+            self.skipped += 1
             label = {"skipped": "skipped", "error": "error"}.get(result.status, "not written")
-            say(f"{result.path}: {label}: {result.message}")
+            self.say(f"{result.path}: {label}: {result.message}")
         elif result.message:
-            say(f"{result.path}: {result.message}; its findings are reported as remaining")
+            self.say(f"{result.path}: {result.message}; its findings are reported as remaining")
         if result.fixed:
-            n_files += 1
-            n_fixed += len(result.fixed)
+            self.files += 1
+            self.fixed += len(result.fixed)
             if args.check and not args.diff:
                 codes = ", ".join(sorted({f.code for f in result.fixed}))
                 count = len(result.fixed)
                 out.write(f"Would fix {result.path} ({count} fix{'es' if count != 1 else ''}: {codes})\n")
         if args.show_fixes:
-            verb = "Fixed" if options.write else "Would fix"
+            verb = "Fixed" if self.write else "Would fix"
             for finding in result.fixed:
-                listing.write(f"{verb} {_line(result.path, finding)}\n")
+                listing.write(f"{verb} {_fix_line(result.path, finding)}\n")
         if result.diff:
             out.write(result.diff)
         for finding in result.remaining:
             listing.write(_line(result.path, finding) + "\n")
-        n_remaining += len(result.remaining)
-        n_unsafe += result.unsafe_available
+        self.remaining += len(result.remaining)
+        self.unsafe += result.unsafe_available
         if args.verbose:
-            for finding, reason in result.not_fixed:
-                say(f"{result.path}:{finding.line}: {finding.code} not fixed: {reason}")
-            say(f"{result.path}: {result.status} ({len(result.fixed)} fixed, "
-                f"{len(result.remaining)} remaining, "
-                f"{result.seconds * 1000:.0f} ms)")
-    stdin_output = paths == ["-"] and result is not None and result.output is not None
-    if stdin_output and not args.check and not args.diff:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(result.output)
-        sys.stdout.buffer.flush()
+            self.explain(result)
 
-    if not args.quiet:
-        verb = "Fixed" if options.write else "Would fix"
-        parts = [f"{verb} {_plural(n_fixed, 'finding')} in {_plural(n_files, 'file')}."]
-        if n_remaining:
-            extra = f" ({n_unsafe} fixable with --unsafe-fixes)" if n_unsafe else ""
-            verb_s = "remains" if n_remaining == 1 else "remain"
-            parts.append(f"{_plural(n_remaining, 'finding')} {verb_s}{extra}.")
-        if n_skipped:
-            parts.append(f"{_plural(n_skipped, 'file')} skipped or not written.")
-        say(" ".join(parts))
-    if status == 2:
+    def explain(self, result: FileResult) -> None:
+        for finding, reason in result.not_fixed:
+            title = f" ({finding.fix.title})" if finding.fix is not None and finding.fix.title else ""
+            self.say(f"{result.path}:{finding.line}: {finding.code} not fixed{title}: {reason}")
+        self.say(f"{result.path}: {result.status} ({len(result.fixed)} fixed, {len(result.remaining)} remaining, "
+                 f"{result.seconds * 1000:.0f} ms)")
+
+    def finish(self) -> int:
+        if not self.args.quiet:
+            verb = "Fixed" if self.write else "Would fix"
+            parts = [f"{verb} {_plural(self.fixed, 'finding')} in {_plural(self.files, 'file')}."]
+            if self.remaining:
+                extra = f" ({self.unsafe} fixable with --unsafe-fixes)" if self.unsafe else ""
+                verb_s = "remains" if self.remaining == 1 else "remain"
+                parts.append(f"{_plural(self.remaining, 'finding')} {verb_s}{extra}.")
+            if self.skipped:
+                parts.append(f"{_plural(self.skipped, 'file')} skipped or not written.")
+            self.say(" ".join(parts))
+        if self.skipped:
+            return 2
+        return 1 if self.remaining or (not self.write and self.fixed) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dlp-fix``; the exit status. Ctrl-C or SIGTERM stop it with 130/143 and no traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        project = Project.from_options(args.select, None, args.ignore, args.exclude,
+                                       True if args.unsafe_fixes else None)
+        paths = args.paths or project.default_paths()
+    except ConfigError as exc:
+        parser.error(str(exc))
+    if args.jobs < 0:
+        parser.error("-j must be 0 (one per CPU) or more")
+    if "-" in paths and len(paths) > 1:
+        parser.error("'-' (stdin) cannot be combined with other paths")
+    options = Options(args.unsafe_fixes, write=not (args.diff or args.check), diff=args.diff, verbose=args.verbose)
+    with raise_on_termination():
+        try:
+            return _run(args, paths, options, project)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through raise_on_termination
+            sys.stderr.write("dlp-fix: interrupted; files not yet written are unchanged\n")
+            return exit_status(exc)
+
+
+def _run(args: argparse.Namespace, paths: list[str], options: Options, project: Project) -> int:
+    summary = _Summary(args, options.write)
+    if paths == ["-"]:
+        name = args.stdin_filename or "-"
+        try:
+            stdin_options, rules = configured(name if name != "-" else "<stdin>", options, project)
+        except ConfigError as exc:
+            summary.say(str(exc))
+            return 2
+        result = process_stdin(sys.stdin.buffer.read(), name, stdin_options, rules)
+        summary.add(result, sys.stderr)  # stdout carries the code
+        if result.output is not None and not args.check and not args.diff:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.output)
+            sys.stdout.buffer.flush()
+        return summary.finish()
+    try:
+        files, errors = project.files(paths)
+    except ConfigError as exc:
+        summary.say(str(exc))
         return 2
-    if n_remaining or (not options.write and n_fixed):
-        return 1
-    return 0
+    for message in errors:
+        summary.say(message)
+    if errors and not files:
+        return 2
+    listing = sys.stderr if args.diff else sys.stdout
+    with contextlib.closing(run_files(files, options, project, args.jobs or os.cpu_count() or 1)) as results:
+        for result in results:
+            summary.add(result, listing)
+    return max(summary.finish(), 2 if errors else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

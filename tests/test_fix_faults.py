@@ -1,0 +1,216 @@
+"""dlp-fix under faults: read-only files, saves racing the fix, hard links, signals, dying workers,
+files too large to fix. Each test reproduces the fault first, then checks what the user sees."""
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_dlpractice.cli import fix as cli
+
+SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Linear(2, 2).cuda()\n"
+SEEDED_FIXED = ("import torch\n\ntorch.manual_seed(0)  # seed\ntorch.backends.cudnn.deterministic = True\n"
+                "torch.backends.cudnn.benchmark = False\nmodel = torch.nn.Linear(2, 2).cuda()\n")
+EDITED = SEEDED + "# saved by the user meanwhile\n"
+POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and file modes")
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def run(*args: str) -> int:
+    return cli.main(["--select", "DLP201", *args])
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# --- read-only files ---------------------------------------------------------------------------------
+
+@POSIX
+@pytest.mark.parametrize("mode", [0o444, 0o044, 0o555])
+def test_read_only_file_is_refused_even_for_root(tmp_path, capsys, mode):
+    f = write(tmp_path / "a.py", SEEDED)
+    g = write(tmp_path / "b.py", SEEDED)
+    os.chmod(f, mode)
+    assert run(str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert f"{f}: error: cannot write: read-only file\n" in err
+    assert f.read_text() == SEEDED and stat.S_IMODE(os.stat(f).st_mode) == mode
+    assert g.read_text() == SEEDED_FIXED  # the run went on
+    assert names(tmp_path) == ["a.py", "b.py"]
+
+
+@POSIX
+def test_read_only_file_is_fine_when_nothing_is_written(tmp_path, capsys):
+    f = write(tmp_path / "a.py", SEEDED)
+    os.chmod(f, 0o444)
+    assert run("--check", str(f)) == 1
+    assert f"Would fix {f} (1 fix: DLP201)" in capsys.readouterr().out
+    os.chmod(f, 0o644)
+    f.write_text(SEEDED_FIXED)
+    os.chmod(f, 0o444)
+    assert run(str(f)) == 0  # nothing to fix: nothing to refuse
+
+
+# --- a save racing the fix -----------------------------------------------------------------------------
+
+def test_save_between_writing_and_renaming_wins(tmp_path, capsys, monkeypatch):
+    """The last check runs after the new text is flushed, right before the rename."""
+    f = write(tmp_path / "a.py", SEEDED)
+    real_fsync = os.fsync
+
+    def fsync_then_user_saves(fd):
+        real_fsync(fd)
+        f.write_text(EDITED)
+    monkeypatch.setattr(os, "fsync", fsync_then_user_saves)
+    assert run(str(f)) == 2
+    assert f"{f}: not written: changed on disk while being fixed; left alone" in capsys.readouterr().err
+    assert f.read_text() == EDITED
+    assert names(tmp_path) == ["a.py"]
+
+
+def test_same_size_save_is_seen_too(tmp_path, capsys, monkeypatch):
+    f = write(tmp_path / "a.py", SEEDED)
+    same_size = SEEDED.replace("seed\n", "SEED\n")
+    real_fsync = os.fsync
+
+    def fsync_then_user_saves(fd):
+        real_fsync(fd)
+        stamp = os.stat(f)
+        f.write_text(same_size)
+        os.utime(f, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # same size, same time stamp
+    monkeypatch.setattr(os, "fsync", fsync_then_user_saves)
+    assert run(str(f)) == 2
+    assert f.read_text() == same_size
+
+
+# --- hard links ---------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "link"), reason="no hard links")
+def test_hard_linked_file_is_rewritten_in_place(tmp_path):
+    f = write(tmp_path / "a.py", SEEDED)
+    other = tmp_path / "elsewhere.py"
+    os.link(f, other)
+    inode = os.stat(f).st_ino
+    os.chmod(f, 0o640)
+    assert run(str(f)) == 0
+    assert f.read_text() == SEEDED_FIXED and other.read_text() == SEEDED_FIXED
+    now = os.stat(f)
+    assert (now.st_ino, now.st_nlink, stat.S_IMODE(now.st_mode)) == (inode, 2, 0o640)
+    assert names(tmp_path) == ["a.py", "elsewhere.py"]
+
+
+@pytest.mark.skipif(not hasattr(os, "link"), reason="no hard links")
+def test_hard_linked_file_changed_meanwhile_is_left_alone(tmp_path, capsys, monkeypatch):
+    f = write(tmp_path / "a.py", SEEDED)
+    os.link(f, tmp_path / "b.py")
+    real_fix = cli.fix_text
+
+    def racing(*args, **kwargs):
+        outcome = real_fix(*args, **kwargs)
+        (tmp_path / "b.py").write_text(EDITED)
+        return outcome
+    monkeypatch.setattr(cli, "fix_text", racing)
+    assert run(str(f)) == 2
+    assert "changed on disk while being fixed; left alone" in capsys.readouterr().err
+    assert f.read_text() == EDITED
+
+
+def test_fix_shrinking_a_hard_linked_file_truncates_it(tmp_path):
+    head = "import torch\n\ntorch.autograd.set_detect_anomaly(True)  # noqa: DLP502\n"
+    f = write(tmp_path / "a.py", head + "model = torch.compile(torch.nn.Linear(2, 2))\n")
+    os.link(f, tmp_path / "b.py")
+    assert cli.main(["--select", "DLP500", "--unsafe-fixes", str(f)]) == 0
+    assert (tmp_path / "b.py").read_text() == head + "model = torch.nn.Linear(2, 2)\n"
+
+
+# --- signals ----------------------------------------------------------------------------------------
+
+# runs dlp-fix with os.fsync patched to deliver a signal while the temporary file exists
+SIGNALLED = textwrap.dedent("""
+    import os, signal, sys, time
+    from flake8_dlpractice.cli import fix
+    real_fsync = os.fsync
+    target, signum = sys.argv[1], getattr(signal, sys.argv[2])
+
+    def fsync(fd):
+        real_fsync(fd)
+        os.kill(os.getppid() if target == "parent" else os.getpid(), signum)
+        time.sleep(30)  # the signal lands here (a worker waits for the parent to stop it)
+    os.fsync = fsync
+    sys.exit(fix.main(sys.argv[3:]))
+""")
+
+
+def _signalled(tmp_path: Path, target: str, signame: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SIGNALLED, target, signame, "--select", "DLP201", *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@POSIX
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_signal_while_writing_leaves_no_temporary_file_and_no_traceback(tmp_path, signame, status):
+    f = write(tmp_path / "a.py", SEEDED)
+    done = _signalled(tmp_path, "self", signame, str(f))
+    assert done.returncode == status
+    assert done.stderr == "dlp-fix: interrupted; files not yet written are unchanged\n"
+    assert f.read_text() == SEEDED
+    assert names(tmp_path) == ["a.py"]
+
+
+@POSIX
+def test_sigterm_to_parallel_run_stops_the_workers_cleanly(tmp_path):
+    for i in range(4):
+        write(tmp_path / f"f{i}.py", SEEDED)
+    done = _signalled(tmp_path, "parent", "SIGTERM", "-j", "2", str(tmp_path))
+    assert done.returncode == 143
+    assert "Traceback" not in done.stderr
+    assert "interrupted" in done.stderr
+    assert names(tmp_path) == ["f0.py", "f1.py", "f2.py", "f3.py"]  # no temporary file left
+    assert all((tmp_path / f"f{i}.py").read_text() == SEEDED for i in range(4))
+
+
+# --- workers that die ----------------------------------------------------------------------------
+
+def test_worker_killed_is_an_error_for_its_file_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    """The fork start method copies the patched module into the workers."""
+    files = [write(tmp_path / f"f{i}.py", SEEDED) for i in range(6)]
+    real = cli.fix_bytes
+
+    def dies_on_f2(data, path, *args):
+        if path.endswith("f2.py"):
+            os.kill(os.getpid(), signal.SIGKILL)  # what the out-of-memory killer does
+        return real(data, path, *args)
+    monkeypatch.setattr(cli, "fix_bytes", dies_on_f2)
+    assert run("-j", "2", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert (f"{files[2]}: error: not fixed: its worker process was killed by SIGKILL, "
+            "e.g. by the out-of-memory killer\n") in err
+    assert "Fixed 5 findings in 5 files. 1 file skipped or not written." in err
+    assert [f.read_text() == SEEDED_FIXED for f in files] == [True, True, False, True, True, True]
+
+
+def test_every_worker_dying_still_ends(tmp_path, capsys, monkeypatch):
+    for i in range(5):
+        write(tmp_path / f"f{i}.py", SEEDED)
+
+    def crash(*args):
+        os._exit(3)
+    monkeypatch.setattr(cli, "fix_bytes", crash)
+    assert run("-j", "2", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: not fixed: its worker process exited unexpectedly (status 3)") == 5
+
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process model")
