@@ -73,14 +73,14 @@ def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:
         return Checked(path, found)
     result = Checked(path, found, source.where, source.lines)
     if add_noqa:
-        result.error = _add_noqa(path, source, result)
+        result.error = _add_noqa(path, source, result, data)
     return result
 
 
-def _add_noqa(path: str, source: Source, result: Checked) -> str | None:
+def _add_noqa(path: str, source: Source, result: Checked, original: bytes) -> str | None:
     """Silence ``result``'s findings with ``# noqa`` comments written into ``path``; keeps the
     findings it could not silence (DLP000) and returns an I/O error message, if any."""
-    from .fix import write_atomic
+    from ..fixes.writing import ChangedOnDisk, save
 
     edits = noqa.noqa_edits(source.text, [(f.line, f.code) for f in result.findings if f.code != UNANALYSABLE])
     if not edits:
@@ -88,7 +88,9 @@ def _add_noqa(path: str, source: Source, result: Checked) -> str | None:
     new = noqa.apply_edits(source.text, edits)
     try:
         data = source.updated(new)
-        write_atomic(path, data, os.stat(path))
+        save(path, data, os.stat(path), original)
+    except ChangedOnDisk:
+        return "cannot add noqa comments: the file changed on disk meanwhile; left alone"
     except (OSError, UnicodeEncodeError, SourceError) as exc:
         return f"cannot add noqa comments: {getattr(exc, 'strerror', None) or exc}"
     comments = noqa.suppressions(new)
