@@ -34,7 +34,7 @@ from .findings import FILE_LINES, LineMap
 from .fixes.text import Decoded, SourceError, decode_source, encode_source
 
 __all__ = ["NOTEBOOK_SUFFIX", "Problem", "CodeCell", "NotebookLines", "Source", "SourceError",
-           "is_notebook", "load_source", "read_source", "mask_magics"]
+           "cells_source", "is_notebook", "load_source", "read_source", "mask_magics"]
 
 NOTEBOOK_SUFFIX = ".ipynb"
 PYTHON_LANGUAGES = frozenset({"python", "python2", "python3", "ipython", "ipython2", "ipython3", "py"})
@@ -222,7 +222,6 @@ class CodeCell:
 
     index: int  # position in the notebook's cells (0-based)
     text: str  # the source as the notebook has it
-    as_list: bool  # the notebook stores the source as a list of lines
     program: list[str] = field(default_factory=list)  # the lines analysed (magics masked)
     masked: dict[int, str] = field(default_factory=dict)
     first_line: int = 0  # line of the joined program that holds the cell's first line
@@ -266,10 +265,10 @@ class NotebookLines(LineMap):
         return self._starts[i] + row - 1
 
 
-def _cell_text(source: Any) -> tuple[str, bool]:
+def _cell_text(source: Any) -> str:
     if isinstance(source, list):
-        return "".join(part for part in source if isinstance(part, str)), True
-    return (source if isinstance(source, str) else ""), False
+        return "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
 
 
 def _kernel_language(metadata: Any) -> str | None:
@@ -296,8 +295,7 @@ def parse_notebook_json(text: str) -> dict:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"not a valid notebook: invalid JSON ({exc.msg}, line {exc.lineno} "
-                          f"column {exc.colno})") from None
+        raise SourceError(f"invalid notebook JSON: {exc.msg}", exc.lineno, exc.colno - 1) from None
     except RecursionError:
         raise SourceError("not a valid notebook: JSON nested too deeply") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
@@ -328,10 +326,13 @@ def _join(cells: list[CodeCell]) -> str:
 
 
 def _syntax_problem(exc: BaseException, line: int) -> Problem:
+    """Where and why a cell (whose first line is the program's ``line``) does not parse."""
     if isinstance(exc, SyntaxError):
-        row = max(1, exc.lineno or 1)
-        return Problem(line + row - 1, max(0, (exc.offset or 1) - 1), f"does not parse: {exc.msg}")
-    return Problem(line, 0, f"cannot be parsed: {type(exc).__name__}")
+        kind = "indentation error" if isinstance(exc, IndentationError) else "syntax error"
+        return Problem(line + max(1, exc.lineno or 1) - 1, max(0, (exc.offset or 1) - 1), f"{kind}: {exc.msg}")
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return Problem(line, 0, "too deeply nested for the Python parser")
+    return Problem(line, 0, f"{type(exc).__name__}: {exc}")
 
 
 # --- sources ----------------------------------------------------------------------------------------
@@ -349,7 +350,7 @@ class Source:
     text: str
     where: LineMap = FILE_LINES
     problems: list[Problem] = field(default_factory=list)
-    decoded: Decoded | None = None  # a Python file: how to encode it back
+    decoded: Decoded | None = None  # a Python file read from disk: how to encode it back
     raw: str = ""  # a notebook: the file's text
     cells: list[CodeCell] = field(default_factory=list)
     _tree: ast.Module | None = field(default=None, repr=False)
@@ -357,7 +358,7 @@ class Source:
 
     @property
     def is_notebook(self) -> bool:
-        return self.decoded is None
+        return isinstance(self.where, NotebookLines)
 
     @property
     def lines(self) -> list[str]:
@@ -381,8 +382,8 @@ class Source:
         For a notebook only the code cells whose code changed are rewritten; a fix that moved
         code across a cell boundary is refused with :class:`SourceError`.
         """
-        if self.decoded is not None:
-            return encode_source(fixed_text, self.decoded)
+        if not self.is_notebook:
+            return encode_source(fixed_text, self.decoded) if self.decoded else fixed_text.encode("utf-8")
         changes = self.changed_cells(fixed_text)
         return _replace_sources(self.raw, changes).encode("utf-8")
 
@@ -437,14 +438,22 @@ def load_source(data: bytes, path: str) -> Source:
 
 def notebook_source(raw: str, path: str, notebook: dict) -> Source:
     """The joined program of a parsed notebook (``raw`` is its file text, kept for writing back)."""
-    cells: list[CodeCell] = []
+    cells = []
     for index, cell in enumerate(notebook["cells"]):
         if _is_code(cell):
-            text, as_list = _cell_text(cell.get("source"))
-            program, masked = mask_magics(text, index + 1)
-            cells.append(CodeCell(index, text, as_list, program, masked))
+            cells.append(CodeCell(index, _cell_text(cell.get("source"))))
+    source = cells_source(cells, path)
+    source.raw = raw
+    return source
+
+
+def cells_source(cells: list[CodeCell], path: str) -> Source:
+    """The joined program of code cells (an editor's notebook document, or a notebook file's)."""
+    for cell in cells:
+        cell.program, cell.masked = mask_magics(cell.text, cell.number)
+        cell.problem = None
     text = _join(cells)
-    source = Source(path, text, NotebookLines(cells), raw=raw, cells=cells)
+    source = Source(path, text, NotebookLines(cells), cells=cells)
     try:
         source._tree = _compile(text, path)
         return source

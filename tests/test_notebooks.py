@@ -87,13 +87,12 @@ def test_broken_cell_is_reported_and_the_others_checked():
     source = read_source(str(NOTEBOOKS / "broken_cell.ipynb"))
     [problem] = source.problems
     assert source.locate(problem.line) == (2, 1)
-    assert problem.message.startswith("does not parse: Missing parentheses in call to 'print'")
+    assert problem.message.startswith("syntax error: Missing parentheses in call to 'print'")
 
 
 @pytest.mark.parametrize("name, reason", [
     ("r_kernel", "not a Python notebook: its kernel language is 'R'"),
-    ("not_json", "not a valid notebook: invalid JSON (Expecting property name enclosed in double quotes, "
-                 "line 3 column 1)"),
+    ("not_json", "invalid notebook JSON: Expecting property name enclosed in double quotes"),
 ])
 def test_other_notebooks_are_refused(name, reason):
     with pytest.raises(SourceError, match=re.escape(reason)):
@@ -258,3 +257,54 @@ def test_a_fix_across_cells_is_refused(edit):
     with pytest.raises(SourceError, match="across cells"):
         source.updated("\n".join(lines))
     assert source.updated(source.text) == (NOTEBOOKS / "eval_fix.ipynb").read_bytes()
+
+
+# --- dlp check ------------------------------------------------------------------------------------
+
+def dlp(*args: str, cwd: Path = NOTEBOOKS.parent.parent):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "flake8_dlpractice", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_dlp_check_finds_notebooks_in_folders_and_names_cells():
+    done = dlp("check", "-j", "1", "tests/notebooks")
+    assert done.returncode == 1, done.stderr
+    located = [[where + ":", rest.split(" ", 1)[0]] for where, rest in
+               (line.split(": ", 1) for line in done.stdout.splitlines())]
+    assert located == [
+        ["tests/notebooks/broken_cell.ipynb:cell 2:1:1:", "DLP000"],
+        ["tests/notebooks/broken_cell.ipynb:cell 3:3:1:", "DLP401"],
+        ["tests/notebooks/broken_cell.ipynb:cell 3:5:5:", "DLP300"],
+        ["tests/notebooks/crop_yield.ipynb:cell 5:3:10:", "DLP102"],
+        ["tests/notebooks/eval_fix.ipynb:cell 3:6:1:", "DLP302"],
+        ["tests/notebooks/ipython_syntax.ipynb:cell 1:3:1:", "DLP200"],
+        ["tests/notebooks/ipython_syntax.ipynb:cell 5:4:1:", "DLP400"],
+        ["tests/notebooks/ipython_syntax.ipynb:cell 5:4:1:", "DLP401"],
+        ["tests/notebooks/ipython_syntax.ipynb:cell 5:6:5:", "DLP300"],
+        ["tests/notebooks/not_json.ipynb:3:1:", "DLP000"],
+        ["tests/notebooks/r_kernel.ipynb:1:1:", "DLP000"],
+    ]
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("DLP000 cannot be analysed: syntax error: Missing parentheses in call to 'print'. "
+                             "Did you mean print(...)?")
+    assert lines[-2].endswith("DLP000 cannot be analysed: invalid notebook JSON: Expecting property name enclosed "
+                              "in double quotes")
+    assert lines[-1].endswith("DLP000 cannot be analysed: not a Python notebook: its kernel language is 'R'")
+
+
+def test_dlp_check_add_noqa_writes_into_the_cells(tmp_path):
+    for name in ("crop_yield", "eval_fix"):
+        (tmp_path / f"{name}.ipynb").write_bytes((NOTEBOOKS / f"{name}.ipynb").read_bytes())
+    done = dlp("check", "-j", "1", "--add-noqa", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, index, row in (("crop_yield", 4, 2), ("eval_fix", 2, 5)):
+        before = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
+        after = (tmp_path / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert without_sources(after) == without_sources(before)
+        old, new = sources_of(before), sources_of(after)
+        assert [i for i in range(len(old)) if old[i] != new[i]] == [index]
+        assert new[index].split("\n")[row].endswith("  # noqa: " + ("DLP102" if name == "crop_yield" else "DLP302"))
+    assert dlp("check", "-j", "1", str(tmp_path)).returncode == 0

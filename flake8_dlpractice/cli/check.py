@@ -47,6 +47,12 @@ def analyse(data: bytes, path: str, config: Config) -> tuple[list[Finding], Sour
     except SourceError as exc:
         found = [unanalysable(exc.line, exc.col, str(exc))]
         return (found if config.reports(UNANALYSABLE, path) else []), None
+    return source_findings(source, config), source
+
+
+def source_findings(source: Source, config: Config) -> list[Finding]:
+    """The findings of a loaded source (what ``dlp check`` and the language server report)."""
+    path = source.path
     found = [unanalysable(p.line, p.col, p.message) for p in source.problems]
     try:
         tree = source.parse()
@@ -59,7 +65,7 @@ def analyse(data: bytes, path: str, config: Config) -> tuple[list[Finding], Sour
         comments = noqa.suppressions(source.text, tree)
         if comments is not None:
             found = [f for f in found if not comments.silences(f.code, f.line)]
-    return found, source
+    return found
 
 
 def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:

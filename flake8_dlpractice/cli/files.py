@@ -2,7 +2,7 @@
 
 With no path a command works on the project the configuration belongs to (the folder of the
 ``pyproject.toml`` with ``[tool.dlpractice]``, or of the flake8 configuration; the current folder
-when there is none), as ruff does. Folders are walked recursively for Python files, skipping what
+when there is none), as ruff does. Folders are walked recursively for Python files and notebooks, skipping what
 the configuration excludes; files named on the command line are always taken unless
 ``force_exclude`` (pre-commit passes every staged file by name).
 """
@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..config import Config, Resolver, check_selectors, split_codes
 
-SUFFIXES = (".py",)
+SUFFIXES = (".py", ".ipynb")  # Python files and Jupyter notebooks
 
 
 @dataclass

@@ -1,0 +1,323 @@
+"""The language server, driven over stdio by a real client: diagnostics on open, change and save,
+quick fixes applied and gone, notebooks, half-typed buffers, stale versions, hover, shutdown."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+
+from lsp_client import Client, apply_edits  # noqa: E402
+
+from flake8_dlpractice.findings import Finding, Fix, Step, line_ref  # noqa: E402
+from flake8_dlpractice.config import DEFAULT_CONFIG  # noqa: E402
+from flake8_dlpractice.lsp.documents import Cell, analyse_cells, analyse_text  # noqa: E402
+
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+LEAKY = """\
+import numpy as np
+import torch
+from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import train_test_split
+
+torch.manual_seed(0)
+np.random.seed(0)
+samples = np.random.rand(64, 3)
+labels = samples.sum(axis=1)
+scaled = StandardScaler().fit_transform(samples)
+tr_x, te_x, tr_y, te_y = train_test_split(scaled, labels, random_state=0)
+
+model = torch.nn.Linear(3, 1)
+model.eval()
+batches = torch.tensor(te_x, dtype=torch.float32).split(8)
+for chunk in batches:
+    print(model(chunk).mean().item())
+label = "精度😀"; out = torch.log(torch.softmax(model(batches[0]), 1))
+"""
+
+
+@pytest.fixture(scope="module")
+def client():
+    session = Client()
+    session.initialize()
+    yield session
+    assert session.close() == 0
+    session.errors.close()
+
+
+def open_doc(client: Client, uri: str, text: str, version: int = 1) -> list[dict]:
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                            "version": version, "text": text}})
+    return client.diagnostics(uri, version=version)
+
+
+def change(client: Client, uri: str, text: str, version: int) -> None:
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                             "contentChanges": [{"text": text}]})
+
+
+def summary(diagnostics: list[dict]) -> list[tuple]:
+    return sorted((d["range"]["start"]["line"], d["range"]["start"]["character"], d["range"]["end"]["line"],
+                   d["range"]["end"]["character"], d["code"], d["severity"]) for d in diagnostics)
+
+
+def test_initialize_advertises_what_the_server_does():
+    session = Client()
+    try:
+        caps = session.initialize()["capabilities"]
+        assert caps["positionEncoding"] == "utf-16"
+        assert caps["textDocumentSync"] == {"openClose": True, "change": 2, "save": True}
+        selector = caps["notebookDocumentSync"]["notebookSelector"]
+        assert selector == [{"cells": [{"language": "python"}], "notebook": "*"}]
+        assert caps["codeActionProvider"] == {"codeActionKinds": ["quickfix", "source.fixAll.dlpractice"],
+                                              "resolveProvider": True}
+        assert caps["hoverProvider"] is True
+    finally:
+        assert session.close() == 0
+        session.errors.close()
+
+
+def test_diagnostics_on_open(client):
+    diagnostics = open_doc(client, "file:///work/leaky_open.py", LEAKY)
+    assert summary(diagnostics) == [
+        (9, 9, 9, 48, "DLP102", 1),
+        (15, 0, 16, 37, "DLP302", 1),
+        (17, 22, 17, 68, "DLP304", 1),  # "😀" is one character, two UTF-16 code units
+    ]
+    by_code = {d["code"]: d for d in diagnostics}
+    assert by_code["DLP302"]["message"] == ("evaluation loop runs 'model' (line 17) outside torch.no_grad(): every "
+                                            "batch records an autograd graph; wrap it in `with torch.no_grad():`")
+    for diagnostic in diagnostics:
+        assert diagnostic["source"] == "dlpractice"
+        href = diagnostic["codeDescription"]["href"]
+        assert href.endswith(f"{diagnostic['code']}.md") or f"#{diagnostic['code'].lower()}-" in href
+    assert by_code["DLP302"]["data"] == {"fix": "safe"} and by_code["DLP102"]["data"] == {"fix": None}
+
+
+def test_quick_fix_applied_and_the_diagnostic_gone(client):
+    uri = "file:///work/leaky_fix.py"
+    diagnostics = open_doc(client, uri, LEAKY)
+    target = next(d for d in diagnostics if d["code"] == "DLP302")
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+    titles = [a["title"] for a in actions]
+    assert titles == ["Fix DLP302: wrap the statement in `with torch.no_grad():`",
+                      "Add noqa: ignore DLP302 on this line", "Fix all DLP problems"]
+    fix = client.request("codeAction/resolve", actions[0])
+    edits = fix["edit"]["changes"][uri]
+    assert edits == [{"range": {"start": {"line": 15, "character": 0}, "end": {"line": 17, "character": 0}},
+                      "newText": "with torch.no_grad():\n    for chunk in batches:\n"
+                                 "        print(model(chunk).mean().item())\n"}]
+    fixed = apply_edits(LEAKY, edits)
+    change(client, uri, fixed, 2)
+    assert [d["code"] for d in client.diagnostics(uri, version=2)] == ["DLP102", "DLP304"]
+
+
+def test_add_noqa_and_fix_all(client):
+    uri = "file:///work/leaky_noqa.py"
+    diagnostics = open_doc(client, uri, LEAKY)
+    target = next(d for d in diagnostics if d["code"] == "DLP102")
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+    noqa = next(a for a in actions if a["title"].startswith("Add noqa"))
+    text = apply_edits(LEAKY, noqa["edit"]["changes"][uri])
+    assert text.split("\n")[9] == "scaled = StandardScaler().fit_transform(samples)  # noqa: DLP102"
+    change(client, uri, text, 2)
+    assert [d["code"] for d in client.diagnostics(uri, version=2)] == ["DLP302", "DLP304"]
+    everything = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll"]}})
+    assert [a["title"] for a in everything] == ["Fix all DLP problems"]
+    resolved = client.request("codeAction/resolve", everything[0])
+    change(client, uri, apply_edits(text, resolved["edit"]["changes"][uri]), 3)
+    assert [d["code"] for d in client.diagnostics(uri, version=3)] == []
+
+
+def test_hover_shows_the_rule_page(client):
+    uri = "file:///work/leaky_hover.py"
+    open_doc(client, uri, LEAKY)
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": {"line": 16, "character": 10}})
+    assert hover["contents"]["kind"] == "markdown"
+    assert hover["contents"]["value"].startswith("## DLP302 ")
+    assert client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                 "position": {"line": 2, "character": 1}}) is None
+
+
+def test_half_typed_buffer_keeps_the_last_good_diagnostics(client):
+    uri = "file:///work/leaky_typing.py"
+    good = open_doc(client, uri, LEAKY)
+    change(client, uri, LEAKY.replace("for chunk in batches:", "for chunk in batches"), 2)
+    change(client, uri, LEAKY.replace("print(model(chunk)", "print(model(chunk"), 3)
+    # the server keeps answering, and publishes nothing for the broken versions
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": {"line": 16, "character": 10}})
+    assert hover["contents"]["value"].startswith("## DLP302 ")
+    change(client, uri, LEAKY + "\n", 4)
+    assert summary(client.diagnostics(uri, version=4)) == summary(good)
+    published = [m["params"]["version"] for m in client.notifications
+                 if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
+    assert published == [1, 4]
+
+
+def test_stale_versions_are_never_published(client):
+    uri = "file:///work/leaky_stale.py"
+    open_doc(client, uri, LEAKY)
+    for version in range(2, 7):  # typing faster than the debounce
+        change(client, uri, LEAKY + "#" * version + "\n", version)
+    client.diagnostics(uri, version=6)
+    published = [m["params"]["version"] for m in client.notifications
+                 if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
+    assert published == [1, 6]
+
+
+def test_project_configuration_is_honoured(client, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dlpractice]\nignore = ["DLP302"]\n', encoding="utf-8")
+    uri = (tmp_path / "train.py").as_uri()
+    assert [d["code"] for d in open_doc(client, uri, LEAKY)] == ["DLP102", "DLP304"]
+    config = (tmp_path / "pyproject.toml")
+    config.write_text('[tool.dlpractice]\nignore = ["DLP1"]\n', encoding="utf-8")
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": config.as_uri(), "languageId": "toml",
+                                                            "version": 1, "text": config.read_text()}})
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["DLP302", "DLP304"]
+
+
+def test_incremental_change_and_save(client):
+    uri = "file:///work/leaky_incremental.py"
+    open_doc(client, uri, LEAKY)
+    # type the missing context manager in two keystroke-sized edits
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 11, "character": 0}, "end": {"line": 11, "character": 0}}, "text": "#"}]})
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    assert [d["code"] for d in client.diagnostics(uri, version=2)] == ["DLP102", "DLP302", "DLP304"]
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []
+
+
+# --- notebooks ---------------------------------------------------------------------------------------
+
+def notebook_params(path: Path, uri: str) -> tuple[dict, dict[str, str]]:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells, documents, texts = [], [], {}
+    for index, cell in enumerate(notebook["cells"]):
+        cell_uri = f"vscode-notebook-cell:{uri[7:]}#C{index}"
+        kind = 2 if cell["cell_type"] == "code" else 1
+        cells.append({"kind": kind, "document": cell_uri})
+        text = "".join(cell["source"])
+        documents.append({"uri": cell_uri, "languageId": "python" if kind == 2 else "markdown", "version": 1,
+                          "text": text})
+        texts[cell_uri] = text
+    return {"notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": cells},
+            "cellTextDocuments": documents}, texts
+
+
+def test_notebook_document_sync_and_fix(client):
+    uri = "file:///work/crop_yield.ipynb"
+    params, texts = notebook_params(NOTEBOOKS / "crop_yield.ipynb", uri)
+    client.notify("notebookDocument/didOpen", params)
+    scale = f"vscode-notebook-cell:{uri[7:]}#C4"
+    diagnostics = client.diagnostics(scale)
+    assert summary(diagnostics) == [(2, 9, 2, 39, "DLP102", 1)]
+    assert diagnostics[0]["message"].startswith("MinMaxScaler is fitted on 'features' before it is split by "
+                                                "train_test_split at cell 6, line 1")
+    # the finding is silenced in the cell: the diagnostic goes
+    fixed = texts[scale].replace("# expect: DLP102", "# noqa: DLP102")
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": uri, "version": 2},
+        "change": {"cells": {"textContent": [
+            {"document": {"uri": scale, "version": 2}, "changes": [{"text": fixed}]}]}}})
+    assert client.diagnostics(scale, version=2) == []
+    client.notify("notebookDocument/didClose", {"notebookDocument": {"uri": uri},
+                                                "cellTextDocuments": [{"uri": u} for u in texts]})
+
+
+def test_notebook_quick_fix_edits_the_cell(client):
+    uri = "file:///work/eval_fix.ipynb"
+    params, texts = notebook_params(NOTEBOOKS / "eval_fix.ipynb", uri)
+    client.notify("notebookDocument/didOpen", params)
+    cell = f"vscode-notebook-cell:{uri[7:]}#C2"
+    [diagnostic] = client.diagnostics(cell)
+    assert (diagnostic["code"], diagnostic["range"]["start"]) == ("DLP302", {"line": 5, "character": 0})
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": cell}, "range": diagnostic["range"], "context": {"diagnostics": [diagnostic]}})
+    resolved = client.request("codeAction/resolve", actions[0])
+    assert list(resolved["edit"]["changes"]) == [cell]
+    fixed = apply_edits(texts[cell], resolved["edit"]["changes"][cell])
+    assert fixed.startswith("%%time\n") and "with torch.no_grad():\n    for leaf in batches:" in fixed
+    # a cell that does not parse while typed keeps its diagnostics; the others are checked
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": uri, "version": 2},
+        "change": {"cells": {"textContent": [
+            {"document": {"uri": cell, "version": 2}, "changes": [{"text": texts[cell] + "\nfor x in"}]}]}}})
+    assert summary(client.diagnostics(cell, version=2)) == summary([diagnostic])
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": uri, "version": 3},
+        "change": {"cells": {"textContent": [
+            {"document": {"uri": cell, "version": 3}, "changes": [{"text": fixed}]}]}}})
+    assert client.diagnostics(cell, version=3) == []
+
+
+def test_server_without_pygls_says_how_to_install_it():
+    code = ("import sys; sys.modules['pygls'] = None\n"
+            "from flake8_dlpractice.lsp import main\nsys.exit(main([]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == "dlp lsp needs pygls, which is an optional dependency: pip install 'flake8-dlpractice[lsp]'\n"
+
+
+# --- pure parts ----------------------------------------------------------------------------------
+
+def test_related_information_is_the_data_path():
+    from flake8_dlpractice.lsp import convert
+
+    analysis = analyse_text("file:///x.py", "x.py", "a = 1\nb = 'é' + a\nc = b\n", 1, DEFAULT_CONFIG)
+    trace = (Step(1, 0, "source", "split at " + line_ref(1), 1, 5), Step(2, 10, "step", "concat"),
+             Step(3, 0, "sink", "fit"))
+    finding = Finding(3, 0, "DLP102", f"b fitted, split at {line_ref(1)}", None, 3, 5, trace)
+    uri, diagnostic = convert.diagnostic(analysis, finding, lambda s: len(s.encode("utf-16-le")) // 2)
+    assert uri == "file:///x.py" and diagnostic.message == "b fitted, split at line 1"
+    related = [(r.location.range.start.line, r.location.range.start.character, r.message)
+               for r in diagnostic.related_information]
+    assert related == [(0, 0, "source: split at line 1"), (1, 10, "step: concat"), (2, 0, "sink: fit")]
+    assert diagnostic.severity == 1
+
+
+def test_notebook_findings_are_placed_in_their_cells():
+    cells = [Cell("cell:a", 0, "import torch\nnet = torch.nn.Linear(2, 2)"), Cell("cell:b", 2, "net.eval()\n"
+             "batches = torch.ones(4, 2).split(2)\nfor b in batches:\n    print(net(b))")]
+    analysis = analyse_cells("nb:1", "nb.ipynb", cells, 1, DEFAULT_CONFIG)
+    [finding] = analysis.findings
+    assert (finding.code, analysis.place(finding.line)) == ("DLP302", ("cell:b", 2))
+    assert analysis.program_line("cell:b", 2) == finding.line
+    assert finding.render_headline(analysis.source.where).startswith("evaluation loop runs 'net' (cell 3, line 4)")
+
+
+def test_fix_titles_name_the_edit():
+    from flake8_dlpractice.lsp.documents import fix_title
+
+    assert fix_title(Fix("safe", "wrap-with", (1, 0, 1, 1), (("context", "torch.no_grad()"),),
+                         title="wrap the evaluation loop in torch.no_grad()")) == \
+        "wrap the evaluation loop in torch.no_grad()"
+    assert fix_title(Fix("unsafe", "add-keyword", (1, 0, 1, 1), (("keyword", "random_state"), ("value", "0")))) == \
+        "add random_state=0"
+    assert fix_title(Fix("safe", "replace-expression", (1, 0, 1, 1), (("template", "torch.log_softmax({}, 1)"),))) \
+        == "replace with `torch.log_softmax(…, 1)`"
+
+
+def test_startup_is_quick():
+    started = time.perf_counter()
+    session = Client()
+    try:
+        session.initialize()
+        assert time.perf_counter() - started < 10
+    finally:
+        assert session.close() == 0
+        session.errors.close()
