@@ -4,6 +4,7 @@
     dlp fix [PATHS]       apply fixes (the same command as ``dlp-fix``)
     dlp rule DLPnnn       a rule's documentation page
     dlp rules             every rule: default or opt-in, fix safety
+    dlp lsp               the language server for editors, over stdio (the [lsp] extra)
     dlp --version         the version
 
 Exit status: 0 no findings, 1 findings, 2 usage, configuration or I/O error.
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="show a rule's documentation page")
     rule.add_argument("code", metavar="CODE", help="a rule code (DLP100) or name (test-data-in-fitting)")
     commands.add_parser("rules", help="list every rule: default or opt-in, fix safety")
+    commands.add_parser("lsp", help="run the language server over stdio (needs flake8-dlpractice[lsp])")
     return parser
 
 
@@ -59,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return show_rule(args.code)
         if args.command == "rules":
             return list_rules()
+        if args.command == "lsp":
+            from ..lsp import main as lsp_main
+
+            return lsp_main()
     except ConfigError as exc:
         say(str(exc))
         return EXIT_ERROR
