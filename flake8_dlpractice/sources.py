@@ -232,6 +232,11 @@ class CodeCell:
         """The cell's number as messages show it: its position in the notebook, from 1."""
         return self.index + 1
 
+    @property
+    def joined(self) -> list[str]:
+        """The lines the joined program holds for the cell: blank ones where it does not parse."""
+        return [""] * len(self.program) if self.problem else self.program
+
 
 class NotebookLines(LineMap):
     """Names lines of a joined notebook program as cells: "cell 4, line 2"; ``C4:L2`` in paths."""
@@ -321,7 +326,7 @@ def _join(cells: list[CodeCell]) -> str:
         lines.append(f"{_CELL_MARK}{cell.number}")
         lines.append("")
         cell.first_line = len(lines) + 1
-        lines.extend([""] * len(cell.program) if cell.problem else cell.program)
+        lines.extend(cell.joined)
     return "\n".join(lines) + "\n"
 
 
@@ -392,7 +397,7 @@ class Source:
         segments = _split_program(fixed_text, [cell.number for cell in self.cells])
         changes: dict[int, str] = {}
         for cell, lines in zip(self.cells, segments):
-            if lines == cell.program:
+            if lines == cell.joined:
                 continue
             if cell.problem is not None:
                 raise SourceError(f"a fix changed cell {cell.number}, which does not parse; left unchanged")

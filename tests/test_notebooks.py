@@ -305,3 +305,29 @@ def test_dlp_check_add_noqa_writes_into_the_cells(tmp_path):
         assert [i for i in range(len(old)) if old[i] != new[i]] == [index]
         assert new[index].split("\n")[row].endswith("  # noqa: " + ("DLP102" if name == "crop_yield" else "DLP302"))
     assert dlp("check", "-j", "1", str(tmp_path)).returncode == 0
+
+
+def test_dlp_fix_on_notebooks(tmp_path):
+    for name in ("eval_fix", "broken_cell", "ipython_syntax", "not_json"):
+        (tmp_path / f"{name}.ipynb").write_bytes((NOTEBOOKS / f"{name}.ipynb").read_bytes())
+    check = dlp("fix", "--check", str(tmp_path / "eval_fix.ipynb"))
+    assert (check.returncode, check.stdout) == (1, f"Would fix {tmp_path / 'eval_fix.ipynb'} (1 fix: DLP302)\n")
+    diff = dlp("fix", "--diff", str(tmp_path / "eval_fix.ipynb")).stdout
+    assert diff.startswith(f"--- {tmp_path / 'eval_fix.ipynb'}:cell 3\n+++ {tmp_path / 'eval_fix.ipynb'}:cell 3\n")
+    assert "+with torch.no_grad():\n" in diff
+    done = dlp("fix", "--unsafe-fixes", str(tmp_path))
+    assert done.returncode == 2  # not_json.ipynb is skipped
+    assert f"{tmp_path / 'not_json.ipynb'}: skipped: invalid notebook JSON" in done.stderr
+    changed = {}
+    for name in ("eval_fix", "broken_cell", "ipython_syntax"):
+        before = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
+        after = (tmp_path / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert without_sources(after) == without_sources(before)
+        nbformat.validate(nbformat.reads(after, as_version=4))
+        old, new = sources_of(before), sources_of(after)
+        changed[name] = [i + 1 for i in range(len(old)) if old[i] != new[i]]
+    assert changed == {"eval_fix": [3], "broken_cell": [3], "ipython_syntax": [1, 5]}
+    assert "    sgd.zero_grad()\n    loss.backward()" in sources_of((tmp_path / "broken_cell.ipynb").read_text())[2]
+    snapshot = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    dlp("fix", "--unsafe-fixes", str(tmp_path))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == snapshot  # a second run changes nothing

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ast
 import difflib
 import os
 import sys
@@ -27,10 +26,12 @@ from typing import Iterator, Sequence
 from .. import __version__
 from ..config import DEFAULT_EXCLUDE, ConfigError
 from ..fixes import FixOutcome, allowed, findings_of, fix_text
-from ..fixes.text import Decoded, SourceError, decode_source, encode_source, lines_with_ends
+from ..findings import FILE_LINES, LineMap
+from ..fixes.text import lines_with_ends
 from ..fixes.workers import Lost, run_in_workers
 from ..fixes.writing import ChangedOnDisk, check_interrupted, exit_status, raise_on_termination, save
 from ..rules.base import Finding
+from ..sources import Source, SourceError, load_source
 from .files import Project
 
 
@@ -54,6 +55,7 @@ class FileResult:
     diff: str | None = None
     output: bytes | None = None  # stdin mode: the bytes to print
     seconds: float = 0.0
+    where: LineMap = FILE_LINES  # how lines are named (a notebook's cells)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -67,6 +69,15 @@ def unified_diff(path: str, old: str, new: str) -> str:
     return "".join(out)
 
 
+def source_diff(path: str, source: Source, fixed: str) -> str:
+    """The diff of a fix: of the file, or of each changed notebook cell (``path:cell N``)."""
+    if not source.is_notebook:
+        return unified_diff(path, source.text, fixed)
+    old = {cell.index: cell.text for cell in source.cells}
+    return "".join(unified_diff(f"{path}:cell {index + 1}", old[index], new)
+                   for index, new in sorted(source.changed_cells(fixed).items()))
+
+
 # --- one file ---------------------------------------------------------------------------------------
 
 def _syntax_reason(exc: BaseException) -> str:
@@ -77,20 +88,22 @@ def _syntax_reason(exc: BaseException) -> str:
 
 
 def fix_bytes(data: bytes, path: str, options: Options,
-              rules: Sequence) -> tuple[FileResult, Decoded | None, FixOutcome | None]:
+              rules: Sequence) -> tuple[FileResult, Source | None, FixOutcome | None]:
+    """Fix a file's bytes (a ``.py`` file, or a notebook's code cells as one program)."""
     result = FileResult(path, "unchanged")
     try:
-        decoded = decode_source(data)
+        source = load_source(data, path)
     except SourceError as exc:
         result.status, result.message = "skipped", str(exc)
         return result, None, None
+    result.where = source.where
     try:
-        tree = ast.parse(decoded.text, filename=path)
+        tree = source.parse()
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         result.status, result.message = "skipped", _syntax_reason(exc)
-        return result, decoded, None
-    findings = findings_of(tree, decoded.text, path, rules)
-    outcome = fix_text(decoded.text, path, rules, options.unsafe, tree=tree, findings=findings)
+        return result, source, None
+    findings = findings_of(tree, source.text, path, rules)
+    outcome = fix_text(source.text, path, rules, options.unsafe, tree=tree, findings=findings)
     result.fixed = outcome.fixed
     result.message = outcome.note
     result.not_fixed = [(f, reason) for f, reason in outcome.not_fixed.items()]
@@ -103,7 +116,7 @@ def fix_bytes(data: bytes, path: str, options: Options,
         result.remaining = outcome.remaining
     result.unsafe_available = sum(1 for f in result.remaining
                                   if f.fix is not None and f.fix.safety == "unsafe" and not options.unsafe)
-    return result, decoded, outcome
+    return result, source, outcome
 
 
 def _internal(exc: BaseException) -> str:
@@ -124,21 +137,22 @@ def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
     except OSError as exc:
         return FileResult(path, "error", f"cannot read: {exc.strerror or exc}")
     try:
-        result, decoded, outcome = fix_bytes(data, path, options, rules)
+        result, source, outcome = fix_bytes(data, path, options, rules)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
         return FileResult(path, "error", _internal(exc))
     if outcome is not None and outcome.changed:
-        assert decoded is not None
+        assert source is not None
         try:
-            new = encode_source(outcome.text, decoded)
-        except UnicodeEncodeError as exc:
+            new = source.updated(outcome.text)
+        except (UnicodeEncodeError, SourceError) as exc:
             result.status = "error"
-            result.message = f"the fixed code cannot be encoded as {decoded.encoding}: {exc}"
+            result.message = (f"the fixed code cannot be encoded as {source.decoded.encoding}: {exc}"
+                              if isinstance(exc, UnicodeEncodeError) and source.decoded else f"not fixed: {exc}")
             result.remaining = outcome.original
             result.fixed = []
             return result
         if options.diff:
-            result.diff = unified_diff(path, decoded.text, outcome.text)
+            result.diff = source_diff(path, source, outcome.text)
         if options.write:
             try:
                 save(path, new, before, data)
@@ -160,16 +174,22 @@ def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
 
 def process_stdin(data: bytes, name: str, options: Options, rules: Sequence) -> FileResult:
     try:
-        result, decoded, outcome = fix_bytes(data, name, options, rules)
+        result, source, outcome = fix_bytes(data, name, options, rules)
     except Exception as exc:  # noqa: BLE001
-        result, decoded, outcome = FileResult(name, "error", _internal(exc)), None, None
+        result, source, outcome = FileResult(name, "error", _internal(exc)), None, None
     result.output = data
-    if outcome is not None and outcome.changed and decoded is not None:
+    if outcome is not None and outcome.changed and source is not None:
+        try:
+            new = source.updated(outcome.text)
+        except (UnicodeEncodeError, SourceError) as exc:
+            result.status, result.message = "error", f"not fixed: {exc}"
+            result.remaining, result.fixed = outcome.original, []
+            return result
         result.status = "fixed" if options.write else "would-fix"
         if options.diff:
-            result.diff = unified_diff(name, decoded.text, outcome.text)
+            result.diff = source_diff(name, source, outcome.text)
         if options.write:
-            result.output = encode_source(outcome.text, decoded)
+            result.output = new
     return result
 
 
@@ -247,14 +267,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _line(path: str, finding: Finding) -> str:
-    return f"{path}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message}"
+def _at(path: str, finding: Finding, where: LineMap) -> str:
+    cell, line = where.locate(finding.line)
+    return f"{path}:cell {cell}:{line}:{finding.col + 1}" if cell is not None else \
+        f"{path}:{line}:{finding.col + 1}"
 
 
-def _fix_line(path: str, finding: Finding) -> str:
+def _line(path: str, finding: Finding, where: LineMap = FILE_LINES) -> str:
+    return f"{_at(path, finding, where)}: {finding.code} {finding.render(where)}"
+
+
+def _fix_line(path: str, finding: Finding, where: LineMap = FILE_LINES) -> str:
     """A fix as ``--show-fixes`` lists it: its title for editors when the rule gives one."""
     title = finding.fix.title if finding.fix is not None else ""
-    return f"{path}:{finding.line}:{finding.col + 1}: {finding.code} {title or finding.message}"
+    return f"{_at(path, finding, where)}: {finding.code} {title or finding.render(where)}"
 
 
 @dataclass
@@ -290,11 +316,11 @@ class _Summary:
         if args.show_fixes:
             verb = "Fixed" if self.write else "Would fix"
             for finding in result.fixed:
-                listing.write(f"{verb} {_fix_line(result.path, finding)}\n")
+                listing.write(f"{verb} {_fix_line(result.path, finding, result.where)}\n")
         if result.diff:
             out.write(result.diff)
         for finding in result.remaining:
-            listing.write(_line(result.path, finding) + "\n")
+            listing.write(_line(result.path, finding, result.where) + "\n")
         self.remaining += len(result.remaining)
         self.unsafe += result.unsafe_available
         if args.verbose:
