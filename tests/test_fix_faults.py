@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from flake8_dlpractice.cli import fix as cli
+from flake8_dlpractice.fixes import Budget
 
 SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Linear(2, 2).cuda()\n"
 SEEDED_FIXED = ("import torch\n\ntorch.manual_seed(0)  # seed\ntorch.backends.cudnn.deterministic = True\n"
@@ -214,3 +215,80 @@ def test_every_worker_dying_still_ends(tmp_path, capsys, monkeypatch):
 
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process model")
+
+
+# --- files too large to fix -------------------------------------------------------------------------
+
+def _options(**budget) -> cli.Options:
+    return cli.Options(unsafe=True, write=True, diff=False, verbose=False, budget=Budget(**budget))
+
+
+def _rules():
+    from flake8_dlpractice.fixes import select_rules
+    return select_rules(["DLP201", "DLP500"], [])
+
+
+def test_ten_megabyte_literal_is_too_large_to_fix(tmp_path, capsys):
+    """It used to take minutes and 14.7 GB (libcst holds every node as Python objects)."""
+    f = tmp_path / "a.py"
+    f.write_text(SEEDED + "x = [" + "1, " * 3_500_000 + "]\n")
+    data = f.read_bytes()
+    assert run(str(f)) == 2
+    assert f"{f}: skipped: too large to fix: 10.0 MB (the limit is 2.0 MB)\n" in capsys.readouterr().err
+    assert f.read_bytes() == data
+
+
+def test_more_syntax_nodes_than_the_budget_is_too_large_to_fix(tmp_path, capsys):
+    f = write(tmp_path / "a.py", SEEDED + "x = [" + "0," * 200_001 + "]\n")
+    assert run(str(f)) == 2
+    assert f"{f}: skipped: too large to fix: more than 200,000 syntax nodes (the limit)\n" in capsys.readouterr().err
+    assert f.read_text().startswith(SEEDED)
+
+
+def test_more_fixable_findings_than_the_budget_is_too_large_to_fix(tmp_path):
+    f = write(tmp_path / "a.py", SEEDED)
+    result = cli.process_file(str(f), _options(max_fixes=0), _rules())
+    assert (result.status, result.message) == ("skipped", "too large to fix: 1 fixable findings (the limit is 0)")
+    assert f.read_text() == SEEDED
+    assert cli.process_file(str(f), _options(max_fixes=1), _rules()).status == "fixed"
+
+
+def test_a_fix_running_past_the_time_budget_is_stopped(tmp_path, monkeypatch):
+    """A timer stops one long step (here a slow rule run); the file is left as it was."""
+    f = write(tmp_path / "a.py", SEEDED)
+    real = cli.findings_of
+
+    def slow(*args):
+        import time
+        time.sleep(5)
+        return real(*args)
+    monkeypatch.setattr(cli, "findings_of", slow)
+    result = cli.process_file(str(f), _options(max_seconds=0.2), _rules())
+    assert (result.status, result.message) == ("skipped", "too large to fix: took longer than 0.2 s (the limit)")
+    assert f.read_text() == SEEDED and names(tmp_path) == ["a.py"]
+
+
+def test_fix_text_checks_its_time_between_steps():
+    from flake8_dlpractice.fixes import TooLarge, fix_text
+    with pytest.raises(TooLarge, match="took longer than 0 s"):
+        fix_text(SEEDED, "a.py", _rules(), budget=Budget(max_seconds=0))
+
+
+def test_rounds_budget_keeps_the_fixes_made_and_reports_the_rest():
+    from flake8_dlpractice.fixes import fix_text
+    # flipping benchmark = True reveals the missing deterministic setting: two rounds
+    src = "import torch\n\ntorch.manual_seed(0)\ntorch.backends.cudnn.benchmark = True\nx = torch.ones(1).cuda()\n"
+    full = fix_text(src, "a.py", _rules(), unsafe=True)
+    assert full.rounds == 2 and not full.remaining
+    cut = fix_text(src, "a.py", _rules(), unsafe=True, budget=Budget(max_rounds=1))
+    assert cut.rounds == 1 and len(cut.fixed) == 1
+    assert "torch.backends.cudnn.benchmark = False" in cut.text
+    assert list(cut.not_fixed.values()) == ["still fixable after 1 rounds"]
+
+
+def test_worker_stuck_past_the_timeout_is_stopped():
+    import time
+    from flake8_dlpractice.fixes.workers import Lost, run_in_workers
+    results = list(run_in_workers([0.0, 30.0, 0.0, 0.0], time.sleep, 2, timeout=0.5))
+    assert results == [(0.0, None), (30.0, Lost("took longer than 0.5 s; its worker process was stopped")),
+                       (0.0, None), (0.0, None)]

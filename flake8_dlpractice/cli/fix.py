@@ -18,14 +18,16 @@ import argparse
 import contextlib
 import difflib
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
 from .. import __version__
 from ..config import DEFAULT_EXCLUDE, ConfigError
-from ..fixes import FixOutcome, allowed, findings_of, fix_text
+from ..fixes import Budget, FixOutcome, TooLarge, allowed, findings_of, fix_text
 from ..findings import FILE_LINES, LineMap
 from ..fixes.text import lines_with_ends
 from ..fixes.workers import Lost, run_in_workers
@@ -41,6 +43,7 @@ class Options:
     write: bool
     diff: bool
     verbose: bool
+    budget: Budget = Budget()  # beyond it a file is "too large to fix" and skipped
 
 
 @dataclass
@@ -87,9 +90,48 @@ def _syntax_reason(exc: BaseException) -> str:
     return f"cannot be parsed: {type(exc).__name__}: {exc}"
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TooLarge`` when the block runs past ``seconds`` (a timer signal: the main thread of
+    a POSIX process only; elsewhere ``fix_text`` checks its time between steps)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TooLarge(f"took longer than {seconds:g} s (the limit)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def fix_bytes(data: bytes, path: str, options: Options,
               rules: Sequence) -> tuple[FileResult, Source | None, FixOutcome | None]:
-    """Fix a file's bytes (a ``.py`` file, or a notebook's code cells as one program)."""
+    """Fix a file's bytes (a ``.py`` file, or a notebook's code cells as one program); nothing is
+    written. A file over ``options.budget`` is skipped as "too large to fix"."""
+    budget = options.budget
+    if len(data) > budget.max_bytes:
+        return FileResult(path, "skipped", f"too large to fix: {_megabytes(len(data))} "
+                                           f"(the limit is {_megabytes(budget.max_bytes)})"), None, None
+    try:
+        with _time_limit(budget.max_seconds):
+            return _fix_loaded(data, path, options, rules)
+    except TooLarge as exc:
+        return FileResult(path, "skipped", f"too large to fix: {exc}"), None, None
+
+
+def _fix_loaded(data: bytes, path: str, options: Options,
+                rules: Sequence) -> tuple[FileResult, Source | None, FixOutcome | None]:
     result = FileResult(path, "unchanged")
     try:
         source = load_source(data, path)
@@ -103,7 +145,8 @@ def fix_bytes(data: bytes, path: str, options: Options,
         result.status, result.message = "skipped", _syntax_reason(exc)
         return result, source, None
     findings = findings_of(tree, source.text, path, rules)
-    outcome = fix_text(source.text, path, rules, options.unsafe, tree=tree, findings=findings)
+    outcome = fix_text(source.text, path, rules, options.unsafe, tree=tree, findings=findings,
+                       budget=options.budget)
     result.fixed = outcome.fixed
     result.message = outcome.note
     result.not_fixed = [(f, reason) for f, reason in outcome.not_fixed.items()]
@@ -222,7 +265,9 @@ def run_files(files: Sequence[str], options: Options, project: Project, jobs: in
             check_interrupted()
             yield process_file(path, *configured(path, options, project))
         return
-    for path, result in run_in_workers(files, _work, jobs, initializer=_init_worker, initargs=(options, project)):
+    stuck = options.budget.max_seconds * 2 + 10  # a worker stuck in native code is stopped
+    for path, result in run_in_workers(files, _work, jobs, initializer=_init_worker, initargs=(options, project),
+                                       timeout=stuck):
         yield FileResult(path, "error", f"not fixed: {result.reason}") if isinstance(result, Lost) else result
 
 

@@ -13,6 +13,7 @@ alone, reported with the reason. So every written file parses, and a second run 
 from __future__ import annotations
 
 import ast
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +25,40 @@ from ..noqa import suppressions
 from .text import Lines
 
 MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The most ``dlp-fix`` spends on one file. Beyond ``max_bytes``, ``max_nodes``, ``max_fixes``
+    or ``max_seconds`` the file is "too large to fix" and skipped (:class:`TooLarge`); after
+    ``max_rounds`` rounds the fixes made are kept and the findings still fixable are reported.
+
+    Why: libcst holds every syntax node as Python objects (a few KB and tens of microseconds per
+    ``ast`` node), so a generated 10 MB literal needs more memory than a workstation has. The largest hand-written
+    file of the real-code corpus has 44,000 syntax nodes and fewer than 100 fixable findings.
+    """
+
+    max_bytes: int = 2 * 1024 * 1024  # source size
+    max_nodes: int = 200_000  # ast nodes: what libcst's memory and time grow with
+    max_fixes: int = 1_000  # fixable findings in the input
+    max_rounds: int = MAX_ROUNDS  # check-fix-verify rounds
+    max_seconds: float = 60.0  # checking and fixing one file, wall time
+
+
+class TooLarge(BaseException):
+    """A file over its :class:`Budget`; the message says which limit. A ``BaseException``, like
+    ``KeyboardInterrupt``, so that the guards that keep one rule's crash or one bad edit from
+    stopping the run (``except Exception``) do not swallow it when a timer raises it."""
+
+
+def check_size(tree: ast.Module, fixable: int, budget: Budget) -> None:
+    """Raise :class:`TooLarge` if libcst would have to work on more than ``budget`` allows."""
+    if fixable > budget.max_fixes:
+        raise TooLarge(f"{fixable:,} fixable findings (the limit is {budget.max_fixes:,})")
+    nodes = 0
+    for nodes, _ in enumerate(ast.walk(tree), 1):
+        if nodes > budget.max_nodes:
+            raise TooLarge(f"more than {budget.max_nodes:,} syntax nodes (the limit)")
 
 
 @dataclass
@@ -100,29 +135,38 @@ def _verify(before: list[Finding], applied: list[Finding], after: list[Finding],
 
 
 def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
-             tree: ast.Module | None = None, findings: list[Finding] | None = None) -> FixOutcome:
-    """Fix ``text``; ``tree``/``findings`` may be passed when already computed for ``text``."""
+             tree: ast.Module | None = None, findings: list[Finding] | None = None,
+             budget: Budget = Budget()) -> FixOutcome:
+    """Fix ``text``; ``tree``/``findings`` may be passed when already computed for ``text``.
+
+    Raises :class:`TooLarge` when the file is over ``budget`` (its time is checked between the
+    steps of the fix; a caller that must stop a single long step sets a timer, as dlp-fix does).
+    """
+    deadline = time.monotonic() + budget.max_seconds
     if tree is None:
         tree = ast.parse(text, filename=filename)
     if findings is None:
         findings = findings_of(tree, text, filename, rules)
     outcome = FixOutcome(text, original=list(findings), remaining=list(findings))
-    if not any(allowed(f, unsafe) for f in findings):
+    fixable = sum(1 for f in findings if allowed(f, unsafe))
+    if not fixable:
         return outcome
+    check_size(tree, fixable, budget)
     from . import apply  # libcst only for files with something to fix
 
     failed: dict[tuple, str] = {}
     current, current_findings, current_tree = text, list(findings), tree
     attempts = 0
-    while attempts < MAX_ROUNDS:
+    while attempts < budget.max_rounds:
         candidates = [f for f in current_findings if allowed(f, unsafe) and _key(f, current) not in failed]
         if not candidates:
             break
+        _on_time(deadline, budget)
         attempts += 1
         try:
             module = apply.parse_module(current)
             accepted = _round(apply, module, current, current_tree, filename, rules, unsafe, candidates,
-                              current_findings, failed)
+                              current_findings, failed, lambda: _on_time(deadline, budget))
         except apply.CstParseError as exc:
             outcome.note = f"not fixable: {exc}"
             break
@@ -136,12 +180,17 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
     for finding in current_findings:
         if allowed(finding, unsafe):
             reason = outcome.note or failed.get(_key(finding, current))
-            outcome.not_fixed[finding] = reason or f"still fixable after {MAX_ROUNDS} rounds"
+            outcome.not_fixed[finding] = reason or f"still fixable after {budget.max_rounds} rounds"
     return outcome
 
 
+def _on_time(deadline: float, budget: Budget) -> None:
+    if time.monotonic() > deadline:
+        raise TooLarge(f"took longer than {budget.max_seconds:g} s (the limit)")
+
+
 def _round(apply, module, text: str, tree: ast.Module, filename: str, rules: Sequence, unsafe: bool,
-           candidates: list[Finding], findings: list[Finding], failed: dict[tuple, str]):
+           candidates: list[Finding], findings: list[Finding], failed: dict[tuple, str], on_time):
     """One round; (new text, its findings, applied findings, new tree) or None when nothing was kept."""
     try:
         result = apply.apply_round(text, candidates, module, tree)
@@ -163,6 +212,7 @@ def _round(apply, module, text: str, tree: ast.Module, filename: str, rules: Seq
         return None
     # several fixes together went wrong: find the ones that work alone
     for finding in result.applied:
+        on_time()
         try:
             single = apply.apply_round(text, [finding], module, tree)
         except apply.CstParseError:

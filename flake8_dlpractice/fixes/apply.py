@@ -266,6 +266,30 @@ def _syntactic_ends(stmt: cst.CSTNode) -> tuple[cst.CSTNode, cst.CSTNode]:
     return stmt, stmt
 
 
+class _Regions:
+    """Source regions claimed by the fixes of a round: disjoint (start, end) positions kept in
+    order, so that an overlap test is one bisection (a test against every claimed region made a
+    round quadratic in its number of fixes)."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, int]] = []
+        self.ends: list[tuple[int, int]] = []
+
+    def overlaps(self, span: Span) -> bool:
+        index = bisect.bisect_left(self.starts, span[2:]) - 1  # the last region starting before span's end
+        return index >= 0 and self.ends[index] > span[:2]
+
+    def add(self, span: Span) -> None:
+        start, end = span[:2], span[2:]
+        stop = bisect.bisect_left(self.starts, end)
+        first = stop
+        while first > 0 and self.ends[first - 1] > start:  # overlapping neighbours merge into one
+            first -= 1
+            start, end = min(start, self.starts[first]), max(end, self.ends[first])
+        self.starts[first:stop] = [start]
+        self.ends[first:stop] = [end]
+
+
 class _Plan:
     """The edits of one round, keyed by the identity of original libcst nodes."""
 
@@ -295,7 +319,7 @@ class _Plan:
         self.convert: set[int] = set()  # one-line suites that become indented blocks
         self.imports: list[str] = []
         self.claimed_nodes: set[int] = set()
-        self.claimed_regions: list[Span] = []
+        self.claimed_regions = _Regions()
 
     def _index(self, positions, offset: int) -> None:
         for node, rng in positions.items():
@@ -387,14 +411,12 @@ class _Plan:
 
     # -- conflicts --------------------------------------------------------------------------
     def free(self, regions: Sequence[Span], nodes: Sequence[cst.CSTNode]) -> bool:
-        for region in regions:
-            for other in self.claimed_regions:
-                if region[:2] < other[2:] and other[:2] < region[2:]:
-                    return False
-        return not any(id(n) in self.claimed_nodes for n in nodes)
+        return (not any(self.claimed_regions.overlaps(region) for region in regions)
+                and not any(id(n) in self.claimed_nodes for n in nodes))
 
     def claim(self, regions: Sequence[Span], nodes: Sequence[cst.CSTNode]) -> None:
-        self.claimed_regions.extend(regions)
+        for region in regions:
+            self.claimed_regions.add(region)
         self.claimed_nodes.update(id(n) for n in nodes)
 
     def touched(self, stmt: cst.CSTNode) -> list[cst.CSTNode]:
