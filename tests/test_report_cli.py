@@ -56,7 +56,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def dlp(capsys, cwd: Path, *args, paths=("eda.ipynb", "src")) -> tuple[int, str, str]:
+def dlp(capsys, cwd: Path, *args, paths=(".",)) -> tuple[int, str, str]:
     here = os.getcwd()
     os.chdir(cwd)
     try:
@@ -92,7 +92,7 @@ def test_json(project, capsys):
 
 
 def test_sarif(project, capsys):
-    status, out, _ = dlp(capsys, project / "src", "--output-format", "sarif", paths=("../eda.ipynb", "."))
+    status, out, _ = dlp(capsys, project / "src", "--output-format", "sarif", paths=("..",))
     assert status == 1
     log = json.loads(out)
     if SCHEMA is not None:
@@ -125,7 +125,7 @@ def test_github(project, capsys):
 
 
 def test_gitlab(project, capsys):
-    status, out, _ = dlp(capsys, project / "src", "--output-format", "gitlab", paths=("../eda.ipynb", "."))
+    status, out, _ = dlp(capsys, project / "src", "--output-format", "gitlab", paths=("..",))
     assert status == 1
     assert [(i["check_name"], i["severity"], i["location"]) for i in json.loads(out)] == [
         ("test-data-in-fitting", "major", {"path": "eda.ipynb", "lines": {"begin": 3, "end": 3}}),
