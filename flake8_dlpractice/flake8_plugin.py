@@ -21,6 +21,7 @@ from . import __version__
 from .config import DEFAULT_SELECT, Resolver, Selection, known_codes
 
 WARNING = "flake8-dlpractice: warning:"
+NOTEBOOK = "DLP000 a Jupyter notebook: the flake8 plugin cannot read notebooks; check it with `dlp check`"
 
 
 def flake8_selection(options) -> Selection:
@@ -71,6 +72,10 @@ class Flake8Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not self.active:
+            return
+        if self.filename.lower().endswith(".ipynb"):
+            # flake8 would read the notebook's JSON as a Python dict literal: never report it clean
+            yield 1, 0, NOTEBOOK, type(self)
             return
         from .frontend import plugin_findings
 

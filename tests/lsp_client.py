@@ -25,7 +25,7 @@ class LspError(Exception):
 class Client:
     def __init__(self, command: list[str] | None = None, cwd: Path = ROOT) -> None:
         self.errors = tempfile.TemporaryFile()  # the server's log; a pipe nobody reads could fill up
-        self.proc = subprocess.Popen(command or [sys.executable, "-m", "flake8_dlpractice.lsp"],
+        self.proc = subprocess.Popen(command or [sys.executable, "-m", "flake8_dlpractice", "lsp"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, cwd=cwd)
         self.transcript: list[tuple[str, dict]] = []  # ("->", message) sent, ("<-", message) received
         self.inbox: queue.Queue = queue.Queue()

@@ -62,6 +62,13 @@ def change(client: Client, uri: str, text: str, version: int) -> None:
                                              "contentChanges": [{"text": text}]})
 
 
+def actions_for(client: Client, uri: str, code: str) -> list[dict]:
+    """Open LEAKY as ``uri`` and ask for the code actions of its ``code`` diagnostic."""
+    target = next(d for d in open_doc(client, uri, LEAKY) if d["code"] == code)
+    return client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+
+
 def summary(diagnostics: list[dict]) -> list[tuple]:
     return sorted((d["range"]["start"]["line"], d["range"]["start"]["character"], d["range"]["end"]["line"],
                    d["range"]["end"]["character"], d["code"], d["severity"]) for d in diagnostics)
@@ -102,10 +109,7 @@ def test_diagnostics_on_open(client):
 
 def test_quick_fix_applied_and_the_diagnostic_gone(client):
     uri = "file:///work/leaky_fix.py"
-    diagnostics = open_doc(client, uri, LEAKY)
-    target = next(d for d in diagnostics if d["code"] == "DLP302")
-    actions = client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+    actions = actions_for(client, uri, "DLP302")
     titles = [a["title"] for a in actions]
     assert titles == ["Fix DLP302: wrap the statement in `with torch.no_grad():`",
                       "Add noqa: ignore DLP302 on this line", "Fix all DLP problems"]
@@ -121,10 +125,7 @@ def test_quick_fix_applied_and_the_diagnostic_gone(client):
 
 def test_add_noqa_and_fix_all(client):
     uri = "file:///work/leaky_noqa.py"
-    diagnostics = open_doc(client, uri, LEAKY)
-    target = next(d for d in diagnostics if d["code"] == "DLP102")
-    actions = client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+    actions = actions_for(client, uri, "DLP102")
     noqa = next(a for a in actions if a["title"].startswith("Add noqa"))
     text = apply_edits(LEAKY, noqa["edit"]["changes"][uri])
     assert text.split("\n")[9] == "scaled = StandardScaler().fit_transform(samples)  # noqa: DLP102"
@@ -321,3 +322,25 @@ def test_startup_is_quick():
     finally:
         assert session.close() == 0
         session.errors.close()
+
+
+def test_editor_docs_examples_are_valid():
+    import re as regex
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "editors.md").read_text(encoding="utf-8")
+    blocks = [json.loads(block) for block in regex.findall(r"```json\n(.*?)```", doc, regex.S)]
+    assert len(blocks) == 4
+    vscode, flake8_settings, pylint_settings, jupyter = blocks
+    assert [vscode["glspc.server.command"], *vscode["glspc.server.commandArguments"]] == ["dlp", "lsp"]
+    assert jupyter["LanguageServerManager"]["language_servers"]["flake8-dlpractice"]["argv"] == ["dlp", "lsp"]
+    from flake8_dlpractice.pylint_plugin import message_id
+    from flake8_dlpractice.rules import ALL_RULES, RULES_BY_CODE
+
+    # the flake8 severity map covers every rule with the rule's own severity
+    names = {"error": "Error", "warning": "Warning", "info": "Information"}
+    for rule in ALL_RULES:
+        assert flake8_settings["flake8.severity"][rule.code[:4]] == names[rule.severity], rule.code
+    assert all(name in {r.name for r in ALL_RULES} for name in pylint_settings["pylint.severity"])
+    assert message_id("DLP100").startswith("W") and RULES_BY_CODE["DLP100"].name == "test-data-in-fitting"
+    assert "--load-plugins=flake8_dlpractice.pylint_plugin" in pylint_settings["pylint.args"]
+    assert 'cmd = { "dlp", "lsp" }' in doc

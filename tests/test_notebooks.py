@@ -331,3 +331,14 @@ def test_dlp_fix_on_notebooks(tmp_path):
     snapshot = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     dlp("fix", "--unsafe-fixes", str(tmp_path))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == snapshot  # a second run changes nothing
+
+
+def test_flake8_never_reports_a_notebook_clean():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "DLP",
+                           str(NOTEBOOKS / "eval_fix.ipynb")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout.endswith("eval_fix.ipynb:1:1: DLP000 a Jupyter notebook: the flake8 plugin cannot read "
+                                "notebooks; check it with `dlp check`\n")
