@@ -180,3 +180,18 @@ def test_clean_project_and_unsafe_fixes(project, capsys):
     (project / "pyproject.toml").write_text('[tool.dlpractice]\nunsafe-fixes = true\n', encoding="utf-8")
     status, out, _ = dlp(capsys, project, paths=["seeded.py"])
     assert "seeded.py:2:8: DLP203 [*] " in out and out.endswith("[*] 1 fixable with `dlp fix`.\n")
+
+
+def test_sarif_and_gitlab_paths_are_relative_to_the_repository(project, capsys):
+    """Code scanning and GitLab read paths from the repository's root, above a project in a subfolder."""
+    repository = project.parent / "repo"
+    (repository / ".git").mkdir(parents=True)
+    project.rename(repository / "ml")
+    out = dlp(capsys, repository / "ml" / "src", "--output-format", "sarif", paths=("..",))[1]
+    run = json.loads(out)["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": repository.as_uri() + "/"}}
+    assert sorted({r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}) == [
+        "ml/eda.ipynb", "ml/src/broken.py", "ml/src/train.py"]
+    out = dlp(capsys, repository / "ml", "--output-format", "gitlab")[1]
+    assert sorted({issue["location"]["path"] for issue in json.loads(out)}) == [
+        "ml/eda.ipynb", "ml/src/broken.py", "ml/src/train.py"]

@@ -84,7 +84,9 @@ def run_check(args: argparse.Namespace) -> int:
     files, errors = project.files(paths, args.force_exclude)
     for message in errors:
         say(message)
-    status = check.run(args, files, project.config_of, say, project.root())
+    from ..report import repository_root
+
+    status = check.run(args, files, project.config_of, say, repository_root(project.root()))
     return EXIT_ERROR if errors else status
 
 

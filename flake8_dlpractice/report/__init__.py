@@ -23,12 +23,12 @@ from .github import render_github
 from .gitlab import render_gitlab
 from .json_format import render_json
 from .junit import render_junit
-from .model import FileReport, Location, sorted_reports
+from .model import FileReport, Location, repository_root, sorted_reports
 from .rules import UNANALYSABLE, RuleInfo, rule_info
 from .sarif import render_sarif
 from .text import render_statistics, render_statistics_json, render_text
 
-__all__ = ["FORMATS", "FileReport", "Location", "RuleInfo", "UNANALYSABLE", "render", "rule_info"]
+__all__ = ["FORMATS", "FileReport", "Location", "RuleInfo", "UNANALYSABLE", "render", "repository_root", "rule_info"]
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 

@@ -155,5 +155,18 @@ def project_path(path: str, root: str | None) -> str | None:
     return posix_path(path)
 
 
+def repository_root(folder: str) -> str:
+    """The root of the git repository ``folder`` is in (the nearest folder with a ``.git``), else
+    ``folder``: what code scanning and GitLab take paths to be relative to."""
+    here = os.path.abspath(folder)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return os.path.abspath(folder)
+        here = parent
+
+
 def sorted_reports(reports: Sequence[FileReport]) -> list[FileReport]:
     return sorted(reports, key=lambda report: report.path)
