@@ -344,3 +344,41 @@ def test_editor_docs_examples_are_valid():
     assert message_id("DLP100").startswith("W") and RULES_BY_CODE["DLP100"].name == "test-data-in-fitting"
     assert "--load-plugins=flake8_dlpractice.pylint_plugin" in pylint_settings["pylint.args"]
     assert 'cmd = { "dlp", "lsp" }' in doc
+
+
+def test_notebook_cells_added_and_removed(client):
+    uri = "file:///work/crop_yield_structure.ipynb"
+    params, texts = notebook_params(NOTEBOOKS / "crop_yield.ipynb", uri)
+    client.notify("notebookDocument/didOpen", params)
+    scale = f"vscode-notebook-cell:{uri[7:]}#C4"
+    assert "at cell 6, line 1" in client.diagnostics(scale)[0]["message"]
+    new_cell = f"vscode-notebook-cell:{uri[7:]}#new"
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": uri, "version": 2},
+        "change": {"cells": {"structure": {
+            "array": {"start": 5, "deleteCount": 0, "cells": [{"kind": 2, "document": new_cell}]},
+            "didOpen": [{"uri": new_cell, "languageId": "python", "version": 1, "text": "print(scaled.shape)"}]}}}})
+    [diagnostic] = client.diagnostics(scale)  # published with the cell document's version (unchanged)
+    assert "at cell 7, line 1" in diagnostic["message"]  # the split's cell moved down by one
+    assert client.diagnostics(new_cell) == []
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": uri, "version": 3},
+        "change": {"cells": {"structure": {"array": {"start": 4, "deleteCount": 1},
+                                           "didClose": [{"uri": scale}]}}}})
+    assert client.diagnostics(scale) == []  # the removed cell's diagnostics are cleared
+
+
+def test_clients_without_resolve_get_edits_at_once():
+    session = Client()
+    try:
+        session.initialize(capabilities={})
+        uri = "file:///work/leaky_eager.py"
+        target = next(d for d in open_doc(session, uri, LEAKY) if d["code"] == "DLP302")
+        actions = session.request("textDocument/codeAction", {
+            "textDocument": {"uri": uri}, "range": target["range"], "context": {"diagnostics": [target]}})
+        assert all("edit" in action for action in actions)
+        fixed = apply_edits(LEAKY, actions[0]["edit"]["changes"][uri])
+        assert "with torch.no_grad():\n    for chunk in batches:" in fixed
+    finally:
+        assert session.close() == 0
+        session.errors.close()
