@@ -4,9 +4,9 @@ Lines are 1-based, columns 1-based characters, ends exclusive; in a notebook lin
 the cell named by ``cell`` (null in a ``.py`` file). ``message`` is the headline (at most 100
 characters), ``text`` the one-line form flake8 shows (headline and compact data path). ``fix`` is
 null or says its safety, whether ``dlp fix`` applies it (``applicable``; unsafe fixes only with
-``--unsafe-fixes``), its title and its edit: the action at a span with its arguments (``dlp fix``
-turns it into text, checking the result). ``trace`` is the data path of a leakage finding, from
-the source through each step to the sink.
+``--unsafe-fixes``), its title (null when the rule gives none) and its edit: the action at a span
+with its arguments (``dlp fix`` turns it into text, checking the result). ``trace`` is the data
+path of a leakage finding, from the source through each step to the sink.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _span(where: Location) -> dict[str, Any]:
 
 def _fix(report: FileReport, finding: Finding, fix: Fix, unsafe_fixes: bool) -> dict[str, Any]:
     edit = {"action": fix.action, **_span(report.fix_location(fix)), "arguments": dict(fix.data)}
-    return {"safety": fix.safety, "applicable": allowed(finding, unsafe_fixes), "title": fix.title,
+    return {"safety": fix.safety, "applicable": allowed(finding, unsafe_fixes), "title": fix.title or None,
             "edits": [edit]}
 
 
