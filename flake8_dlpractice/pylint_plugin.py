@@ -28,10 +28,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from pylint.lint import PyLinter
 
 RESOLVER = Resolver(strict=False, flake8_config=False)
+# pylint would read a notebook's JSON as a Python dict literal: such a file is never reported clean
+NOTEBOOK_ID, NOTEBOOK = "W8799", "notebook-not-checked"
+NOTEBOOK_TEXT = "DLP000 a Jupyter notebook: the pylint plugin cannot read notebooks; check it with `dlp check`"
 
 
 def _msgs(default: bool) -> dict:
     msgs = {}
+    if default:
+        msgs[NOTEBOOK_ID] = ("%s", NOTEBOOK, "DLP000: a Jupyter notebook, which pylint cannot read (use dlp check)", {})
     for rule in ALL_RULES:
         if rule.default == default:
             options = {} if rule.default else {"default_enabled": False}
@@ -66,6 +71,10 @@ class DLPChecker(BaseRawFileChecker):
         except (OSError, AttributeError):
             return
         filename = node.file or node.name
+        if filename.lower().endswith(".ipynb"):
+            if self.linter.is_message_enabled(NOTEBOOK):
+                self.add_message(NOTEBOOK, line=1, col_offset=0, args=(NOTEBOOK_TEXT,))
+            return
         try:
             tree = ast.parse(source, filename=filename)
         except (SyntaxError, ValueError, MemoryError, RecursionError):

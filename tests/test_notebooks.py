@@ -333,7 +333,7 @@ def test_dlp_fix_on_notebooks(tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == snapshot  # a second run changes nothing
 
 
-def test_flake8_never_reports_a_notebook_clean():
+def test_flake8_and_pylint_never_report_a_notebook_clean():
     import subprocess
     import sys
 
@@ -342,3 +342,9 @@ def test_flake8_never_reports_a_notebook_clean():
     assert done.returncode == 1
     assert done.stdout.endswith("eval_fix.ipynb:1:1: DLP000 a Jupyter notebook: the flake8 plugin cannot read "
                                 "notebooks; check it with `dlp check`\n")
+    done = subprocess.run([sys.executable, "-m", "pylint", "--load-plugins=flake8_dlpractice.pylint_plugin",
+                           "--disable=all", "--enable=dlpractice", "--score=n", "--persistent=n",
+                           str(NOTEBOOKS / "eval_fix.ipynb")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4  # a warning
+    assert "eval_fix.ipynb:1:0: W8799: DLP000 a Jupyter notebook: the pylint plugin cannot read notebooks; " \
+           "check it with `dlp check` (notebook-not-checked)" in done.stdout
