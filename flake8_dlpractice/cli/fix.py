@@ -297,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exclude", action="append", metavar="GLOBS",
                         help="comma-separated globs of files/directories to skip, added to the defaults "
                              f"({', '.join(DEFAULT_EXCLUDE)})")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply the excludes to files named on the command line too (pre-commit)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="name used in messages for '-'")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="files processed in parallel (0: one per CPU; default 1)")
@@ -434,7 +436,7 @@ def _run(args: argparse.Namespace, paths: list[str], options: Options, project: 
             sys.stdout.buffer.flush()
         return summary.finish()
     try:
-        files, errors = project.files(paths)
+        files, errors = project.files(paths, args.force_exclude)
     except ConfigError as exc:
         summary.say(str(exc))
         return 2

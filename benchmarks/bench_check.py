@@ -1,0 +1,95 @@
+"""Benchmark: ``dlp check`` as a whole process against an ``ast.parse``-only process and ruff.
+
+Usage::
+
+    python benchmarks/bench_check.py PATH [PATH ...] [--repeat 5] [--jobs 1]
+
+The files are the Python files ``dlp check`` finds under the paths (its own discovery and default
+excludes). Each of these commands is started ``--repeat`` times in turn, on the same file list
+given on the command line, and timed from start to exit (interpreter start-up and imports
+included):
+
+- (a) ``python -c <read and ast.parse every file>`` — what any Python linter pays at least;
+- (b) ``dlp check -j 1`` (one job, findings written to /dev/null);
+- (c) ``ruff check --select ALL --no-cache`` single-threaded (``RAYON_NUM_THREADS=1``), when a
+  ``ruff`` executable is on PATH (``pip install ruff``: a yardstick, not a dependency).
+
+It prints the median wall time of each and the ratio (b)/(a). Target: at most 2.5; the script
+exits 1 above it. A benchmark, not a test: timings depend on the machine and its load.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from flake8_dlpractice.cli.files import Project  # noqa: E402
+
+TARGET = 2.5
+PARSE_ONLY = """\
+import ast, sys
+for name in sys.argv[1:]:
+    with open(name, "rb") as handle:
+        data = handle.read()
+    try:
+        ast.parse(data, filename=name)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        pass
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each command (default 5)")
+    parser.add_argument("--jobs", type=int, default=1, help="dlp check -j (default 1)")
+    args = parser.parse_args(argv)
+    files, errors = Project().files(args.paths)
+    if errors or not files:
+        sys.stderr.write("\n".join(errors) or "no Python files found\n")
+        return 2
+    commands = {
+        "ast.parse only": [sys.executable, "-c", PARSE_ONLY, *files],
+        f"dlp check -j {args.jobs}": [sys.executable, "-m", "flake8_dlpractice", "check", "-j", str(args.jobs),
+                                      "--exit-zero", "-q", "-o", os.devnull, *files],
+    }
+    ruff = shutil.which("ruff")
+    if ruff:
+        commands["ruff --select ALL (1 thread)"] = [ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero",
+                                                    "--quiet", *files]
+    env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.repeat):
+        for name, cmd in commands.items():  # in turn, so a drift of the machine's speed hits all alike
+            times[name].append(timed(cmd, env))
+    lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
+    print(f"{len(files)} files, {lines} lines; median of {args.repeat} whole-process runs:")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, median in medians.items():
+        print(f"  {name:<30} {median:7.2f} s   (min {min(times[name]):.2f}, max {max(times[name]):.2f})")
+    parse, check = medians["ast.parse only"], medians[f"dlp check -j {args.jobs}"]
+    ratio = check / parse
+    print(f"dlp check / ast.parse: {ratio:.2f}x (target <= {TARGET}x)")
+    if ruff:
+        print(f"dlp check / ruff --select ALL: {check / medians['ruff --select ALL (1 thread)']:.2f}x")
+    else:
+        print("ruff not on PATH: pip install ruff to time it beside")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
