@@ -70,7 +70,8 @@ def test_check_hook_fails_on_a_leak_and_fix_hook_fixes(project):
     _git("add", ".", cwd=repo)
     proc = _try_repo("dlp", repo, home, "train.py")
     assert proc.returncode == 1
-    assert "train.py:5:1: DLP100 test data 'X_te' (test split of train_test_split at line 4) is used to fit" in proc.stdout
+    assert ("train.py:5:1: DLP100 test data 'X_te' (test split of train_test_split at line 4) is used to fit"
+            in proc.stdout)
     proc = _try_repo("dlp-fix", repo, home, "evaluate.py")
     assert proc.returncode == 1 and "Fixed 1 finding in 1 file." in proc.stdout + proc.stderr
     assert (repo / "evaluate.py").read_text(encoding="utf-8") == (
