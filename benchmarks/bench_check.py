@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_check.py PATH [PATH ...] [--repeat 5] [--jobs 1]
 
-The files are the Python files ``dlp check`` finds under the paths (its own discovery and default
+The files are the ``.py`` files ``dlp check`` finds under the paths (its own discovery and default
 excludes). Each of these commands is started ``--repeat`` times in turn, on the same file list
 given on the command line, and timed from start to exit (interpreter start-up and imports
 included):
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs of each command (default 5)")
     parser.add_argument("--jobs", type=int, default=1, help="dlp check -j (default 1)")
     args = parser.parse_args(argv)
-    files, errors = Project().files(args.paths)
+    files, errors = Project().files(args.paths, suffixes=(".py",))  # notebooks: no ast.parse twin
     if errors or not files:
         sys.stderr.write("\n".join(errors) or "no Python files found\n")
         return 2
