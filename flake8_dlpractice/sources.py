@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -357,6 +358,7 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     decoded: Decoded | None = None  # a Python file read from disk: how to encode it back
     raw: str = ""  # a notebook: the file's text
+    bom: bool = False  # a notebook file that starts with a UTF-8 byte order mark (kept when written)
     cells: list[CodeCell] = field(default_factory=list)
     _tree: ast.Module | None = field(default=None, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
@@ -390,7 +392,8 @@ class Source:
         if not self.is_notebook:
             return encode_source(fixed_text, self.decoded) if self.decoded else fixed_text.encode("utf-8")
         changes = self.changed_cells(fixed_text)
-        return _replace_sources(self.raw, changes).encode("utf-8")
+        data = _replace_sources(self.raw, changes).encode("utf-8")
+        return codecs.BOM_UTF8 + data if self.bom else data
 
     def changed_cells(self, fixed_text: str) -> dict[int, str]:
         """{notebook cell index: new source text} for the cells ``fixed_text`` changes."""
@@ -438,7 +441,9 @@ def load_source(data: bytes, path: str) -> Source:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"not a valid notebook: invalid UTF-8 (byte {data[exc.start]:#04x})") from None
-    return notebook_source(raw, path, parse_notebook_json(raw))
+    source = notebook_source(raw, path, parse_notebook_json(raw))
+    source.bom = data.startswith(codecs.BOM_UTF8)
+    return source
 
 
 def notebook_source(raw: str, path: str, notebook: dict) -> Source:

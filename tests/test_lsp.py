@@ -236,6 +236,8 @@ def test_notebook_document_sync_and_fix(client):
         "change": {"cells": {"textContent": [
             {"document": {"uri": scale, "version": 2}, "changes": [{"text": fixed}]}]}}})
     assert client.diagnostics(scale, version=2) == []
+    client.notify("notebookDocument/didSave", {"notebookDocument": {"uri": uri}})
+    assert client.diagnostics(scale, version=2) == []  # checked again on save
     client.notify("notebookDocument/didClose", {"notebookDocument": {"uri": uri},
                                                 "cellTextDocuments": [{"uri": u} for u in texts]})
 

@@ -231,6 +231,15 @@ def test_fix_keeps_the_json_layout(layout):
     assert fix_notebook(after.encode("utf-8")) == after.encode("utf-8")
 
 
+def test_fix_keeps_a_byte_order_mark_and_crlf_line_ends():
+    raw = (NOTEBOOKS / "eval_fix.ipynb").read_text(encoding="utf-8").replace("\n", "\r\n")
+    after = fix_notebook(b"\xef\xbb\xbf" + raw.encode("utf-8"))
+    assert after.startswith(b"\xef\xbb\xbf{\r\n")
+    text = after[3:].decode("utf-8")
+    assert without_sources(text) == without_sources(raw) and sources_of(text)[2] == EVAL_FIXED
+    assert "\n" not in text.replace("\r\n", "")
+
+
 def test_fix_restores_magics_at_their_new_indentation():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
