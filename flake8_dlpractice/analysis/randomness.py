@@ -18,10 +18,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ..findings import line_ref
-from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts
+from .facts import FIT_METHODS, CallSite, ModuleFacts
 from .names import dotted, last_part
-from .seeds import SeedCall, seeds_of
+from .reach import reach_of
+from .project import is_seed_function
+from .seeds import ALL_KINDS, SeedCall, seeds_of
 
 NUMPY_NOT_DRAWS = frozenset({
     "seed", "RandomState", "default_rng", "Generator", "SeedSequence", "get_state", "set_state",
@@ -72,16 +73,17 @@ FRAMEWORK_LABEL = {"torch": "PyTorch", "tf": "TensorFlow/Keras", "keras": "Keras
 KERAS_FIT_KW = frozenset({"epochs", "validation_data", "validation_split", "callbacks",
                           "steps_per_epoch", "batch_size", "initial_epoch", "validation_steps"})
 CLASSIC_ROOTS = ("sklearn", "xgboost", "lightgbm", "catboost")
-ALL_KINDS = frozenset({"torch", "torch_cuda", "numpy", "random", "tf"})
 
 
 @dataclass(eq=False)
 class Use:
     """One piece of evidence that the module uses an RNG."""
 
-    rng: str  # torch / numpy / random / tf / sklearn
+    rng: str  # torch / numpy / random / tf / keras / sklearn
     node: ast.AST
-    text: str
+    text: str  # what draws the numbers: ``np.random.rand()``, ``training loop``
+    what: str  # the text on the cited line (``np.random.rand``, ``for``), for line references
+    owner: str | None = None  # the same-file class whose method draws (a dataset's __getitem__)
 
     @property
     def line(self) -> int:
@@ -97,12 +99,10 @@ class Randomness:
     implicit_seed: CallSite | None = None  # HF Trainer / LightningCLI seed by themselves
     accelerate: bool = False  # an accelerate.Accelerator re-seeds prepared loaders
     deterministic: bool = False  # Lightning Trainer(deterministic=True) and friends
-    entry: str | None = None  # evidence that the module is a training entry point
-    import_lines: dict[str, int] = field(default_factory=dict)  # root -> first import line
-    aliases: dict[str, str] = field(default_factory=dict)  # module-level name -> imported module
-    last_import: ast.stmt | None = None
-    module_names: set[str] = field(default_factory=set)  # names assigned at module level
+    entry: Use | None = None  # evidence that the module is a training entry point
     workers_seeded: bool = False  # seed_everything(..., workers=True)
+    worker_init: set[int] = field(default_factory=set)  # ids of functions passed as worker_init_fn=
+    trains_torch: bool = False  # a torch training loop or framework fit runs
 
     @property
     def seeded_kinds(self) -> frozenset[str]:
@@ -115,6 +115,16 @@ class Randomness:
 
     def uses_of(self, rng: str) -> list[Use]:
         return [u for u in self.uses if u.rng == rng]
+
+
+@dataclass(eq=False)
+class ModuleImports:
+    """Top-level imports and names of a module: where to put and how to spell inserted code."""
+
+    import_lines: dict[str, int] = field(default_factory=dict)  # root -> first import line
+    aliases: dict[str, str] = field(default_factory=dict)  # module-level name -> imported module
+    last_import: ast.stmt | None = None
+    module_names: set[str] = field(default_factory=set)  # names assigned at module level
 
     def alias_of(self, module: str) -> str | None:
         """A module-level name bound to ``module`` (prefers the module's own name)."""
@@ -154,20 +164,27 @@ def _effective(seed: SeedCall) -> bool:
     return True
 
 
-def _method_seed_kinds(site: CallSite) -> frozenset[str] | None:
-    if site.method == "seed_everything":  # fabric.seed_everything(...), L.Fabric().seed_everything
-        return frozenset({"torch", "torch_cuda", "numpy", "random"})
-    return None
-
-
 def _looks_like_seed_helper(site: CallSite) -> bool:
     func = site.node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    low = name.lower()
-    return "seed" in low and "initial_seed" not in low
+    if "seed" not in name and "Seed" not in name and "SEED" not in name:
+        return False
+    return "initial_seed" not in name.lower()
 
 
-def _top_level_imports(facts: ModuleFacts, rnd: Randomness) -> None:
+def _bind_names(target: ast.expr, into: set[str]) -> None:
+    if isinstance(target, ast.Name):
+        into.add(target.id)
+    elif isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Name):
+                into.add(sub.id)
+
+
+def module_imports(facts: ModuleFacts) -> ModuleImports:
+    """The top-level imports and names (``if``/``try`` blocks included). Use through
+    ``facts.derived(module_imports)``: only findings that place or spell code need it."""
+    out = ModuleImports()
     stack: list[list[ast.stmt]] = [list(facts.tree.body)]
     top_level = {id(stmt) for stmt in facts.tree.body}
     lines: dict[str, int] = {}
@@ -175,23 +192,19 @@ def _top_level_imports(facts: ModuleFacts, rnd: Randomness) -> None:
         body = stack.pop()
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                if id(stmt) in top_level:
-                    rnd.last_import = stmt if (rnd.last_import is None
-                                               or stmt.lineno > rnd.last_import.lineno) else rnd.last_import
+                if id(stmt) in top_level and (out.last_import is None or stmt.lineno > out.last_import.lineno):
+                    out.last_import = stmt
                 if isinstance(stmt, ast.Import):
                     for alias in stmt.names:
                         root = alias.name.split(".")[0]
                         lines[root] = min(lines.get(root, stmt.lineno), stmt.lineno)
-                        if alias.asname:
-                            rnd.aliases.setdefault(alias.asname, alias.name)
-                        else:
-                            rnd.aliases.setdefault(root, root)
+                        out.aliases.setdefault(alias.asname or root, alias.name if alias.asname else root)
                 elif stmt.module and not stmt.level:
                     root = stmt.module.split(".")[0]
                     lines[root] = min(lines.get(root, stmt.lineno), stmt.lineno)
                     for alias in stmt.names:
                         if alias.name != "*":
-                            rnd.aliases.setdefault(alias.asname or alias.name, f"{stmt.module}.{alias.name}")
+                            out.aliases.setdefault(alias.asname or alias.name, f"{stmt.module}.{alias.name}")
             elif isinstance(stmt, ast.If):
                 stack.append(stmt.body)
                 stack.append(stmt.orelse)
@@ -201,16 +214,16 @@ def _top_level_imports(facts: ModuleFacts, rnd: Randomness) -> None:
                     stack.append(handler.body)
                 stack.append(stmt.orelse)
                 stack.append(stmt.finalbody)
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                for target in targets:
-                    for sub in ast.walk(target):
-                        if isinstance(sub, ast.Name):
-                            rnd.module_names.add(sub.id)
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    _bind_names(target, out.module_names)
+            elif isinstance(stmt, ast.AnnAssign):
+                _bind_names(stmt.target, out.module_names)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                rnd.module_names.add(stmt.name)
-    rnd.import_lines = {root: lines.get(root, facts.imports.first_import_line.get(root, 0))
+                out.module_names.add(stmt.name)
+    out.import_lines = {root: lines.get(root, facts.imports.first_import_line.get(root, 0))
                         for root in set(lines) | set(facts.imports.first_import_line)}
+    return out
 
 
 def is_hf_trainer_kind(kind: str | None) -> bool:
@@ -285,90 +298,135 @@ def _sklearn_unpinned(site: CallSite) -> bool:
     return True
 
 
+_SEED_CTORS = frozenset({"numpy.random.default_rng", "numpy.random.RandomState", "random.Random",
+                         "numpy.random.Generator", "numpy.random.SeedSequence"})
+# methods that may make a call relevant when the callee is not imported (qn is None)
+_LOCAL_METHODS = FIT_METHODS | {"train", "seed_everything", "fit_transform", "fit_resample"}
+
+
 def randomness_of(facts: ModuleFacts) -> Randomness:
-    cached = getattr(facts, "_randomness", None)
-    if cached is not None:
-        return cached
+    """Use through ``facts.derived(randomness_of)``. Only code that runs counts (analysis/reach.py)."""
     rnd = Randomness()
-    _top_level_imports(facts, rnd)
-    seeds = seeds_of(facts)
+    reach = facts.derived(reach_of)
+    seeds = facts.derived(seeds_of)
     rnd.global_seeds = [s for s in seeds.calls if _effective(s) and s.kinds != frozenset({"torch_generator"})]
     known = {id(s.site.node): s.kinds for s in seeds.calls if s.via is None}
-    trains_fit: dict[int, str] = {}  # function id -> evidence of a fitting sink inside
-    entries: list[tuple[int, int, str]] = []  # (preference, line, evidence) of module-level training
+    trains_fit: set[int] = set()  # functions with a fitting sink inside
+    entry = False
     for site in facts.calls:
+        if not reach.runs(site.scope):
+            continue
         qn = site.qn or ""
-        cls = last_part(qn)
         if id(site.node) in known:
             if known[id(site.node)] == frozenset({"torch_generator"}):
                 rnd.local_seeds.append(site)
-            if qn == "lightning.pytorch.seed_everything" or qn.endswith("seed_everything"):
-                if _is_const(site.kwarg_node("workers"), True):
-                    rnd.workers_seeded = True
+            if qn.endswith("seed_everything") and _is_const(site.kwarg_node("workers"), True):
+                rnd.workers_seeded = True
             continue
+        if not qn and site.method not in _LOCAL_METHODS:
+            if site.local is None and _looks_like_seed_helper(site) and not is_seed_function(site, facts):
+                rnd.opaque_seeds.append(site)
+            continue
+        cls = last_part(qn)
         # -- seeding ---------------------------------------------------------------------------
-        if qn in ("numpy.random.default_rng", "numpy.random.RandomState", "random.Random",
-                  "numpy.random.Generator", "numpy.random.SeedSequence") or \
-                qn.startswith("tensorflow.random.Generator.from_seed"):
+        if qn in _SEED_CTORS or qn.startswith("tensorflow.random.Generator.from_seed"):
             if site.node.args or site.node.keywords:
                 rnd.local_seeds.append(site)
             continue
-        method_kinds = _method_seed_kinds(site)
-        if method_kinds is not None and site.local is None:
-            rnd.global_seeds.append(SeedCall(site, method_kinds))
+        if site.method == "seed_everything" and site.local is None:  # fabric.seed_everything(...)
+            rnd.global_seeds.append(SeedCall(site, frozenset({"torch", "torch_cuda", "numpy", "random"})))
             if _is_const(site.kwarg_node("workers"), True):
                 rnd.workers_seeded = True
             continue
-        if site.local is None and _looks_like_seed_helper(site) and not qn.startswith(
+        if qn and site.local is None and _looks_like_seed_helper(site) and not qn.startswith(
                 ("numpy.", "torch.", "random.", "tensorflow.")):
             rnd.opaque_seeds.append(site)
             continue
-        tf_seed = site.kwarg_node("tf_random_seed")  # tf.estimator / contrib RunConfig
-        if tf_seed is not None and not _is_const(tf_seed, None):
-            rnd.global_seeds.append(SeedCall(site, frozenset({"tf"})))
-        if is_hf_trainer_kind(qn) or (qn.startswith("lightning.") and cls == "LightningCLI" and not (
-                _is_const(site.kwarg_node("seed_everything_default"), False))):
-            rnd.implicit_seed = rnd.implicit_seed or site
-        if qn == "accelerate.Accelerator":
-            rnd.accelerate = True
-        if qn.startswith("lightning.") and cls == "Trainer" and _is_const(site.kwarg_node("deterministic"), True):
-            rnd.deterministic = True
+        if qn:
+            _settings_of(site, qn, cls, rnd)
         # -- draws -------------------------------------------------------------------------------
-        if qn.startswith("numpy.random.") and qn.count(".") == 2 and cls not in NUMPY_NOT_DRAWS:
-            rnd.uses.append(Use("numpy", site.node, f"{site.name or qn}()"))
-        elif qn.startswith("random.") and qn.count(".") == 1 and cls in RANDOM_DRAWS:
-            rnd.uses.append(Use("random", site.node, f"{site.name or qn}()"))
-        elif qn in TORCH_DRAWS:
-            rnd.uses.append(Use("torch", site.node, f"{site.name or qn}()"))
-        elif qn.startswith(TF_DRAW_PREFIXES) and cls not in TF_NOT_DRAWS and qn.count(".") == 2:
-            rnd.uses.append(Use("tf", site.node, f"{site.name or qn}()"))
-        elif qn in LOADERS and _is_const(site.kwarg_node("shuffle"), True):
-            rnd.uses.append(Use("torch", site.node, "DataLoader(shuffle=True)"))
-        elif _sklearn_unpinned(site):
-            rnd.uses.append(Use("sklearn", site.node, f"{cls}() without random_state"))
+        use = _draw(site, qn, cls)
+        if use is not None:
+            use.owner = site.scope.class_name if site.scope is not None else None
+            rnd.uses.append(use)
         # -- training ------------------------------------------------------------------------------
         framework = fit_framework(facts, site)
         if framework is not None:
-            label = f"{call_label(site)}()"
+            rnd.trains_torch = rnd.trains_torch or framework == "torch"
             if framework in ("torch", "tf", "keras") and not (framework == "torch" and is_hf_trainer_kind(
                     site.recv.kind if site.recv is not None else None)):
-                rnd.uses.append(Use(framework, site.node, label))
+                rnd.uses.append(Use(framework, site.node, f"{call_label(site)}()", site.method or ""))
             if site.scope is None:
-                entries.append((0 if framework != "classic" else 1, site.line, f"{label} at {line_ref(site.line)}"))
+                entry = True
             else:
-                trains_fit.setdefault(id(site.scope), f"{label} at {line_ref(site.line)}")
+                trains_fit.add(id(site.scope))
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
-            entries.append((2, site.line, f"{call_label(site)}() at {line_ref(site.line)}"))
+            entry = True
     torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS)) and not _fits_fixed_tensors(facts)
     for loop in facts.loops:
-        if loop.trains:
+        if loop.trains and reach.runs(loop.scope):
+            rnd.trains_torch = rnd.trains_torch or bool(facts.imports.roots & set(TORCH_ROOTS))
             if torch_imported:
-                rnd.uses.append(Use("torch", loop.node, f"training loop at {line_ref(loop.line)}"))
+                rnd.uses.append(Use("torch", loop.node, "the training loop", _loop_word(loop)))
             if loop.scope is None:
-                entries.append((0, loop.line, f"training loop at {line_ref(loop.line)}"))
-    rnd.entry = min(entries)[2] if entries else _entry_through_calls(facts, trains_fit)
-    facts._randomness = rnd  # type: ignore[attr-defined]
+                entry = True
+    rnd.entry = entry or _entry_through_calls(facts, trains_fit)
+    rnd.worker_init = _worker_init_functions(facts)
     return rnd
+
+
+def _loop_word(loop) -> str:
+    return "while" if isinstance(loop.node, ast.While) else "for"
+
+
+def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:
+    """Seeds and determinism given as settings: ``RunConfig(tf_random_seed=...)``, HF ``Trainer``,
+    ``LightningCLI``, ``Trainer(deterministic=True)``, ``Accelerator()``."""
+    tf_seed = site.kwarg_node("tf_random_seed")  # tf.estimator / contrib RunConfig
+    if tf_seed is not None and not _is_const(tf_seed, None):
+        rnd.global_seeds.append(SeedCall(site, frozenset({"tf"})))
+    if is_hf_trainer_kind(qn) or (qn.startswith("lightning.") and cls == "LightningCLI" and not (
+            _is_const(site.kwarg_node("seed_everything_default"), False))):
+        rnd.implicit_seed = rnd.implicit_seed or site
+    if qn == "accelerate.Accelerator":
+        rnd.accelerate = True
+    if qn.startswith("lightning.") and cls == "Trainer" and _is_const(site.kwarg_node("deterministic"), True):
+        rnd.deterministic = True
+
+
+def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
+    """The call draws random numbers from a global generator."""
+    if not qn:
+        return None
+    spelled = site.name or qn
+    if qn.startswith("numpy.random.") and qn.count(".") == 2 and cls not in NUMPY_NOT_DRAWS:
+        return Use("numpy", site.node, f"{spelled}()", spelled)
+    if qn.startswith("random.") and qn.count(".") == 1 and cls in RANDOM_DRAWS:
+        return Use("random", site.node, f"{spelled}()", spelled)
+    if qn in TORCH_DRAWS:
+        return Use("torch", site.node, f"{spelled}()", spelled)
+    if qn.startswith(TF_DRAW_PREFIXES) and cls not in TF_NOT_DRAWS and qn.count(".") == 2:
+        return Use("tf", site.node, f"{spelled}()", spelled)
+    if qn in LOADERS and _is_const(site.kwarg_node("shuffle"), True):
+        return Use("torch", site.node, "DataLoader(shuffle=True)", "shuffle")
+    if _sklearn_unpinned(site):
+        return Use("sklearn", site.node, f"{spelled}() without random_state", spelled)
+    return None
+
+
+def _worker_init_functions(facts: ModuleFacts) -> set[int]:
+    """Same-file functions handed to a loader as ``worker_init_fn=`` (directly or in ``partial``):
+    their seeds are per-worker seeds, PyTorch's recipe for augmentation in workers."""
+    out: set[int] = set()
+    for site in facts.calls:
+        if site.qn not in LOADERS:
+            continue
+        node = site.kwarg_node("worker_init_fn")
+        if isinstance(node, ast.Call) and node.args:  # functools.partial(seed_worker, rank=...)
+            node = node.args[0]
+        if isinstance(node, ast.Name):
+            out.update(id(f) for f in facts.functions if f.name == node.id and f.class_name is None)
+    return out
 
 
 _ZOO_PREFIXES = ("torchvision.models.", "timm.", "transformers.", "segmentation_models_pytorch.")
@@ -423,26 +481,19 @@ def _random_torch_model(facts: ModuleFacts) -> bool:
     return False
 
 
-def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str | None:
+def _entry_through_calls(facts: ModuleFacts, trains_fit: set[int]) -> bool:
     """A module-level call (``main()``, ``train(...)`` under ``__main__``) to a function of this
     file that trains or fits, or a ``main`` function that does."""
-    fits: dict[int, str] = dict(trains_fit)
-    for info in facts.functions:
-        if info.trains:
-            fits.setdefault(id(info), f"{info.name}() trains")
+    fits = set(trains_fit) | {id(info) for info in facts.functions if info.trains}
     changed = True
     rounds = 0
     while changed and rounds < 50:
         changed = False
         rounds += 1
         for info in facts.functions:
-            if id(info) in fits:
-                continue
-            for call in info.calls:
-                if call.local is not None and id(call.local) in fits:
-                    fits[id(info)] = f"{info.name}() calls {call.local.name}()"
-                    changed = True
-                    break
+            if id(info) not in fits and any(c.local is not None and id(c.local) in fits for c in info.calls):
+                fits.add(id(info))
+                changed = True
     fitting_methods = {info.name for info in facts.functions
                        if info.class_name is not None and id(info) in fits
                        and info.name not in ("__init__", "forward", "__call__")}
@@ -450,26 +501,7 @@ def _entry_through_calls(facts: ModuleFacts, trains_fit: dict[int, str]) -> str 
         if site.scope is not None:
             continue
         if site.local is not None and id(site.local) in fits:
-            return f"{site.local.name}() called at {line_ref(site.line)}"
+            return True
         if site.local is None and site.qn is None and site.method in fitting_methods:
-            return f"{call_label(site)}() called at {line_ref(site.line)}"
-    for info in facts.functions:
-        if info.name == "main" and info.class_name is None and id(info) in fits:
-            return f"main() at {line_ref(info.line)}"
-    return None
-
-
-def callers_closure(info: FunctionInfo | None) -> list[FunctionInfo]:
-    """Functions that (transitively) call ``info``."""
-    if info is None:
-        return []
-    seen: dict[int, FunctionInfo] = {}
-    stack = [info]
-    while stack:
-        current = stack.pop()
-        for caller in current.callers:
-            scope = caller.scope
-            if scope is not None and id(scope) not in seen and scope is not info:
-                seen[id(scope)] = scope
-                stack.append(scope)
-    return list(seen.values())
+            return True
+    return any(info.name == "main" and info.class_name is None and id(info) in fits for info in facts.functions)

@@ -1,10 +1,16 @@
-"""Seeds and determinism settings of a module (computed once from the recorded calls/stores)."""
+"""Seeds and determinism settings of a module (computed once from the recorded calls/stores).
+
+Only code that runs counts (``analysis/reach.py``): a seed call in a function nobody calls seeds
+nothing. A project's own seed helpers named in ``RuleSettings.seed_functions`` seed every RNG.
+"""
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
 
 from .facts import CallSite, ModuleFacts, Store
+from .project import is_seed_function
+from .reach import reach_of
 
 # qualified seed call -> the RNGs it seeds
 SEED_CALLS: dict[str, frozenset[str]] = {
@@ -29,6 +35,7 @@ SEED_CALLS: dict[str, frozenset[str]] = {
     "timm.utils.random_seed": frozenset({"torch", "numpy", "random"}),
 }
 TORCH_KINDS = frozenset({"torch", "torch_cuda"})
+ALL_KINDS = frozenset({"torch", "torch_cuda", "numpy", "random", "tf"})
 
 
 @dataclass(eq=False)
@@ -36,6 +43,12 @@ class SeedCall:
     site: CallSite  # the call as written where it seeds (inside a helper for helper seeds)
     kinds: frozenset[str]
     via: CallSite | None = None  # the call of a same-file helper that reaches it
+    team: bool = False  # a project's own seed helper (``seed_functions``): its body is not seen
+
+    @property
+    def call(self) -> CallSite:
+        """The call as written in the code that runs it (the helper's call site for helpers)."""
+        return self.via or self.site
 
 
 @dataclass(eq=False)
@@ -55,18 +68,27 @@ class Seeds:
         found = [c for c in self.calls if c.kinds & kinds]
         return min(found, key=lambda c: (c.site.line, c.site.node.col_offset)) if found else None
 
+    def first_run(self, kinds: frozenset[str]) -> SeedCall | None:
+        """The seed of ``kinds`` whose call comes first in the code that runs it."""
+        found = [c for c in self.calls if c.kinds & kinds]
+        return min(found, key=lambda c: (c.call.line, c.call.node.col_offset)) if found else None
+
 
 def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
 def seeds_of(facts: ModuleFacts) -> Seeds:
-    cached = getattr(facts, "_seeds", None)
-    if cached is not None:
-        return cached
+    """Use through ``facts.derived(seeds_of)``."""
     seeds = Seeds()
+    reach = facts.derived(reach_of)
     direct: dict[int, list[SeedCall]] = {}
     for site in facts.calls:
+        if not reach.runs(site.scope):
+            continue
+        if is_seed_function(site, facts):
+            seeds.calls.append(SeedCall(site, ALL_KINDS, team=True))
+            continue
         kinds = SEED_CALLS.get(site.qn or "")
         if kinds is None and site.method == "manual_seed" and site.recv is not None \
                 and (site.recv.kind or "").endswith("Generator"):
@@ -93,12 +115,32 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
         if found:
             helper_kinds[id(info)] = frozenset().union(*(s.kinds for s in found))
     for site in facts.calls:
-        if site.local is not None and id(site.local) in helper_kinds and site.scope is not site.local:
+        if site.local is not None and id(site.local) in helper_kinds and site.scope is not site.local \
+                and reach.runs(site.scope):
             seeds.calls.append(SeedCall(site, helper_kinds[id(site.local)], via=site))
     for store in facts.stores:
+        if not reach.runs(store.scope):
+            continue
         if store.target == "torch.backends.cudnn.deterministic" and _is_true(store.value):
             seeds.deterministic.append(store.stmt)
         elif store.target == "torch.backends.cudnn.benchmark" and _is_true(store.value):
             seeds.benchmark_true.append(store)
-    facts._seeds = seeds  # type: ignore[attr-defined]
     return seeds
+
+
+# Layers and models whose GPU kernels come from cuDNN, where kernel choice changes results:
+# convolutions and recurrent layers (matmul-only models such as transformers run on cuBLAS).
+CUDNN_LAYER_PREFIXES = ("torch.nn.Conv", "torch.nn.LazyConv", "torch.nn.functional.conv", "torch.nn.LSTM",
+                        "torch.nn.GRU", "torch.nn.RNN", "torchvision.models.", "timm.create_model",
+                        "timm.models.", "segmentation_models_pytorch.", "monai.networks.")
+
+
+def cudnn_layer(facts: ModuleFacts) -> CallSite | None:
+    """The first constructor of a cuDNN-backed layer or model (a convolution, a recurrent layer, a
+    torchvision/timm CNN). Transformer-only and MLP modules get none."""
+    for site in facts.calls:
+        qn = site.qn
+        if qn and qn.startswith(CUDNN_LAYER_PREFIXES) and ".transformer" not in qn.lower() \
+                and "vit" not in qn.lower():
+            return site
+    return None

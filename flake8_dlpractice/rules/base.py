@@ -5,9 +5,9 @@ import ast
 from typing import ClassVar, Iterator
 
 from ..analysis.facts import ModuleFacts
-from ..findings import Finding, Fix, Severity, Step, line_ref
+from ..findings import MAX_HEADLINE, Finding, Fix, Severity, Step, line_ref, render_refs
 
-__all__ = ["Finding", "Fix", "Rule", "Severity", "Step", "line_ref", "span_of"]
+__all__ = ["Finding", "Fix", "Rule", "Severity", "Step", "fitting", "line_ref", "span_of"]
 
 # Severity by family, as editors and code scanning show it: leakage and training-loop bugs are
 # errors, reproducibility gaps warnings, monitoring and model-choice advice information.
@@ -17,6 +17,15 @@ FAMILY_SEVERITY: dict[str, Severity] = {"1": "error", "2": "warning", "3": "erro
 def span_of(node: ast.AST) -> tuple[int, int, int, int]:
     return (node.lineno, node.col_offset, getattr(node, "end_lineno", node.lineno) or node.lineno,
             getattr(node, "end_col_offset", node.col_offset) or node.col_offset)
+
+
+def fitting(*headlines: str) -> str:
+    """The first of ``headlines`` (most to least detailed) that renders within ``MAX_HEADLINE``
+    characters; the last one otherwise."""
+    for headline in headlines:
+        if len(render_refs(headline)) <= MAX_HEADLINE:
+            return headline
+    return headlines[-1]
 
 
 class Rule:

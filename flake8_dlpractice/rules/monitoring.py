@@ -5,8 +5,10 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
-                              is_data_loop, is_optimizer_step, trains_directly)
+                              is_data_loop, is_optimizer_step)
 from ..analysis.names import dotted, last_part, name_words, role_from_name
+from ..analysis.project import calls_logging_function, is_logging_call
+from ..analysis.training_units import RANDOM_DATA, TrainingUnits, is_test_code
 from .base import Finding, Rule, line_ref
 
 SECTION_MONITORING = "Training Monitoring"
@@ -55,8 +57,6 @@ VAL_KEYWORDS = frozenset({"validation_data", "validation_split", "val_dataloader
                           "eval_dataloader", "valid_loader", "val_loader"})
 MAX_HELPER_DEPTH = 3
 EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "test", "evaluation"})
-RANDOM_DATA = frozenset({"torch.randn", "torch.rand", "torch.randint", "numpy.random.randn",
-                         "numpy.random.rand", "numpy.random.randint", "torch.normal"})
 LIGHTNING_VAL_KEYWORDS = frozenset({"val_dataloaders", "datamodule", "val_dataloader"})
 RL_ROOTS = frozenset({"gym", "gymnasium", "stable_baselines3", "pettingzoo", "ale_py"})
 
@@ -70,142 +70,6 @@ def words_of(text: str) -> set[str]:
     for chunk in text.replace(".", "_").split("_"):
         out.update(name_words(chunk))
     return out
-
-
-def is_test_code(info: FunctionInfo | None) -> bool:
-    """Unit tests and benchmarks exercise training code; they are not training runs."""
-    if info is None:
-        return False
-    return info.name.lower().startswith(("test", "bench")) or (info.class_name or "").startswith("Test")
-
-
-class TrainingUnits:
-    """Training loops of a module, grouped the way the monitoring rules need them.
-
-    - *step loops*: the innermost loops that train themselves (they contain ``backward()`` /
-      ``optimizer.step()``, directly or through a same-file step function without a loop of its
-      own); this is where the loss is computed and where it should be recorded or clipped.
-    - *top loops*: the outermost training loops of a scope whose function is not itself called
-      from inside a training loop (the epoch loop, or a step loop that runs on its own).
-    """
-
-    def __init__(self, facts: ModuleFacts) -> None:
-        self.facts = facts
-        self.step_loops: list[LoopInfo] = []
-        self.top_loops: list[LoopInfo] = []
-        self.synthetic_module = None
-        if not any(loop.trains for loop in facts.loops):
-            self.loop_funcs: set[int] = set()
-            self.helpers: set[int] = set()
-            self.data_funcs: set[int] = set()
-            return
-        loop_funcs = {id(f) for f in facts.functions if any(lp.trains for lp in f.loops)}
-        changed = True
-        while changed:
-            changed = False
-            for f in facts.functions:
-                if id(f) not in loop_funcs and any(c.local is not None and id(c.local) in loop_funcs
-                                                   for c in f.calls):
-                    loop_funcs.add(id(f))
-                    changed = True
-        self.loop_funcs = loop_funcs
-        has_training_child: set[int] = set()
-        for loop in facts.loops:
-            if loop.trains:
-                parent = loop.parent
-                while parent is not None:
-                    has_training_child.add(id(parent))
-                    parent = parent.parent
-        # loops with a data loop nested inside (found through parent links: linear in the loops)
-        self._around_data_loops: set[int] = set()
-        for other in facts.loops:
-            if is_data_loop(other):
-                parent = other.parent
-                while parent is not None and id(parent) not in self._around_data_loops:
-                    self._around_data_loops.add(id(parent))
-                    parent = parent.parent
-        self.data_funcs = {id(f) for f in facts.functions if any(is_data_loop(lp) for lp in f.loops)}
-        self.synthetic_module = synthetic_module(facts)
-        self.step_loops = []
-        for loop in facts.loops:
-            if not loop.trains or id(loop) in has_training_child or is_test_code(loop.scope):
-                continue
-            if self.synthetic(loop):
-                continue
-            if any(trains_directly(c) or (c.local is not None and c.local.trains
-                                          and id(c.local) not in loop_funcs) for c in loop.calls):
-                self.step_loops.append(loop)
-        # functions reachable from inside a training loop (helpers of a driver loop)
-        helpers: set[int] = set()
-        work = [c.local for loop in facts.loops if loop.trains for c in loop.calls
-                if c.local is not None]
-        while work:
-            f = work.pop()
-            if id(f) in helpers:
-                continue
-            helpers.add(id(f))
-            work.extend(c.local for c in f.calls if c.local is not None)
-        self.helpers = helpers
-        self.top_loops = []
-        for loop in facts.loops:
-            if not loop.trains or is_test_code(loop.scope):
-                continue
-            if _outer_training(loop) is not loop:
-                continue
-            if loop.scope is not None and id(loop.scope) in helpers:
-                continue
-            if self.synthetic(loop):
-                continue
-            self.top_loops.append(loop)
-
-    def synthetic(self, loop: LoopInfo) -> bool:
-        """A demo or benchmark loop that trains on random tensors made in the loop (no data)."""
-        if self.synthetic_module:
-            return True
-        if is_data_loop(loop):
-            return False
-        if id(loop) in self._around_data_loops:
-            return False
-        sites = list(loop.calls)
-        node = loop.node
-        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Call):
-            gen = self.facts.resolve_local(node.iter.func, loop.scope)
-            if gen is not None:
-                sites.extend(gen.calls)
-        for site in list(sites):
-            if site.local is not None and id(site.local) in self.data_funcs:
-                return False
-            if site.local is not None and not site.local.trains:
-                sites.extend(site.local.calls)  # get_batch() drawing random tensors
-        return any(_random_data(site) for site in sites)
-
-    def multi_model(self, loop: LoopInfo) -> bool:
-        """GANs, actor-critic: several optimizers stepped in one loop (no validation split)."""
-        names = set()
-        for site in loop.calls:
-            if is_optimizer_step(site):
-                names.add(site.name)
-            elif site.local is not None:
-                names.update(c.name for c in site.local.calls if is_optimizer_step(c))
-        return len(names) >= 2
-
-
-def _random_data(site: CallSite) -> bool:
-    return site.qn in RANDOM_DATA or (site.method in ("random_", "normal_", "uniform_")
-                                      and site.qn is None and not site.node.args[1:])
-
-
-SYNTHETIC_PREFIXES = ("random", "fake", "dummy", "synthetic", "toy")
-SYNTHETIC_SUFFIXES = ("dataset", "data", "loader", "datamodule", "batch", "batches", "inputs")
-
-
-def synthetic_module(facts: ModuleFacts) -> str | None:
-    """The module trains on generated data (``RandomDataset``, ``FakeData``, a demo)."""
-    for site in facts.calls:
-        short = ((site.qn or site.name or "").rsplit(".", 1)[-1]).lower()
-        if short.startswith(SYNTHETIC_PREFIXES) and short.endswith(SYNTHETIC_SUFFIXES):
-            return f"{short} at {line_ref(site.line)}"
-    return None
 
 
 def _one_batch_loops(facts: ModuleFacts) -> set[int]:
@@ -256,28 +120,10 @@ def _optimizes_inputs(loop: LoopInfo) -> bool:
     return False
 
 
-def _outer_training(loop: LoopInfo) -> LoopInfo:
-    top = loop
-    parent = loop.parent
-    while parent is not None:
-        if parent.trains:
-            top = parent
-        parent = parent.parent
-    return top
-
-
 def _outermost(loop: LoopInfo) -> LoopInfo:
     while loop.parent is not None:
         loop = loop.parent
     return loop
-
-
-def units_of(facts: ModuleFacts) -> TrainingUnits:
-    cached = getattr(facts, "_dlp_training_units", None)
-    if cached is None:
-        cached = TrainingUnits(facts)
-        facts._dlp_training_units = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def _names_in(node: ast.AST) -> Iterator[str]:
@@ -408,6 +254,8 @@ def _is_tracking_call(call: ast.Call, facts: ModuleFacts) -> str | None:
     """Kind of tracking call (``print``, ``logger``, ``tracker``, ``progress``, ``record``) or None."""
     func = call.func
     qn = facts.imports.qualname(func)
+    if is_logging_call(call, facts):
+        return "tracker"  # the project's own logging helper (RuleSettings.logging_functions)
     if qn in TRACKER_CALLS or (qn or "").startswith(("wandb.log", "mlflow.log_metric")):
         return "tracker"
     if isinstance(func, ast.Name):
@@ -667,6 +515,14 @@ class UntrackedTraining(Rule):
     The finding is reported on the header of the *innermost* training loop (the batch or step
     loop, where the loss is computed), because that is where the loss has to be recorded.
 
+    Only modules that show they train on real data are checked: data they load themselves from
+    a dataset library (`torchvision.datasets`, `load_dataset`, `keras.datasets`) or from files
+    (`pd.read_csv`, `np.load`, `Image.open`, `open()`, a directory listing). Demos on generated
+    data (`torch.rand` datasets, fake-data tutorials) and modules whose data comes from another
+    file (`from datautils import MyTrainDataset`) are not the runs the guide's monitoring advice
+    is about. The project's own logging helpers named in `logging-functions` count as recording
+    metrics.
+
     ## Why is this bad?
     The guide's *Training Monitoring* section asks to track every run: the training loss should
     fall and the validation loss should fall and level off. *Common Pitfalls: not tracking
@@ -698,9 +554,10 @@ class UntrackedTraining(Rule):
     ## Known limits
     Framework loops (`model.fit`, `trainer.fit`, `Trainer.train()`) log by themselves and are
     not checked. Skipped as not being training runs: loops in unit tests and benchmarks
-    (`test_*`/`bench*` functions, `Test*` classes) and demos on generated data (a loop that
-    draws its inputs from `torch.randn`/`torch.rand` and iterates no data, or a module built on
-    `RandomDataset`/`FakeData`-style data). When a function returns the loss and has no caller
+    (`test_*`/`bench*` functions, `Test*` classes), modules that load no real data (see above),
+    and loops that draw their inputs from `torch.randn`/`torch.rand` and iterate no data, or a
+    module built on `RandomDataset`/`FakeData`-style data. Data loaded by a helper from another
+    module is not seen, so such a training script is not checked. When a function returns the loss and has no caller
     in the file, the caller elsewhere is assumed to record it; any experiment-tracker call
     (`wandb.log`, `add_scalar`, ...) in the region counts whatever it logs; a loss stored on
     `self`, handed to a `*.training_step()` of an imported module or to an `on_*_end` hook is
@@ -713,9 +570,9 @@ class UntrackedTraining(Rule):
     section = "Training Monitoring; Common Pitfalls: not tracking experiments"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        units = units_of(facts)
-        if not units.step_loops:
-            return
+        units = facts.derived(TrainingUnits)
+        if not units.step_loops or units.real_data is None:
+            return  # no training, or data the module cannot show is real (a demo on generated data)
         search = _Search(facts)
         for loop in units.step_loops:
             if search.recorded(loop):
@@ -865,6 +722,10 @@ class NoValidation(Rule):
     - a Lightning `trainer.fit(model, train_loader)` without validation loaders (nor a
       `datamodule`) when the module's `LightningModule` defines no `validation_step`.
 
+    Only modules that load real data themselves are checked (as for DLP400): a tutorial fitting
+    made-up numbers, a demo on generated tensors or data from another file has no held-out data
+    to speak of.
+
     Any of these counts as validation and keeps the module quiet: a loop over validation data,
     an evaluation loop over held-out data, a function or call named after validation
     (`validate(...)`, `validation_step`), validation keywords (`validation_data=`,
@@ -917,7 +778,9 @@ class NoValidation(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         candidates: list[tuple[ast.AST, str]] = []
-        units = units_of(facts)
+        units = facts.derived(TrainingUnits)
+        if units.real_data is None:
+            return  # a demo on generated data, or data from another module: nothing to validate here
         reinforcement = bool(facts.imports.roots & RL_ROOTS) or any(
             site.method == "step" and words_of(site.name or "") & {"env", "envs", "environment"}
             for site in facts.calls)
@@ -1077,7 +940,7 @@ class UnmonitoredGradients(Rule):
     by a hook registered in another module is not seen. With gradient accumulation the finding
     goes on the inner loop that calls `backward()`, though clipping belongs before the outer
     loop's `step()`. Loops that optimise inputs (style transfer) and the loops DLP400 skips
-    (tests, benchmarks, generated data) are not checked.
+    (tests, benchmarks, generated data, modules that load no real data) are not checked.
     """
 
     code, name = "DLP402", "unmonitored-gradients"
@@ -1086,8 +949,8 @@ class UnmonitoredGradients(Rule):
     default = False
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        units = units_of(facts)
-        if not units.step_loops:
+        units = facts.derived(TrainingUnits)
+        if not units.step_loops or units.real_data is None:
             return
         for site in facts.calls:
             if site.qn and site.qn.startswith("wandb.watch"):
@@ -1169,8 +1032,9 @@ class UnloggedHyperparameters(Rule):
     ```
 
     ## Known limits
-    Opt-in. Hyperparameters written by other means (a config file saved next to the TensorBoard
-    logs) are not recognised; `add_text` mentioning `args`/`config`/`hparams` counts, and so do
+    Opt-in. A call to one of the project's own logging helpers (`logging-functions`) is taken to
+    record the run's settings. Hyperparameters written by other means (a config file saved next
+    to the TensorBoard logs) are not recognised; `add_text` mentioning `args`/`config`/`hparams` counts, and so do
     settings formatted into the run's name (`SummaryWriter(comment=f"_lr={lr}")`,
     `wandb.init(name=f"bs{bs}")`). A tracker started in another module is not seen. The module
     must import an ML framework to be checked at all.
@@ -1204,6 +1068,8 @@ class UnloggedHyperparameters(Rule):
         for store in facts.stores:
             if store.target.startswith(("wandb.config", "run.config")):
                 return
+        if calls_logging_function(facts):
+            return  # the project's own logging helper records the run
         for site, label in starts:
             if _hparams_in_run_name(site):
                 continue

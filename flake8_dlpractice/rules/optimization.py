@@ -7,6 +7,7 @@ from typing import Iterator
 from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
 from ..analysis.facts import trains_directly
 from ..analysis.names import dotted, last_part, name_words
+from ..analysis.training_units import TrainingUnits, is_test_code, loop_trainers
 from .base import Finding, Fix, Rule, span_of, line_ref
 
 COMPILE = "torch.compile"
@@ -100,7 +101,10 @@ class PrematureCompile(Rule):
     Flags `torch.compile(...)` in code that is still being debugged or has never been shown to
     work: a module with active debugging aids (`torch.autograd.set_detect_anomaly(True)`,
     `detect_anomaly()`, `CUDA_LAUNCH_BLOCKING`, a loop that overfits one batch from
-    `next(iter(loader))`), or a training module with no evaluation or validation step at all.
+    `next(iter(loader))`), or a training module that loads real data (as DLP400 defines it) and
+    has no evaluation or validation step at all. Showcases of compilation on generated or demo
+    data (`torch.randn` batches, `lightning.pytorch.demos`) are not flagged: compiling is their
+    point.
 
     ## Why is this bad?
     *Common Pitfalls* in the guide: optimising for speed before the model is known to work.
@@ -124,7 +128,9 @@ class PrematureCompile(Rule):
 
     ## Known limits
     Evaluation that happens in another module (a separate `evaluate.py`) is not seen; add
-    `# noqa: DLP500` on the compile line when the model is known to work.
+    `# noqa: DLP500` on the compile line when the model is known to work. A training script whose
+    data is loaded by another module is taken for a showcase and not flagged for missing
+    evaluation.
     """
 
     code, name = "DLP500", "premature-compile"
@@ -140,7 +146,7 @@ class PrematureCompile(Rule):
         if aids:
             line, what = aids[0]
             reason = f"while debugging aids are active ({what} at {line_ref(line)})"
-        elif trains(facts) and not evaluates(facts):
+        elif trains(facts) and not evaluates(facts) and facts.derived(TrainingUnits).real_data is not None:
             reason = "in a training script that never evaluates or validates the model"
         else:
             return
@@ -252,32 +258,10 @@ ANOMALY_CONTEXT = frozenset({"torch.autograd.detect_anomaly",
                              "torch.autograd.anomaly_mode.detect_anomaly"})
 
 
-def _is_test_function(info) -> bool:
-    return info is not None and (info.name.lower().startswith(("test", "bench"))
-                                 or (info.class_name or "").startswith("Test"))
-
-
-def _loop_trainers(facts: ModuleFacts) -> set[int]:
-    """Same-file functions that run a training loop (directly or through their callees)."""
-    cached = getattr(facts, "_dlp_loop_trainers", None)
-    if cached is not None:
-        return cached
-    out = {id(f) for f in facts.functions if any(lp.trains for lp in f.loops)}
-    changed = True
-    while changed:
-        changed = False
-        for f in facts.functions:
-            if id(f) not in out and any(c.local is not None and id(c.local) in out for c in f.calls):
-                out.add(id(f))
-                changed = True
-    facts._dlp_loop_trainers = out  # type: ignore[attr-defined]
-    return out
-
-
 def _training_call(site: CallSite, facts: ModuleFacts, step_ok: bool = False) -> bool:
     """A call that runs training: a same-file function with a training loop (or, with
     ``step_ok``, any same-file function that trains) or a framework fit."""
-    if site.local is not None and site.local.trains and (step_ok or id(site.local) in _loop_trainers(facts)):
+    if site.local is not None and site.local.trains and (step_ok or id(site.local) in facts.derived(loop_trainers)):
         return True
     if site.qn is None and site.method in FRAMEWORK_FIT and site.args:
         return True
@@ -340,9 +324,9 @@ class AnomalyDetectionLeftOn(Rule):
         anomaly = [s for s in facts.calls if s.qn in ANOMALY_SET or s.qn in ANOMALY_CONTEXT]
         if not anomaly:
             return
-        training_loops = [lp for lp in facts.loops if lp.trains and not _is_test_function(lp.scope)]
+        training_loops = [lp for lp in facts.loops if lp.trains and not is_test_code(lp.scope)]
         for site in anomaly:
-            if _is_test_function(site.scope):
+            if is_test_code(site.scope):
                 continue
             if site.qn in ANOMALY_SET:
                 where = self._set_reason(facts, site, training_loops)
@@ -488,12 +472,10 @@ def _scratch_reason(site: CallSite) -> tuple[str, str] | None:
 
 def _only_synthetic_training(facts: ModuleFacts) -> bool:
     """Every training loop runs on random tensors (a benchmark or distributed demo)."""
-    from .monitoring import units_of  # shared analysis of training loops
-
     loops = [lp for lp in facts.loops if lp.trains]
     if not loops or any(_training_call(site, facts) and site.local is None for site in facts.calls):
         return False
-    units = units_of(facts)
+    units = facts.derived(TrainingUnits)
     return all(units.synthetic(lp) for lp in loops)
 
 
@@ -552,7 +534,7 @@ class TrainingFromScratch(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         found = []
         for site in facts.calls:
-            if site.qn is None or _is_test_function(site.scope):
+            if site.qn is None or is_test_code(site.scope):
                 continue
             reason = _scratch_reason(site)
             if reason is not None:
@@ -708,7 +690,7 @@ class DeepLearningOnTabular(Rule):
     def _sinks(self, facts: ModuleFacts) -> list[tuple[ast.AST, str]]:
         out: list[tuple[ast.AST, str]] = []
         for loop in facts.loops:
-            if not loop.trains or _is_test_function(loop.scope):
+            if not loop.trains or is_test_code(loop.scope):
                 continue
             for site in loop.calls:
                 if site.method in ("backward", "manual_backward"):

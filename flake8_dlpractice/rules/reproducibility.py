@@ -5,22 +5,25 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
-from ..analysis.randomness import (COVERED_BY, FRAMEWORK_LABEL, FRAMEWORK_ROOTS, LOADERS,
-                                   RANDOM_SPLIT, Randomness, randomness_of,
-                                   seed_argument)
+from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
+                                   module_imports, randomness_of, seed_argument)
 from ..analysis.names import last_part
-from ..analysis.seeds import TORCH_KINDS, SeedCall, seeds_of
-from .base import Finding, Fix, Rule, span_of, line_ref
+from ..analysis.reach import reach_of
+from ..analysis.seeds import TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
+from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
 
 class CudnnNondeterministic(Rule):
     """
     ## What it does
     In a module that seeds PyTorch (`torch.manual_seed`, `seed_everything`, `transformers.set_seed`
-    or a same-file helper calling them), flags the first torch seed call when cuDNN is never made
-    deterministic (`torch.backends.cudnn.deterministic = True`, or
+    or a same-file helper calling them) and builds layers whose GPU kernels come from cuDNN
+    (convolutions, `nn.LSTM`/`GRU`/`RNN`, a torchvision or timm CNN), flags the first torch seed
+    call when cuDNN is never made deterministic (`torch.backends.cudnn.deterministic = True`, or
     `torch.use_deterministic_algorithms(True)`, Lightning `Trainer(deterministic=True)`), and
-    flags any `torch.backends.cudnn.benchmark = True`.
+    flags any `torch.backends.cudnn.benchmark = True`. Only code that runs counts: a seed in a
+    function nobody calls does not, and neither does a per-worker `torch.manual_seed` in a
+    function passed as `worker_init_fn=` (PyTorch's own recipe, see DLP204).
 
     ## Why is this bad?
     The guide's *Reproducibility* section: seeding is not enough on a GPU. cuDNN picks
@@ -49,14 +52,18 @@ class CudnnNondeterministic(Rule):
     (`--unsafe-fixes`).
 
     ## Known limits
-    Settings made in another module (a shared `utils.seed_all()`) are not seen: the rule reports
-    where this module seeds, so `# noqa: DLP201` on that line records the decision. Modules that
-    cannot reach a GPU (no `.cuda()`, no "cuda" device, no `torch.cuda`/`torch.backends.cudnn`, no
-    Lightning/Accelerate/Hugging Face) are not flagged: cuDNN is not involved on the CPU. Hugging
-    Face scripts that parse `TrainingArguments` are not flagged: `--full_determinism` switches
-    determinism on at run time. When `benchmark = True` is set, only that line is reported. A
-    `benchmark` value computed at run time (`cudnn.benchmark = not args.deterministic`) is not
-    flagged.
+    Not flagged, because cuDNN's kernel choice does not change the results there: modules whose
+    layers are all matrix multiplications (transformers, MLPs: they run on cuBLAS), models whose
+    architecture is not visible in the module (imported from a sibling file), inference-only
+    scripts (nothing trains and the model is evaluated: autotuned kernels are the right choice),
+    and modules that cannot reach a GPU (no `.cuda()`, no "cuda" device, no
+    `torch.cuda`/`torch.backends.cudnn`, no Lightning/Accelerate/Hugging Face). Hugging Face
+    scripts that parse `TrainingArguments` are not flagged: `--full_determinism` switches
+    determinism on at run time. Settings made in another module (a shared `utils.seed_all()`) are
+    not seen; a project's own seed helper named in `seed-functions` counts as seeding torch (so
+    `benchmark = True` next to it is reported) but is assumed to set determinism itself. When
+    `benchmark = True` is set, only that line is reported. A `benchmark` value computed at run
+    time (`cudnn.benchmark = not args.deterministic`) is not flagged.
     """
 
     code, name = "DLP201", "cudnn-nondeterministic"
@@ -66,33 +73,58 @@ class CudnnNondeterministic(Rule):
     fix_note = "safe: insert deterministic/benchmark settings; unsafe: flip benchmark = True"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        seeds = seeds_of(facts)
-        first = seeds.first(TORCH_KINDS)
-        if first is None or not gpu_reachable(facts):
+        seeds = facts.derived(seeds_of)
+        rnd = facts.derived(randomness_of)
+        # per-worker seeds (PyTorch's recipe for DLP204) and generator seeds do not ask for
+        # reproducible GPU kernels
+        torch_seeds = [s for s in seeds.calls if s.kinds & TORCH_KINDS and id(s.site.scope) not in rnd.worker_init]
+        if not torch_seeds or (not rnd.trains_torch and _inference_only(facts)):
             return
+        layer = cudnn_layer(facts)
+        if layer is None or not gpu_reachable(facts):
+            return
+        first = min(torch_seeds, key=lambda s: (s.call.line, s.call.node.col_offset))
         for store in seeds.benchmark_true:
-            yield self.finding(store.stmt, "cudnn.benchmark = True lets cuDNN choose kernels by "
-                               f"timing, so runs seeded at {line_ref(first.site.line)} are not "
-                               "reproducible: set it to False (and cudnn.deterministic = True)",
+            yield self.finding(store.stmt, f"cudnn.benchmark = True picks kernels by timing: runs seeded at "
+                               f"{line_ref(first.call.line, _called(first.call))} still differ",
                                fix=Fix("unsafe", "replace-expression", span_of(store.value),
-                                       (("replacement", "False"),)))
+                                       (("replacement", "False"),), title="set cudnn.benchmark = False"))
         if seeds.deterministic or seeds.benchmark_true or _runtime_determinism(facts):
             return
-        same_scope = [c for c in seeds.calls if c.kinds & TORCH_KINDS and c.site.scope is first.site.scope
-                      and not c.site.loops]
-        fix = None
-        if same_scope:
-            last = max(same_scope, key=lambda c: (c.site.line, c.site.node.col_offset))
-            anchor = last.site.stmt
-            if isinstance(anchor, ast.Expr) and anchor.value is last.site.node:
-                code = "torch.backends.cudnn.deterministic = True"
-                if not any(store.target == "torch.backends.cudnn.benchmark" for store in facts.stores):
-                    code += "\ntorch.backends.cudnn.benchmark = False"
-                fix = Fix("safe", "insert-after", span_of(anchor), (("code", code), ("imports", "torch")))
-        yield self.finding(first.site.node, "torch is seeded here but cuDNN may still pick "
-                           "non-deterministic kernels: set torch.backends.cudnn.deterministic = True "
-                           "and torch.backends.cudnn.benchmark = False (or call "
-                           "torch.use_deterministic_algorithms(True))", fix=fix)
+        if all(s.team for s in torch_seeds):
+            return  # a project's own seed helper: whether it also sets determinism is not seen
+        yield self.finding(first.call.node, f"torch is seeded, but cuDNN may pick non-deterministic kernels "
+                           f"for {_called(layer)} ({line_ref(layer.line, _called(layer))})",
+                           fix=self._fix(facts, seeds, first))
+
+    @staticmethod
+    def _fix(facts: ModuleFacts, seeds: Seeds, first: SeedCall) -> Fix | None:
+        scope = first.call.scope
+        same_scope = [c.call for c in seeds.calls if c.kinds & TORCH_KINDS and c.call.scope is scope
+                      and not c.call.loops]
+        if not same_scope:
+            return None
+        last = max(same_scope, key=lambda c: (c.line, c.node.col_offset))
+        anchor = last.stmt
+        if not (isinstance(anchor, ast.Expr) and anchor.value is last.node):
+            return None
+        code = "torch.backends.cudnn.deterministic = True"
+        if not any(store.target == "torch.backends.cudnn.benchmark" for store in facts.stores):
+            code += "\ntorch.backends.cudnn.benchmark = False"
+        return Fix("safe", "insert-after", span_of(anchor), (("code", code), ("imports", "torch")),
+                   title="make cuDNN deterministic after the seed")
+
+
+def _inference_only(facts: ModuleFacts) -> bool:
+    """Nothing trains and models are evaluated (``model.eval()``, ``no_grad``, a TorchScript load):
+    autotuned kernels are the right choice there, and results do not feed back into weights."""
+    return any(site.in_no_grad or (site.method == "eval" and not site.node.args)
+               or site.qn in ("torch.jit.load", "torch.no_grad", "torch.inference_mode") for site in facts.calls)
+
+
+def _called(site: CallSite) -> str:
+    """How a call is spelled (``torch.manual_seed``, ``nn.Conv2d``), for messages and references."""
+    return site.name or last_part(site.qn) or "call"
 
 
 _GPU_FRAMEWORKS = frozenset({"lightning", "pytorch_lightning", "accelerate", "transformers", "timm",
@@ -100,18 +132,23 @@ _GPU_FRAMEWORKS = frozenset({"lightning", "pytorch_lightning", "accelerate", "tr
 
 
 def gpu_reachable(facts: ModuleFacts) -> bool:
-    """The module can run on a GPU (where cuDNN matters): ``.cuda()``, a "cuda" device,
-    ``torch.cuda`` / ``torch.backends.cudnn``, or a framework that places models on GPUs."""
+    """The module can run on a GPU (where cuDNN matters): ``.cuda()``, a "cuda" device
+    (``torch.device("cuda")``, ``.to("cuda")``), ``torch.cuda`` / ``torch.backends.cudnn``, or a
+    framework that places models on GPUs."""
     if facts.imports.roots & _GPU_FRAMEWORKS:
         return True
     for site in facts.calls:
         if site.method == "cuda" or (site.qn or "").startswith(("torch.cuda.", "torch.backends.cudnn")):
             return True
+        if site.method == "to" or site.qn == "torch.device":
+            for arg in site.node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.startswith("cuda"):
+                    return True
     for store in facts.stores:
         if store.target.startswith("torch.backends.cudnn"):
             return True
-    for node in ast.walk(facts.tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("cuda"):
+        value = store.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.startswith("cuda"):
             return True
     return False
 
@@ -130,7 +167,7 @@ def _runtime_determinism(facts: ModuleFacts) -> bool:
 SECTION_SEEDS = "Reproducibility: seed every random number generator"
 _RNG_ORDER = ("torch", "tf", "keras", "numpy", "sklearn", "random")
 _KIND_LABEL = {"torch": "PyTorch", "torch_cuda": "PyTorch (CUDA only)", "tf": "TensorFlow",
-               "numpy": "NumPy", "random": "Python's random"}
+               "numpy": "NumPy", "random": "random"}
 _SIMPLE_EXPR = (ast.Name, ast.Attribute, ast.Constant, ast.Subscript, ast.BinOp, ast.UnaryOp)
 
 
@@ -156,7 +193,7 @@ def _seed_text(arg: ast.expr | None) -> str | None:
         return None
 
 
-def _seed_usable_at(rnd: Randomness, seed: SeedCall, target: CallSite) -> str | None:
+def _seed_usable_at(imports: ModuleImports, seed: SeedCall, target: CallSite) -> str | None:
     """The seed call's argument, when the same text means the same value at ``target``."""
     site = seed.via or seed.site
     arg = seed_argument(site)
@@ -170,21 +207,23 @@ def _seed_usable_at(rnd: Randomness, seed: SeedCall, target: CallSite) -> str | 
         return text
     names = {sub.id for sub in ast.walk(arg) if isinstance(sub, ast.Name)}
     params = set(target.scope.params) if target.scope is not None else set()
-    if names and names <= rnd.module_names and not names & params and site.scope is None:
+    if names and names <= imports.module_names and not names & params and site.scope is None:
         return text
     return None
 
 
-def _module_seed(rnd: Randomness, target: CallSite, kinds: tuple[str, ...]) -> str | None:
-    ordered = sorted(rnd.global_seeds, key=lambda s: (not (s.kinds & set(kinds)), (s.via or s.site).line))
+def _module_seed(facts: ModuleFacts, target: CallSite, kinds: tuple[str, ...]) -> str | None:
+    rnd = facts.derived(randomness_of)
+    imports = facts.derived(module_imports)
+    ordered = sorted(rnd.global_seeds, key=lambda s: (not (s.kinds & set(kinds)), s.call.line))
     for seed in ordered:
-        text = _seed_usable_at(rnd, seed, target)
+        text = _seed_usable_at(imports, seed, target)
         if text is not None:
             return text
     return None
 
 
-def _seed_code(rnd: Randomness, rng: str, seed: str) -> tuple[str, str] | None:
+def _seed_code(rnd: ModuleImports, rng: str, seed: str) -> tuple[str, str] | None:
     """(statement, imports) seeding ``rng`` with the module's own spellings, or None."""
     if rng == "torch":
         alias = rnd.alias_of("torch")
@@ -215,7 +254,7 @@ def _seed_code(rnd: Randomness, rng: str, seed: str) -> tuple[str, str] | None:
     return None
 
 
-def _seed_fix(rnd: Randomness, rngs: list[str], seed: str, anchor: ast.stmt, safety: str) -> Fix | None:
+def _seed_fix(rnd: ModuleImports, rngs: list[str], seed: str, anchor: ast.stmt, safety: str) -> Fix | None:
     lines: list[str] = []
     imports: list[str] = []
     for rng in rngs:
@@ -233,16 +272,42 @@ def _seed_fix(rnd: Randomness, rngs: list[str], seed: str, anchor: ast.stmt, saf
     data = [("code", "\n".join(lines))]
     if imports:
         data.append(("imports", ",".join(imports)))
-    return Fix(safety, "insert-after", span_of(anchor), tuple(data))
+    title = f"insert {'; '.join(lines)}" if len(lines) <= 2 else f"insert {lines[0]} and {len(lines) - 1} more seeds"
+    return Fix(safety, "insert-after", span_of(anchor), tuple(data), title=title)
 
 
-def _evidence(rnd: Randomness, rngs: list[str]) -> str:
-    parts = []
+# The imports a DLP200 finding may sit on, per unseeded RNG: the framework's (its first import),
+# and for scikit-learn estimators, which draw from NumPy's global RNG, NumPy's (the module the fix
+# seeds), else scikit-learn's.
+_SEEDED_MODULES = {"torch": TORCH_ROOTS, "tf": ("tensorflow", "keras", "tf_keras"),
+                   "keras": ("tensorflow", "keras", "tf_keras"), "numpy": ("numpy",), "random": ("random",)}
+_FALLBACK_MODULES = {"sklearn": ("numpy", "sklearn")}
+_RNG_LABEL = {"torch": "PyTorch", "tf": "TensorFlow", "keras": "Keras", "numpy": "NumPy",
+              "sklearn": "NumPy", "random": "random"}
+
+
+def _labels(rngs: list[str]) -> list[str]:
+    out: list[str] = []
     for rng in rngs:
-        use = min(rnd.uses_of(rng), key=lambda u: u.line)
-        where = use.text if use.text.endswith(f"{line_ref(use.line)}") else f"{use.text} at {line_ref(use.line)}"
-        parts.append(f"{FRAMEWORK_LABEL[rng]} ({where})")
-    return ", ".join(parts)
+        if _RNG_LABEL[rng] not in out:
+            out.append(_RNG_LABEL[rng])
+    return out
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _import_line(imports: ModuleImports, rngs: list[str]) -> int | None:
+    """The first import of a module whose RNG is to be seeded."""
+    found = imports.import_lines
+    lines = []
+    for rng in rngs:
+        if rng in _FALLBACK_MODULES:
+            lines.extend(next(([found[r]] for r in _FALLBACK_MODULES[rng] if found.get(r)), []))
+        else:
+            lines.extend(found[r] for r in _SEEDED_MODULES[rng] if found.get(r))
+    return min(lines) if lines else None
 
 
 class MissingSeed(Rule):
@@ -264,11 +329,15 @@ class MissingSeed(Rule):
     a same-file helper calling them, a seed helper imported from elsewhere (`utils.set_seed(...)`),
     seeded local generators (`np.random.default_rng(SEED)`, `torch.Generator().manual_seed(s)`),
     Lightning `Trainer(deterministic=True)`, `LightningCLI` (it seeds by default), Hugging Face
-    `Trainer` (it seeds from `TrainingArguments.seed`), and `tf_random_seed=` in a TensorFlow
-    `RunConfig`.
+    `Trainer` (it seeds from `TrainingArguments.seed`), `tf_random_seed=` in a TensorFlow
+    `RunConfig`, and the project's own helpers named in `seed-functions`. Only code that runs
+    counts, for seeds and for draws alike: the module level and the functions it reaches (called,
+    passed, decorated, listed in `__all__`, or named `main`); a seed in a function nobody calls
+    seeds nothing.
 
-    The finding is reported on the first import of the unseeded frameworks, so
-    `# noqa: DLP200` goes on that line.
+    The finding is reported on the first import of a module whose RNG is left unseeded (NumPy's
+    import for scikit-learn estimators, which draw from NumPy's global RNG), so `# noqa: DLP200`
+    goes on that line. The message names the RNGs and their first use.
 
     ## Why is this bad?
     The guide's *Reproducibility* section asks to seed Python's `random`, NumPy and PyTorch, and
@@ -327,23 +396,24 @@ class MissingSeed(Rule):
     fix_note = "insert seed calls after the imports"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        rnd = randomness_of(facts)
-        if rnd.entry is None or not rnd.uses:
+        rnd = facts.derived(randomness_of)
+        if not rnd.entry or not rnd.uses:
             return
         if (rnd.global_seeds or rnd.local_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None
                 or rnd.deterministic):
             return
+        imports = facts.derived(module_imports)
         rngs = [rng for rng in _RNG_ORDER if rnd.uses_of(rng)]
-        lines = [rnd.import_lines.get(root) for rng in rngs for root in FRAMEWORK_ROOTS[rng]]
-        lines = [line for line in lines if line]
-        line = min(lines) if lines else min(u.line for u in rnd.uses)
-        fix = _seed_fix(rnd, rngs, "0", rnd.last_import, "unsafe") if rnd.last_import is not None else None
-        wanted = [r for r in rngs if r != "sklearn" or "numpy" not in rngs]
-        calls = "; ".join(code[0] for code in (_seed_code(rnd, r, "0") for r in wanted) if code)
-        yield Finding(line, 0, self.code,
-                      f"training entry point ({rnd.entry}) uses {_evidence(rnd, rngs)} randomness "
-                      f"but never seeds a random number generator: seed after the imports"
-                      + (f" ({calls})" if calls else ""), fix)
+        first = min(rnd.uses, key=lambda u: (u.line, u.node.col_offset))
+        line = _import_line(imports, rngs) or first.line
+        fix = _seed_fix(imports, rngs, "0", imports.last_import, "unsafe") if imports.last_import is not None else None
+        labels = _labels(rngs)
+        subject = f"the {labels[0]} RNG is" if len(labels) == 1 else f"the {_and(labels)} RNGs are"
+        where = line_ref(first.line, first.what)
+        headline = fitting(f"{subject} never seeded; first use: {first.text} at {where}",
+                           f"{subject} never seeded; first use: {first.text.split(' without ', 1)[0]} at {where}",
+                           f"{subject} never seeded; first use at {where}")
+        yield Finding(line, 0, self.code, headline, fix)
 
 
 class IncompleteSeeding(Rule):
@@ -403,7 +473,9 @@ class IncompleteSeeding(Rule):
 
     ## Known limits
     Seed helpers imported from another module (`utils.set_seed(seed)`) seed unknown
-    generators: the rule stays quiet in such modules. Seeded local generators
+    generators: the rule stays quiet in such modules, unless the helper is named in
+    `seed-functions` (then it seeds every RNG). Seeds and draws in functions nobody calls do not
+    count. Seeded local generators
     (`rng = np.random.default_rng(0)`) do not seed global draws (`np.random.rand()`), which are
     still reported. Whether an unseeded draw runs before or after training is not considered.
     """
@@ -415,7 +487,7 @@ class IncompleteSeeding(Rule):
     fix_note = "add the missing seed calls after the existing one, same seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        rnd = randomness_of(facts)
+        rnd = facts.derived(randomness_of)
         if not rnd.global_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None:
             return
         covered = rnd.seeded_kinds
@@ -424,23 +496,25 @@ class IncompleteSeeding(Rule):
             missing.remove("sklearn")
         if not missing:
             return
-        direct = [s for s in rnd.global_seeds if s.via is None] or rnd.global_seeds
-        # prefer a seed call with a plain seed (not a worker_init_fn's derived one), then the first
-        anchor = min(direct, key=lambda s: (_seed_text(seed_argument(s.site)) is None,
+        direct = [s for s in rnd.global_seeds if s.via is None and not s.team] or rnd.global_seeds
+        # prefer a seed call with a plain seed outside a worker_init_fn, then the first
+        anchor = min(direct, key=lambda s: (id(s.site.scope) in rnd.worker_init,
+                                            _seed_text(seed_argument(s.site)) is None,
                                             s.site.line, s.site.node.col_offset))
         site = anchor.site
-        seeded = ", ".join(_KIND_LABEL[k] for k in ("torch", "torch_cuda", "tf", "numpy", "random")
-                           if k in covered and not (k == "torch_cuda" and "torch" in covered))
+        seeded = [_KIND_LABEL[k] for k in ("torch", "torch_cuda", "tf", "numpy", "random")
+                  if k in covered and not (k == "torch_cuda" and "torch" in covered)]
         fix = None
         stmt = site.stmt
         text = _seed_text(seed_argument(site))
         if text is not None and isinstance(stmt, ast.Expr) and stmt.value is site.node:
-            fix = _seed_fix(rnd, missing, text, stmt, "safe")
-        yield self.finding(site.node, f"the module seeds {seeded} (first here, "
-                           f"{site.name or last_part(site.qn)}()) but also uses "
-                           f"{_evidence(rnd, missing)}, which {'stays' if len(missing) == 1 else 'stay'} "
-                           f"unseeded: seed {'it' if len(missing) == 1 else 'them'} here with the same "
-                           f"seed", fix)
+            fix = _seed_fix(facts.derived(module_imports), missing, text, stmt, "safe")
+        use = min((u for rng in missing for u in rnd.uses_of(rng)), key=lambda u: (u.line, u.node.col_offset))
+        unseeded = _and(_labels(missing))
+        where = line_ref(use.line, use.what)
+        yield self.finding(site.node, fitting(
+            f"seeds {_and(seeded)} but not {unseeded}, used by {use.text} at {where}",
+            f"seeds {_and(seeded)} but not {unseeded}, used at {where}"), fix)
 
 
 _ALWAYS_RANDOM = frozenset({"ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit",
@@ -540,7 +614,8 @@ class UnseededSplit(Rule):
     ## Known limits
     Seeding done in another module before this code runs is not seen, unless a call named like
     a seed helper (`set_seed(...)`) appears here. A global `np.random.seed` that runs later than
-    the split in the same scope does not count.
+    the split in the same scope does not count. Splits in functions nobody calls in the module
+    are not reported (they do not run).
     """
 
     code, name = "DLP203", "unseeded-split"
@@ -550,47 +625,49 @@ class UnseededSplit(Rule):
     fix_note = "add random_state= / generator= with the module's seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        rnd = randomness_of(facts)
+        rnd = facts.derived(randomness_of)
+        reach = facts.derived(reach_of)
         torch_seeded = bool(rnd.seeded_kinds & {"torch"}) or bool(rnd.opaque_seeds)
         for site in facts.calls:
             node = site.node
-            if any(kw.arg is None for kw in node.keywords):
+            if any(kw.arg is None for kw in node.keywords) or not reach.runs(site.scope):
                 continue
             if site.qn in RANDOM_SPLIT:
                 if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3:
                     continue
-                seed = _module_seed(rnd, site, ("torch",)) or "0"
-                alias = rnd.alias_of("torch")
-                fix = None
-                if alias or rnd.name_free("torch"):
-                    data = [("keyword", "generator"),
-                            ("value", f"{alias or 'torch'}.Generator().manual_seed({seed})")]
-                    if not alias:
-                        data.append(("imports", "torch"))
-                    fix = Fix("unsafe", "add-keyword", span_of(node), tuple(data))
-                yield self.finding(node, f"{site.name or 'random_split'}() has no generator= and "
-                                   f"torch is never seeded: the split differs on every run", fix)
+                yield self.finding(node, f"{_called(site)}() has no generator= and torch is never seeded",
+                                   self._generator_fix(facts, site))
             elif _random_sklearn_split(site):
                 if site.kwarg_node("random_state") is not None:
                     continue
                 if _seeded_before(rnd, frozenset({"numpy"}), site):
                     continue
-                seed = _module_seed(rnd, site, ("numpy",)) or "0"
-                fix = Fix("unsafe", "add-keyword", span_of(node),
-                          (("keyword", "random_state"), ("value", seed)))
-                what = site.name or last_part(site.qn)
-                yield self.finding(node, f"{what}() has no random_state and NumPy's global RNG is "
-                                   f"not seeded before it: the "
-                                   f"{'shuffle' if last_part(site.qn) == 'shuffle' else 'split'} "
-                                   f"differs on every run", fix)
+                seed = _module_seed(facts, site, ("numpy",)) or "0"
+                fix = Fix("unsafe", "add-keyword", span_of(node), (("keyword", "random_state"), ("value", seed)),
+                          title=f"add random_state={seed}")
+                yield self.finding(node, f"{_called(site)}() has no random_state and NumPy is not seeded "
+                                   f"before it", fix)
+
+    @staticmethod
+    def _generator_fix(facts: ModuleFacts, site: CallSite) -> Fix | None:
+        imports = facts.derived(module_imports)
+        alias = imports.alias_of("torch")
+        if not alias and not imports.name_free("torch"):
+            return None
+        seed = _module_seed(facts, site, ("torch",)) or "0"
+        value = f"{alias or 'torch'}.Generator().manual_seed({seed})"
+        data = [("keyword", "generator"), ("value", value)] + ([] if alias else [("imports", "torch")])
+        return Fix("unsafe", "add-keyword", span_of(site.node), tuple(data), title=f"add generator={value}")
 
 
 class UnseededLoaderWorkers(Rule):
     """
     ## What it does
-    Opt-in. In a module that seeds torch, flags a `DataLoader(...)` that shuffles
-    (`shuffle=True`) or loads in worker processes (`num_workers` > 0, or a value decided at run
-    time) and passes neither `generator=` nor `worker_init_fn=`. Lightning
+    Opt-in. In a module that seeds torch, flags a `DataLoader(...)` that passes neither
+    `generator=` nor `worker_init_fn=` and either shuffles (`shuffle=True`) or loads data that
+    draws random numbers (a random augmentation transform, a same-file dataset whose methods draw
+    from `np.random`/`random`/`torch.rand*`) in worker processes (`num_workers` > 0, or a value
+    decided at run time). Loaders in functions nobody calls are not checked. Lightning
     `seed_everything(..., workers=True)` seeds the workers and silences the rule for the module,
     and so does an `accelerate.Accelerator` (its `prepare()` re-seeds the loaders' samplers).
 
@@ -632,6 +709,10 @@ class UnseededLoaderWorkers(Rule):
     ## Known limits
     A `sampler=` with its own seed (`DistributedSampler(seed=...)`) still counts as shuffling
     only when `shuffle=True` is also passed; loaders built through `**kwargs` are not checked.
+    A non-shuffling loader in worker processes is reported only when its data is seen to draw
+    random numbers: a dataset class from another module, or a transform passed through layers
+    the analysis does not follow, is taken as deterministic (an evaluation loader over a
+    deterministic dataset has nothing to pin).
     """
 
     code, name = "DLP204", "unseeded-loader-workers"
@@ -642,12 +723,15 @@ class UnseededLoaderWorkers(Rule):
     fix_note = "add generator= seeded from the module's seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        rnd = randomness_of(facts)
+        rnd = facts.derived(randomness_of)
+        reach = facts.derived(reach_of)
         torch_seeds = [s for s in rnd.global_seeds if "torch" in s.kinds]
         if not torch_seeds or rnd.workers_seeded or rnd.accelerate:
             return
+        first = min(torch_seeds, key=lambda s: s.call.line)
+        random_data = _random_datasets(facts, rnd)
         for site in facts.calls:
-            if site.qn not in LOADERS:
+            if site.qn not in LOADERS or not reach.runs(site.scope):
                 continue
             node = site.node
             if any(kw.arg is None for kw in node.keywords) or len(node.args) > 10:
@@ -660,35 +744,64 @@ class UnseededLoaderWorkers(Rule):
             workers = site.kwarg_node("num_workers")
             if workers is None and len(node.args) > 5:
                 workers = node.args[5]
-            reasons = []
-            if isinstance(shuffle, ast.Constant) and shuffle.value is True:
-                reasons.append("shuffles (shuffle=True)")
-            if workers is not None and not (isinstance(workers, ast.Constant)
-                                            and (not isinstance(workers.value, int) or workers.value <= 0)):
-                try:
-                    reasons.append(f"loads in worker processes (num_workers={ast.unparse(workers)})")
-                except Exception:  # noqa: BLE001
-                    reasons.append("loads in worker processes")
-            if not reasons:
+            shuffles = isinstance(shuffle, ast.Constant) and shuffle.value is True
+            in_workers = workers is not None and not (
+                isinstance(workers, ast.Constant) and (not isinstance(workers.value, int) or workers.value <= 0))
+            # workers matter only for data that draws random numbers (augmentation): an evaluation
+            # loader over a deterministic dataset has nothing to pin
+            if not shuffles and not (in_workers and _draws_in_workers(site, random_data)):
                 continue
-            seed = _module_seed(rnd, site, ("torch",))
-            alias = rnd.alias_of("torch")
-            fix = None
-            if alias or rnd.name_free("torch"):
-                torch_name = alias or "torch"
-                data = [("keyword", "generator"),
-                        ("value", f"{torch_name}.Generator().manual_seed("
-                                  f"{seed or torch_name + '.initial_seed()'})")]
-                if not alias:
-                    data.append(("imports", "torch"))
-                fix = Fix("unsafe", "add-keyword", span_of(node), tuple(data))
-            first = min(torch_seeds, key=lambda s: (s.via or s.site).line)
-            label = f"{site.name or 'DataLoader'}()"
-            stmt = site.stmt
-            if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1:
-                target = _target_name(stmt.targets[0])
-                if target:
-                    label = f"{target!r} = {label}"
-            yield self.finding(node, f"{label} {' and '.join(reasons)} but has "
-                               f"neither generator= nor worker_init_fn=, although torch is seeded "
-                               f"({line_ref((first.via or first.site).line)})", fix)
+            how = "shuffles" if shuffles else "augments in workers"
+            seeded = line_ref(first.call.line, _called(first.call))
+            yield self.finding(node, fitting(
+                f"{_loader_label(site)} {how} without generator=/worker_init_fn=; torch seeded at {seeded}",
+                f"DataLoader() {how} without generator=/worker_init_fn=; torch seeded at {seeded}"),
+                self._generator_fix(facts, site))
+
+    @staticmethod
+    def _generator_fix(facts: ModuleFacts, site: CallSite) -> Fix | None:
+        imports = facts.derived(module_imports)
+        alias = imports.alias_of("torch")
+        if not alias and not imports.name_free("torch"):
+            return None
+        torch_name = alias or "torch"
+        seed = _module_seed(facts, site, ("torch",)) or f"{torch_name}.initial_seed()"
+        value = f"{torch_name}.Generator().manual_seed({seed})"
+        data = [("keyword", "generator"), ("value", value)] + ([] if alias else [("imports", "torch")])
+        return Fix("unsafe", "add-keyword", span_of(site.node), tuple(data), title="add a seeded generator=")
+
+
+def _loader_label(site: CallSite) -> str:
+    label = f"{site.name or 'DataLoader'}()"
+    stmt = site.stmt
+    if isinstance(stmt, ast.Assign) and stmt.value is site.node and len(stmt.targets) == 1:
+        target = _target_name(stmt.targets[0])
+        if target:
+            return f"{target!r} = {label}"
+    return label
+
+
+def _random_datasets(facts: ModuleFacts, rnd: Randomness) -> tuple[set[int], set[int], set[str]]:
+    """What marks data that draws random numbers when loaded: the ids of named augmenting transforms,
+    the constructor calls given an augmenting transform, and the same-file dataset classes whose
+    methods draw random numbers."""
+    aug_idents: set[int] = set()
+    aug_calls: set[int] = set()
+    for site in facts.calls:
+        for value in (*site.args, *site.kwargs.values()):
+            if value.aug:
+                if value.name:  # a named transform: data built from it carries its id
+                    aug_idents |= value.idents
+                aug_calls.add(id(site.node))
+    classes = {u.owner for u in rnd.uses if u.owner}
+    return aug_idents, aug_calls, classes
+
+
+def _draws_in_workers(site: CallSite, random_data: tuple[set[int], set[int], set[str]]) -> bool:
+    aug_idents, aug_calls, classes = random_data
+    data = site.arg(0, "dataset")
+    if data is None:
+        return False
+    if data.aug or data.anc & aug_idents or (data.call is not None and id(data.call) in aug_calls):
+        return True
+    return bool(data.kind) and data.kind.startswith("<local>.") and data.kind[8:] in classes

@@ -18,6 +18,6 @@ def train(seed, hooks):
         torch.manual_seed(seed)
 
         # then build the model
-        return torch.nn.Linear(2, 2).cuda()
+        return torch.nn.Conv2d(2, 2, 1).cuda()
 
     hooks.append(setup)

@@ -4,4 +4,4 @@ import torch
 manual_seed(1)
 torch.backends.cudnn.deterministic = True
 torch.backends.cudnn.benchmark = False
-net = nn.Linear(3, 1).cuda()
+net = nn.Conv2d(3, 1, 1).cuda()

@@ -1,4 +1,4 @@
 from torch import manual_seed, nn
 
 manual_seed(1)
-net = nn.Linear(3, 1).cuda()
+net = nn.Conv2d(3, 1, 1).cuda()

@@ -15,4 +15,4 @@ torch.backends.cudnn.deterministic = True
 torch.backends.cudnn.benchmark = False
 
 # the model
-model = torch.nn.Linear(4, 2).cuda()
+model = torch.nn.Conv2d(4, 2, 1).cuda()

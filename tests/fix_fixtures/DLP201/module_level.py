@@ -13,4 +13,4 @@ torch.manual_seed(SEED)  # CPU
 torch.cuda.manual_seed_all(SEED)  # all GPUs
 
 # the model
-model = torch.nn.Linear(4, 2).cuda()
+model = torch.nn.Conv2d(4, 2, 1).cuda()

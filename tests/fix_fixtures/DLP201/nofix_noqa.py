@@ -1,4 +1,4 @@
 import torch
 
 torch.manual_seed(0)  # noqa: DLP201 - determinism is set by the launcher
-model = torch.nn.Linear(2, 2).cuda()
+model = torch.nn.Conv2d(2, 2, 1).cuda()

@@ -1,4 +1,4 @@
 import torch
 
 generator = torch.manual_seed(0)
-model = torch.nn.Linear(2, 2).cuda()
+model = torch.nn.Conv2d(2, 2, 1).cuda()

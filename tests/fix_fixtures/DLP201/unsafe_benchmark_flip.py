@@ -4,4 +4,4 @@ import torch
 torch.manual_seed(0)
 torch.backends.cudnn.deterministic = True
 torch.backends.cudnn.benchmark = (True)  # speed
-model = torch.nn.Linear(2, 2).cuda()
+model = torch.nn.Conv2d(2, 2, 1).cuda()

@@ -4,4 +4,4 @@ import torch
 if __name__ == "__main__":
     torch.manual_seed(0)
     torch.backends.cudnn.benchmark = True
-    model = torch.nn.Linear(2, 2).cuda()
+    model = torch.nn.Conv2d(2, 2, 1).cuda()

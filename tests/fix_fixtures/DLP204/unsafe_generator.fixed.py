@@ -10,4 +10,4 @@ def main(seed):
     return loader
 
 
-other = DataLoader(torch.arange(10), num_workers=2, generator=torch.Generator().manual_seed(torch.initial_seed()))
+other = DataLoader(torch.arange(10), shuffle=True, num_workers=2, generator=torch.Generator().manual_seed(torch.initial_seed()))
