@@ -15,9 +15,9 @@ import pytest
 from flake8_dlpractice.cli import fix as cli
 from flake8_dlpractice.fixes import Budget
 
-SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Linear(2, 2).cuda()\n"
+SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Conv2d(2, 2, 1).cuda()\n"
 SEEDED_FIXED = ("import torch\n\ntorch.manual_seed(0)  # seed\ntorch.backends.cudnn.deterministic = True\n"
-                "torch.backends.cudnn.benchmark = False\nmodel = torch.nn.Linear(2, 2).cuda()\n")
+                "torch.backends.cudnn.benchmark = False\nmodel = torch.nn.Conv2d(2, 2, 1).cuda()\n")
 EDITED = SEEDED + "# saved by the user meanwhile\n"
 POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and file modes")
 
