@@ -72,7 +72,7 @@ def test_diff_and_check_write_nothing(tmp_path, capsys):
 def test_show_fixes(tmp_path, capsys):
     f = write(tmp_path / "a.py", SEEDED)
     run("--show-fixes", "--select", "DLP201", str(f))
-    assert f"Fixed {f}:3:1: DLP201 torch is seeded, but cuDNN may pick" in capsys.readouterr().out
+    assert f"Fixed {f}:3:1: DLP201 make cuDNN deterministic after the seed" in capsys.readouterr().out
 
 
 def test_quiet_and_verbose(tmp_path, capsys):
