@@ -277,7 +277,8 @@ def test_fix_text_checks_its_time_between_steps():
 def test_rounds_budget_keeps_the_fixes_made_and_reports_the_rest():
     from flake8_dlpractice.fixes import fix_text
     # flipping benchmark = True reveals the missing deterministic setting: two rounds
-    src = "import torch\n\ntorch.manual_seed(0)\ntorch.backends.cudnn.benchmark = True\nx = torch.nn.Conv1d(1, 1, 1).cuda()\n"
+    src = ("import torch\n\ntorch.manual_seed(0)\ntorch.backends.cudnn.benchmark = True\n"
+           "x = torch.nn.Conv1d(1, 1, 1).cuda()\n")
     full = fix_text(src, "a.py", _rules(), unsafe=True)
     assert full.rounds == 2 and not full.remaining
     cut = fix_text(src, "a.py", _rules(), unsafe=True, budget=Budget(max_rounds=1))
