@@ -6,11 +6,11 @@ Usage::
     python benchmarks/notebook_corpus.py fix FOLDER SCRATCH
 
 ``compare`` checks every ``.ipynb`` under FOLDER twice: as a notebook (``dlp check``'s path) and
-as a script made here independently of ``sources.py`` (code cells joined in order; IPython lines
-commented out, as a ``pass`` where a statement must stand; the bodies of non-Python cell magics
-commented), and compares the findings per (cell, line in cell, code). It prints the counts, the
-notebooks that differ and why, and with ``--sample N`` N findings with their cell line, to be read
-by hand.
+as a script made here independently of ``sources.py`` (code cells joined in order; in a cell that
+does not parse, the IPython lines commented out, as a ``pass`` where a statement must stand; the
+bodies of non-Python cell magics commented), and compares the findings per (cell, line in cell,
+code). It prints the counts, the notebooks that differ and why, and with ``--sample N`` N findings
+with their cell line, to be read by hand.
 
 ``fix`` copies FOLDER's notebooks to SCRATCH (never in place), runs ``dlp fix --unsafe-fixes`` on
 the copies twice and checks that every notebook still validates with nbformat, that only the
@@ -19,6 +19,7 @@ the copies twice and checks that every notebook still validates with nbformat, t
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -41,6 +42,39 @@ MAGIC = re.compile(r"^\s*([%!?]|get_ipython\(\))|\?\s*$|^\s*[A-Za-z_][\w.]*\s*=\
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%debug", "%%memit")
 
 
+def _parses(lines: list[str]) -> bool:
+    try:
+        ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _commented(line: str) -> str:
+    indent = line[:len(line) - len(line.lstrip())]
+    return f"{indent}pass  # {line.lstrip()}"
+
+
+def export_cell(text: str) -> list[str]:
+    """A code cell as script lines: IPython lines commented out, decided by trying to parse (a
+    ``% x`` continuation line of string formatting is Python, ``%matplotlib inline`` is not)."""
+    lines = text.split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        if not first.startswith(PYTHON_CELL_MAGICS):
+            return ["# " + line for line in lines]
+        return ["# " + lines[0], *export_cell("\n".join(lines[1:]))]
+    if _parses(lines):
+        return lines
+    candidates = [i for i, line in enumerate(lines) if MAGIC.search(line) and not line.lstrip().startswith("#")]
+    every = [_commented(line) if i in candidates else line for i, line in enumerate(lines)]
+    if _parses(every):
+        return every
+    # only the candidates that do not continue the line before them (an open bracket, a comma)
+    alone = {i for i in candidates if i == 0 or not lines[i - 1].rstrip().endswith(tuple(",([{\\+-*/%"))}
+    return [_commented(line) if i in alone else line for i, line in enumerate(lines)]
+
+
 def export(notebook: dict) -> tuple[str, list[tuple[int, int]]]:
     """The script and, per script line (0-based), the (cell number, line in cell) it came from."""
     lines: list[str] = []
@@ -50,17 +84,9 @@ def export(notebook: dict) -> tuple[str, list[tuple[int, int]]]:
             continue
         source = cell.get("source")
         text = "".join(source) if isinstance(source, list) else source if isinstance(source, str) else ""
-        cell_lines = text.split("\n")
-        first = cell_lines[0].strip() if cell_lines else ""
-        foreign = first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS)
         lines.append(f"# In[{number}]:")
         origin.append((number, 0))
-        for row, line in enumerate(cell_lines, 1):
-            if foreign or (row == 1 and first.startswith("%%")):
-                line = "# " + line
-            elif MAGIC.search(line) and not line.lstrip().startswith("#"):
-                indent = line[:len(line) - len(line.lstrip())]
-                line = f"{indent}pass  # {line.lstrip()}"
+        for row, line in enumerate(export_cell(text), 1):
             lines.append(line)
             origin.append((number, row))
     return "\n".join(lines) + "\n", origin
