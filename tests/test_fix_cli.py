@@ -12,6 +12,7 @@ import pytest
 
 from flake8_dlpractice.cli import fix as cli
 from flake8_dlpractice.fixes import fix_text
+from flake8_dlpractice.findings import line_ref
 from flake8_dlpractice.rules.base import Finding, Fix, Rule
 
 SEEDED = "import torch\n\ntorch.manual_seed(0)  # seed\nmodel = torch.nn.Conv2d(2, 2, 1).cuda()\n"
@@ -417,3 +418,64 @@ def test_libcst_round_trip_loss_outside_the_fix_is_refused(tmp_path, capsys):
     assert run("--select", "DLP201", str(f)) == 1
     assert "not fixable: libcst does not reproduce it exactly" in capsys.readouterr().err
     assert f.read_text() == src
+
+
+class _Prepare(Rule):
+    """Flags ``p()`` while the module calls no ``prepared()``; the fix inserts two such lines."""
+
+    code, name, summary, section = "DLP992", "prepare", "", ""
+
+    def check(self, facts):
+        calls = [n for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        if any(c.func.id == "prepared" for c in calls):
+            return
+        for node in calls:
+            if node.func.id == "p":
+                stmt = next(s for s in facts.tree.body if isinstance(s, ast.Expr) and s.value is node)
+                yield Finding(node.lineno, node.col_offset, self.code, "p() unprepared",
+                              Fix("safe", "insert-before", _span(stmt), (("code", "prepared()\nprepared()"),),
+                                  title="insert two prepared() calls"))
+
+
+class _AfterPrepare(Rule):
+    """Flags ``q()`` once the module calls ``prepared()`` (revealed by _Prepare's fix)."""
+
+    code, name, summary, section = "DLP993", "after-prepare", "", ""
+
+    def check(self, facts):
+        calls = [n for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        if not any(c.func.id == "prepared" for c in calls):
+            return
+        for node in calls:
+            if node.func.id == "q":
+                yield Finding(node.lineno, node.col_offset, self.code, f"q() near {line_ref(node.lineno, 'q')}",
+                              Fix("safe", "replace-expression", _span(node), (("replacement", "r()"),)))
+
+
+def test_fixes_of_later_rounds_are_told_at_input_positions():
+    # round 1 inserts two lines above q(); the q() fix of round 2 is shown at the input's line 3
+    outcome = _fix("p()\nx = 1\nq()\n", _Prepare(), _AfterPrepare())
+    assert outcome.text == "prepared()\nprepared()\np()\nx = 1\nr()\n" and outcome.rounds == 2
+    assert [(f.code, f.line, f.col, f.message) for f in outcome.fixed] == [
+        ("DLP992", 1, 0, "p() unprepared"), ("DLP993", 3, 0, "q() near line 3")]
+
+
+def test_show_fixes_with_check_prints_input_positions_and_titles(tmp_path, capsys, monkeypatch):
+    f = write(tmp_path / "a.py", "p()\nx = 1\nq()\n")
+    monkeypatch.setattr(cli, "configured", lambda path, options, project: (options, [_Prepare(), _AfterPrepare()]))
+    assert run("--check", "--show-fixes", str(f)) == 1
+    out = capsys.readouterr().out
+    assert out == (f"Would fix {f} (2 fixes: DLP992, DLP993)\n"
+                   f"Would fix {f}:1:1: DLP992 insert two prepared() calls\n"  # the fix's title
+                   f"Would fix {f}:3:1: DLP993 q() near line 3\n")  # no title: the message
+    assert f.read_text() == "p()\nx = 1\nq()\n"
+
+
+def test_verbose_names_the_title_of_a_fix_not_applied(tmp_path, capsys, monkeypatch):
+    f = write(tmp_path / "a.py", "bad()\n")
+    rule = _Synthetic("DLP990", "bad", lambda n, s: Fix("safe", "insert-after", _span(s), (("code", "x = 1"),),
+                                                        title="add x"))
+    monkeypatch.setattr(cli, "configured", lambda path, options, project: (options, [rule]))
+    assert run("-v", str(f)) == 1
+    assert (f"{f}:1: DLP990 not fixed (add x): the fix would not remove the DLP990 finding"
+            in capsys.readouterr().err)

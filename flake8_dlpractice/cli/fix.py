@@ -152,7 +152,7 @@ def _fix_loaded(data: bytes, path: str, options: Options,
     result.not_fixed = [(f, reason) for f, reason in outcome.not_fixed.items()]
     if outcome.changed and not options.write:
         # nothing is written: list the input's findings that the fix would leave
-        left = {(f.code, f.message) for f in outcome.remaining}
+        left = {(f.code, f.message) for f in outcome.in_input(outcome.remaining)}
         result.remaining = [f for f in outcome.original
                             if not allowed(f, options.unsafe) or (f.code, f.message) in left]
     else:

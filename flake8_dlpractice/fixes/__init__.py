@@ -64,16 +64,30 @@ def check_size(tree: ast.Module, fixable: int, budget: Budget) -> None:
 @dataclass
 class FixOutcome:
     text: str  # the fixed source (the input when nothing changed)
-    fixed: list[Finding] = field(default_factory=list)  # positions as found when fixed
+    fixed: list[Finding] = field(default_factory=list)  # at their positions in the input text
     remaining: list[Finding] = field(default_factory=list)  # findings of the final text
     original: list[Finding] = field(default_factory=list)  # findings of the input text
     not_fixed: dict[Finding, str] = field(default_factory=dict)  # fixable but refused: reason
     note: str | None = None  # the file as a whole could not be fixed (e.g. libcst cannot parse it)
     rounds: int = 0
+    texts: list[str] = field(default_factory=list, repr=False)  # the input, then each round's result
+    _maps: list = field(default_factory=list, repr=False)
 
     @property
     def changed(self) -> bool:
         return bool(self.fixed)
+
+    def in_input(self, findings: Iterable[Finding], rounds: int | None = None) -> list[Finding]:
+        """``findings`` of the text after ``rounds`` rounds (default: the final text), moved to
+        the lines of the input text (see ``positions.py``)."""
+        from .positions import LinesBack, relocate
+
+        rounds = len(self.texts) - 1 if rounds is None else rounds
+        while len(self._maps) < rounds:
+            done = len(self._maps)
+            self._maps.append(LinesBack(self.texts[done], self.texts[done + 1]))
+        maps = self._maps[:rounds]
+        return [relocate(f, maps) for f in findings] if maps else list(findings)
 
 
 def allowed(finding: Finding, unsafe: bool) -> bool:
@@ -156,6 +170,7 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
 
     failed: dict[tuple, str] = {}
     current, current_findings, current_tree = text, list(findings), tree
+    outcome.texts.append(text)
     attempts = 0
     while attempts < budget.max_rounds:
         candidates = [f for f in current_findings if allowed(f, unsafe) and _key(f, current) not in failed]
@@ -173,7 +188,8 @@ def fix_text(text: str, filename: str, rules: Sequence, unsafe: bool = False,
         if accepted is None:
             continue  # errors recorded in failed; the next round tries the others
         current, current_findings, applied, current_tree = accepted
-        outcome.fixed.extend(applied)
+        outcome.fixed.extend(outcome.in_input(applied, outcome.rounds))  # found in the last round's text
+        outcome.texts.append(current)
         outcome.rounds += 1
     outcome.text = current
     outcome.remaining = current_findings
