@@ -293,3 +293,19 @@ def test_worker_stuck_past_the_timeout_is_stopped():
     results = list(run_in_workers([0.0, 30.0, 0.0, 0.0], time.sleep, 2, timeout=0.5))
     assert results == [(0.0, None), (30.0, Lost("took longer than 0.5 s; its worker process was stopped")),
                        (0.0, None), (0.0, None)]
+
+
+def test_notebook_outputs_do_not_count_towards_the_size_budget(tmp_path, capsys):
+    import json
+    big_output = {"output_type": "stream", "name": "stdout", "text": "x" * 3_000_000}
+    notebook = {"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "source": SEEDED,
+                           "outputs": [big_output]}],
+                "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                             "language_info": {"name": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    f = tmp_path / "train.ipynb"
+    f.write_text(json.dumps(notebook, indent=1))
+    assert run(str(f)) == 0, capsys.readouterr().err
+    fixed = json.loads(f.read_text())
+    assert "".join(fixed["cells"][0]["source"]) == SEEDED_FIXED
+    assert fixed["cells"][0]["outputs"] == [big_output]

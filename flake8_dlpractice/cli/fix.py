@@ -94,6 +94,11 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _too_large(path: str, size: int, budget: Budget, what: str = "") -> FileResult:
+    return FileResult(path, "skipped", f"too large to fix: {_megabytes(size)}{what} "
+                                       f"(the limit is {_megabytes(budget.max_bytes)})")
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
     """Raise ``TooLarge`` when the block runs past ``seconds`` (a timer signal: the main thread of
@@ -120,9 +125,8 @@ def fix_bytes(data: bytes, path: str, options: Options,
     """Fix a file's bytes (a ``.py`` file, or a notebook's code cells as one program); nothing is
     written. A file over ``options.budget`` is skipped as "too large to fix"."""
     budget = options.budget
-    if len(data) > budget.max_bytes:
-        return FileResult(path, "skipped", f"too large to fix: {_megabytes(len(data))} "
-                                           f"(the limit is {_megabytes(budget.max_bytes)})"), None, None
+    if len(data) > budget.max_bytes and not path.endswith(".ipynb"):  # a notebook's outputs do not count
+        return _too_large(path, len(data), budget), None, None
     try:
         with _time_limit(budget.max_seconds):
             return _fix_loaded(data, path, options, rules)
@@ -139,6 +143,10 @@ def _fix_loaded(data: bytes, path: str, options: Options,
         result.status, result.message = "skipped", str(exc)
         return result, None, None
     result.where = source.where
+    if source.is_notebook and len(source.text) > options.budget.max_bytes:
+        code = len(source.text.encode("utf-8", "surrogatepass"))
+        if code > options.budget.max_bytes:
+            return _too_large(path, code, options.budget, " of code"), source, None
     try:
         tree = source.parse()
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
