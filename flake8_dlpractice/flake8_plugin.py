@@ -18,7 +18,11 @@ import sys
 from typing import Iterator
 
 from . import __version__
-from .config import DEFAULT_SELECT, Resolver, Selection, known_codes
+from .config import DEFAULT_SELECT, Resolver, Selection
+
+# Every code the catalog's families (DLP1xx-DLP5xx) can hold: enough to decide whether flake8's
+# selection can report any DLP code without importing the rules (`flake8 --select E9` costs nothing).
+POSSIBLE_CODES = tuple(f"DLP{family}{unit:02d}" for family in range(1, 6) for unit in range(100))
 
 WARNING = "flake8-dlpractice: warning:"
 NOTEBOOK = "DLP000 a Jupyter notebook: the flake8 plugin cannot read notebooks; check it with `dlp check`"
@@ -63,9 +67,8 @@ class Flake8Plugin:
     @classmethod
     def parse_options(cls, options) -> None:
         cls.selection = flake8_selection(options)
-        codes = known_codes()[1:]  # DLP000 is never reported by the plugins
-        cls.active = any(cls.selection.decides(code) for code in codes)
-        warning = short_prefix_warning(cls.selection, codes)
+        cls.active = any(cls.selection.decides(code) for code in POSSIBLE_CODES)
+        warning = short_prefix_warning(cls.selection, POSSIBLE_CODES)
         if warning:
             sys.stderr.write(warning + "\n")
         cls.resolver = None if getattr(options, "isolated", False) else Resolver(strict=False, flake8_config=False)

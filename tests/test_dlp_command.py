@@ -133,13 +133,18 @@ def test_unanalysable_files_are_dlp000_at_the_error(tmp_path, capsys):
     write(tmp_path, "e_leaky.py", LEAKY)
     status, out, _ = dlp("check", "-q", ".", cwd=tmp_path, capsys=capsys)
     assert status == 1
-    assert out.splitlines()[:4] == [
+    expected = [
         "a_syntax.py:3:28: DLP000 syntax error: '(' was never closed",
         "b_bytes.py:2:9: DLP000 invalid UTF-8 (byte 0xe9 on line 2)",
         "c_null.py:2:7: DLP000 contains null bytes",
         "d_indent.py:2:1: DLP000 indentation error: expected an indented block after "
         "function definition on line 1",
     ]
+    got = out.splitlines()[:4]
+    if sys.version_info < (3, 10):  # older parsers word (and place) syntax errors otherwise
+        expected = [line.split(":")[0] + ":" + line.split(":")[1] + line.split(":")[3] for line in expected]
+        got = [line.split(":")[0] + ":" + line.split(":")[1] + line.split(":")[3] for line in got]
+    assert got == expected
     assert out.splitlines()[4].startswith("e_leaky.py:6:1: DLP100 ")  # the run went on
     status, out, _ = dlp("check", "-q", "--ignore", "DLP000", ".", cwd=tmp_path, capsys=capsys)
     assert status == 1 and [line[:14] for line in out.splitlines()] == ["e_leaky.py:6:1"]
