@@ -354,3 +354,15 @@ def test_flake8_and_pylint_never_report_a_notebook_clean():
     assert done.returncode == 4  # a warning
     assert "eval_fix.ipynb:1:0: W8799: DLP000 a Jupyter notebook: the pylint plugin cannot read notebooks; " \
            "check it with `dlp check` (notebook-not-checked)" in done.stdout
+
+
+def test_notebook_size_limit_counts_code_not_outputs(tmp_path):
+    nb = nbformat.read(NOTEBOOKS / "eval_fix.ipynb", as_version=4)
+    picture = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo" * 250_000})
+    nb.cells[3].outputs.append(picture)  # 2.75 MB of output, a few hundred bytes of code
+    path = tmp_path / "big_outputs.ipynb"
+    nbformat.write(nb, path)
+    assert path.stat().st_size > 2 * 1024 * 1024
+    done = dlp("fix", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "with torch.no_grad():" in sources_of(path.read_text(encoding="utf-8"))[2]
