@@ -23,6 +23,7 @@ from .names import dotted, last_part
 from .reach import reach_of
 from .project import is_seed_function
 from .seeds import ALL_KINDS, SeedCall, seeds_of
+from .training_facts import loop_keyword
 
 NUMPY_NOT_DRAWS = frozenset({
     "seed", "RandomState", "default_rng", "Generator", "SeedSequence", "get_state", "set_state",
@@ -367,16 +368,12 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
         if loop.trains and reach.runs(loop.scope):
             rnd.trains_torch = rnd.trains_torch or bool(facts.imports.roots & set(TORCH_ROOTS))
             if torch_imported:
-                rnd.uses.append(Use("torch", loop.node, "the training loop", _loop_word(loop)))
+                rnd.uses.append(Use("torch", loop.node, "the training loop", loop_keyword(loop)))
             if loop.scope is None:
                 entry = True
     rnd.entry = entry or _entry_through_calls(facts, trains_fit)
     rnd.worker_init = _worker_init_functions(facts)
     return rnd
-
-
-def _loop_word(loop) -> str:
-    return "while" if isinstance(loop.node, ast.While) else "for"
 
 
 def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:

@@ -47,8 +47,43 @@ class Prob:
 
     kind: str  # "softmax" or "sigmoid"
     call: ast.Call | None  # the softmax/sigmoid call when it is the expression itself
-    how: str  # for messages
+    how: str  # for messages, with line references
     direct: bool  # the expression *is* the softmax/sigmoid call
+    origin: ast.AST | None = None  # what makes the probabilities (the call, a forward's return, a layer)
+    source: str = ""  # that origin in a few words with its line (``softmax at line 12``)
+
+
+def callee_text(call: ast.Call) -> str:
+    """The callee as written on the call's line (``F.softmax``, ``Softmax`` of ``nn.Softmax(1)(x)``)."""
+    func = call.func
+    while isinstance(func, ast.Call):
+        func = func.func
+    return dotted(func) or (func.attr if isinstance(func, ast.Attribute) else "")
+
+
+def unparse(node: ast.AST) -> str | None:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001 - deep or odd trees
+        return None
+
+
+def short(node: ast.AST, limit: int = 40) -> str:
+    """Source text of ``node`` for a message, cut to ``limit`` characters."""
+    text = unparse(node)
+    if text is None:
+        return "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def loop_keyword(loop: LoopInfo) -> str:
+    """The word that starts a loop's header line, for line references: ``for`` or ``while``."""
+    return "while" if isinstance(loop.node, ast.While) else "for"
+
+
+def loop_ref(loop: LoopInfo) -> str:
+    """A line reference to a loop's header (``line 12``), citing its keyword."""
+    return line_ref(loop.line, loop_keyword(loop))
 
 
 def walk_scope(body: list[ast.stmt]):
@@ -297,7 +332,8 @@ class TrainingFacts:
         if isinstance(expr, ast.Call):
             kind = self.prob_call(expr, scope)
             if kind:
-                return Prob(kind, expr, f"{kind} at {line_ref(expr.lineno)}", True)
+                where = f"{kind} at {line_ref(expr.lineno, callee_text(expr))}"
+                return Prob(kind, expr, where, True, expr, where)
             func = expr.func
             # x.to(device), probs.squeeze(1) keep probabilities
             if isinstance(func, ast.Attribute) and func.attr in ("squeeze", "view", "reshape", "flatten",
@@ -305,7 +341,7 @@ class TrainingFacts:
                                                                  "unsqueeze"):
                 inner = self.prob_of(func.value, scope, line, models, depth + 1)
                 if inner is not None:
-                    return Prob(inner.kind, None, inner.how, False)
+                    return Prob(inner.kind, None, inner.how, False, inner.origin, inner.source)
                 return None
             if models:
                 return self._model_output(expr, scope, line)
@@ -317,7 +353,7 @@ class TrainingFacts:
             inner = self.prob_of(item[1], scope if self._in_scope(scope, expr.id, item) else None,
                                  item[0], models, depth + 1)
             if inner is not None:
-                return Prob(inner.kind, None, f"{expr.id!r} = {inner.how}", False)
+                return Prob(inner.kind, None, f"{expr.id!r} = {inner.how}", False, inner.origin, inner.source)
         return None
 
     def _model_output(self, call: ast.Call, scope: FunctionInfo | None, line: int) -> Prob | None:
@@ -326,7 +362,7 @@ class TrainingFacts:
         if isinstance(func, ast.Name) and func.id == "self" and scope is not None and scope.class_name:
             prob = self.forward_prob(scope.class_name)
             if prob is not None:
-                return Prob(prob.kind, None, f"self(...) whose forward() returns {prob.how}", False)
+                return Prob(prob.kind, None, f"forward() returns {prob.how}", False, prob.origin, prob.source)
             return None
         if not isinstance(func, (ast.Name, ast.Attribute)):
             return None
@@ -337,8 +373,8 @@ class TrainingFacts:
             cls = kind.split(".", 1)[1]
             prob = self.forward_prob(cls)
             if prob is not None:
-                return Prob(prob.kind, None, f"{dotted(func)!r} ({cls}) whose forward() returns {prob.how}",
-                            False)
+                return Prob(prob.kind, None, f"{dotted(func)!r} returns {prob.how}", False, prob.origin,
+                            prob.source)
         elif kind in SEQUENTIAL:
             seq = self._constructor_of(func, scope, line)
             if seq is not None and seq.args:
@@ -349,8 +385,9 @@ class TrainingFacts:
                     qn = self.facts.imports.qualname(last.func)
                     if qn in SOFTMAX_MODULES or qn in SIGMOID_MODULES:
                         what = "softmax" if qn in SOFTMAX_MODULES else "sigmoid"
-                        return Prob(what, None, f"{dotted(func)!r} (nn.Sequential ending in "
-                                    f"{last_part(qn)} at {line_ref(last.lineno)})", False)
+                        layer = last_part(qn)
+                        where = f"{layer} at {line_ref(last.lineno, layer)}"
+                        return Prob(what, None, f"{dotted(func)!r} ends in {where}", False, last, where)
         return None
 
     def _last_appended(self, name: str, before: ast.Call) -> ast.expr | None:
@@ -404,7 +441,8 @@ class TrainingFacts:
             if probs and all(p is not None for p in probs):
                 kinds = {p.kind for p in probs}
                 if len(kinds) == 1:
-                    result = Prob(probs[0].kind, None, f"{probs[0].kind} ({line_ref(returns[0].lineno)})", False)
+                    where = f"{probs[0].kind} at {line_ref(returns[0].lineno, 'return')}"
+                    result = Prob(probs[0].kind, None, where, False, returns[0], where)
         self._forward_prob[class_name] = result
         return result
 

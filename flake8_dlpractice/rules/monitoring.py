@@ -8,8 +8,9 @@ from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_
                               is_data_loop, is_optimizer_step)
 from ..analysis.names import dotted, last_part, name_words, role_from_name
 from ..analysis.project import calls_logging_function, is_logging_call
+from ..analysis.training_facts import loop_ref
 from ..analysis.training_units import RANDOM_DATA, TrainingUnits, is_test_code
-from .base import Finding, Rule, line_ref
+from .base import Finding, Rule, fitting, line_ref
 
 SECTION_MONITORING = "Training Monitoring"
 
@@ -469,30 +470,14 @@ def _following_statements(body: list[ast.stmt], node: ast.AST):
     return (stmt for stmt in body if stmt.lineno > line)
 
 
-def _loop_label(loop: LoopInfo) -> str:
-    node = loop.node
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        target = dotted(node.target) or "_"
-        if isinstance(node.target, ast.Tuple):
-            target = ", ".join(dotted(e) or "_" for e in node.target.elts)
-        it = ast.unparse(node.iter)
-        if len(it) > 40:
-            it = loop.iter_root or "..."
-        return f"'for {target} in {it}'" if len(target) < 40 else "this loop"
-    return "this while loop"
-
-
 def _training_evidence(loop: LoopInfo) -> str:
-    for site in loop.calls:
-        if is_backward(site):
-            return f"{site.name or 'backward'}() at {line_ref(site.line)}"
-    for site in loop.calls:
-        if is_optimizer_step(site):
-            return f"{site.name or 'step'}() at {line_ref(site.line)}"
-    for site in loop.calls:
-        if site.local is not None and site.local.trains:
-            return f"{site.local.name}() at {line_ref(site.line)}"
-    return f"{line_ref(loop.line)}"
+    """The call that trains in a loop, with its line: ``loss.backward() at line 12``."""
+    for test in (is_backward, is_optimizer_step, lambda c: c.local is not None and c.local.trains):
+        for site in loop.calls:
+            if test(site):
+                spelled = site.name if site.name and not site.name.startswith("()") else site.method or "step"
+                return f"{spelled}() at {line_ref(site.line, spelled)}"
+    return f"the loop at {loop_ref(loop)}"
 
 
 class UntrackedTraining(Rule):
@@ -577,11 +562,8 @@ class UntrackedTraining(Rule):
         for loop in units.step_loops:
             if search.recorded(loop):
                 continue
-            where = f"{loop.scope.name}()" if loop.scope is not None else "this module"
-            yield self.finding(loop.node, f"training loop {_loop_label(loop)} (trains via "
-                               f"{_training_evidence(loop)}) never records its loss or a metric "
-                               f"in {where}: log it (SummaryWriter.add_scalar, wandb.log, a "
-                               f"logger or at least print)")
+            evidence = _training_evidence(loop)
+            yield self.finding(loop.node, f"this training loop never records its loss or a metric ({evidence})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -792,8 +774,8 @@ class NoValidation(Rule):
                 continue  # a library function: its caller, in another module, may validate
             if _single_iteration(loop):
                 continue  # range(1): one epoch, like Keras fit(epochs=1)
-            candidates.append((loop.node, f"training loop {_loop_label(loop)} (trains via "
-                                          f"{_training_evidence(loop)})"))
+            candidates.append((loop.node, f"this training loop is never checked against a validation split "
+                                          f"({_training_evidence(loop)})"))
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
         random_names = set()
         for site in facts.calls:
@@ -819,8 +801,10 @@ class NoValidation(Rule):
                 if names & random_names:
                     continue  # a demo on random arrays
                 shown = ast.unparse(epochs) if len(ast.unparse(epochs)) < 30 else "..."
-                candidates.append((site.node, f"{site.name or 'fit'}(epochs={shown}) has no "
-                                              f"validation_data or validation_split"))
+                candidates.append((site.node, fitting(
+                    f"{site.name or 'fit'}(epochs={shown}) has no validation_data or validation_split, "
+                    f"and nothing else validates",
+                    f"fit(epochs={shown}) has no validation_data or validation_split")))
             elif site.method == "fit" and lightning and _is_trainer(site):
                 if len(site.node.args) > 2 or site.kwargs.keys() & LIGHTNING_VAL_KEYWORDS:
                     continue
@@ -833,17 +817,16 @@ class NoValidation(Rule):
                        and item.name in ("validation_step", "val_dataloader")
                        for cls in lightning for item in cls.body):
                     continue
-                candidates.append((site.node, f"{site.name}() gets no validation loaders and the "
-                                              f"LightningModule defines no validation_step"))
+                candidates.append((site.node, fitting(
+                    f"{site.name}() gets no validation loaders and the LightningModule has no validation_step",
+                    "trainer.fit() gets no validation loaders and the LightningModule has no validation_step")))
         if not candidates:
             return
         evidence = _Validation(facts).evidence
         if evidence is not None:
             return
         for node, what in candidates:
-            yield self.finding(node, f"{what}, and nothing in this module is evaluated on a "
-                               f"validation split: overfitting cannot be seen; hold out a "
-                               f"validation set and evaluate it every epoch")
+            yield self.finding(node, what)
 
 
 def _is_trainer(site: CallSite) -> bool:
@@ -965,10 +948,8 @@ class UnmonitoredGradients(Rule):
                     nodes.extend(c.local.node for c in site.local.calls if c.local is not None)
             if _gradient_evidence(nodes):
                 continue
-            yield self.finding(loop.node, f"training loop {_loop_label(loop)} (trains via "
-                               f"{_training_evidence(loop)}) neither clips nor records gradient "
-                               f"norms: log the value returned by "
-                               f"torch.nn.utils.clip_grad_norm_(...)")
+            evidence = _training_evidence(loop)
+            yield self.finding(loop.node, f"this training loop neither clips nor logs gradient norms ({evidence})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1008,7 +989,8 @@ class UnloggedHyperparameters(Rule):
     """
     ## What it does
     Flags the start of a tracked run — `SummaryWriter(...)`, `wandb.init(...)`,
-    `mlflow.start_run(...)` — in a module that never records the run's hyperparameters:
+    `mlflow.start_run(...)` — in a module that never records the run's hyperparameters (once per
+    module, on the first tracker: a training and a validation `SummaryWriter` are one run):
     no `writer.add_hparams(...)`, `wandb.init(config=...)`, `wandb.config.update(...)` or
     `wandb.config.x = ...`, `mlflow.log_params(...)`/`log_param(...)`, `mlflow.autolog()`, nor
     a logger's `log_hyperparams(...)`.
@@ -1070,9 +1052,13 @@ class UnloggedHyperparameters(Rule):
                 return
         if calls_logging_function(facts):
             return  # the project's own logging helper records the run
-        for site, label in starts:
-            if _hparams_in_run_name(site):
-                continue
-            yield self.finding(site.node, f"{label}() starts a tracked run but no hyperparameters are "
-                               f"recorded in this module: pass config= / call add_hparams() or "
-                               f"mlflow.log_params()")
+        unnamed = [(site, label) for site, label in starts if not _hparams_in_run_name(site)]
+        if not unnamed:
+            return
+        # one defect, one finding: the module records no settings for any of its runs (a train and
+        # a validation SummaryWriter are one run)
+        site, label = unnamed[0]
+        more = len(unnamed) - 1
+        also = f" (and {more} more tracker{'s' if more > 1 else ''})" if more else ""
+        yield self.finding(site.node, f"{label}() starts a run but this module records no "
+                           f"hyperparameters{also}")

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
 from ..analysis.facts import trains_directly
 from ..analysis.names import dotted, last_part, name_words
+from ..analysis.training_facts import loop_ref
 from ..analysis.training_units import TrainingUnits, is_test_code, loop_trainers
-from .base import Finding, Fix, Rule, span_of, line_ref
+from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
 COMPILE = "torch.compile"
 PER_BATCH_FUNCTIONS = frozenset({"forward", "training_step", "validation_step", "test_step",
@@ -22,25 +24,32 @@ EVAL_KEYWORDS = frozenset({"validation_data", "validation_split", "val_dataloade
 EVAL_FUNCTION_WORDS = ("eval", "valid", "test")
 
 
-def debugging_aids(facts: ModuleFacts) -> list[tuple[int, str]]:
-    """(line, description) of debugging aids active in the module."""
-    found: list[tuple[int, str]] = []
+@dataclass(frozen=True)
+class DebuggingAid:
+    line: int
+    description: str  # ``set_detect_anomaly(True)``, ``an overfit-one-batch loop``
+    what: str  # the text on its line, for the line reference
+
+
+def debugging_aids(facts: ModuleFacts) -> list[DebuggingAid]:
+    """Debugging aids active in the module, in line order."""
+    found: list[DebuggingAid] = []
     for site in facts.calls:
         if site.qn == "torch.autograd.set_detect_anomaly" and site.node.args \
                 and isinstance(site.node.args[0], ast.Constant) and site.node.args[0].value is True:
-            found.append((site.line, "torch.autograd.set_detect_anomaly(True)"))
+            found.append(DebuggingAid(site.line, "set_detect_anomaly(True)", "set_detect_anomaly"))
         elif site.qn in ("torch.autograd.detect_anomaly", "torch.autograd.anomaly_mode.detect_anomaly"):
-            found.append((site.line, "torch.autograd.detect_anomaly()"))
+            found.append(DebuggingAid(site.line, "detect_anomaly()", "detect_anomaly"))
         elif site.qn in ("os.environ.setdefault", "os.putenv") and site.node.args \
                 and isinstance(site.node.args[0], ast.Constant) and site.node.args[0].value == "CUDA_LAUNCH_BLOCKING":
-            found.append((site.line, "CUDA_LAUNCH_BLOCKING"))
+            found.append(DebuggingAid(site.line, "CUDA_LAUNCH_BLOCKING", "CUDA_LAUNCH_BLOCKING"))
     for store in facts.stores:
         if store.target == "os.environ['CUDA_LAUNCH_BLOCKING']":
-            found.append((store.stmt.lineno, "CUDA_LAUNCH_BLOCKING"))
+            found.append(DebuggingAid(store.stmt.lineno, "CUDA_LAUNCH_BLOCKING", "CUDA_LAUNCH_BLOCKING"))
     one_batch = _overfit_one_batch(facts)
     if one_batch:
-        found.append((one_batch, "an overfit-one-batch loop"))
-    return sorted(found)
+        found.append(DebuggingAid(one_batch, "an overfit-one-batch loop", "for"))
+    return sorted(found, key=lambda aid: aid.line)
 
 
 def _overfit_one_batch(facts: ModuleFacts) -> int | None:
@@ -144,15 +153,15 @@ class PrematureCompile(Rule):
             return
         aids = debugging_aids(facts)
         if aids:
-            line, what = aids[0]
-            reason = f"while debugging aids are active ({what} at {line_ref(line)})"
+            aid = aids[0]
+            reason = f"while debugging ({aid.description} at {line_ref(aid.line, aid.what)})"
         elif trains(facts) and not evaluates(facts) and facts.derived(TrainingUnits).real_data is not None:
-            reason = "in a training script that never evaluates or validates the model"
+            reason = "in a training script that never evaluates the model"
         else:
             return
         for site in compiles:
-            yield self.finding(site.node, f"torch.compile is applied {reason}: make the model "
-                               f"work first, then optimise", fix=_unwrap_fix(site))
+            yield self.finding(site.node, fitting(f"torch.compile applied {reason}: make the model work first",
+                                                  f"torch.compile applied {reason}"), fix=_unwrap_fix(site))
 
 
 def _unwrap_fix(site: CallSite) -> Fix | None:
@@ -163,8 +172,8 @@ def _unwrap_fix(site: CallSite) -> Fix | None:
     if (isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Name) and isinstance(node.args[0], ast.Name)
             and stmt.targets[0].id == node.args[0].id):
-        return Fix("unsafe", "remove-statement", span_of(stmt))  # model = torch.compile(model)
-    return Fix("unsafe", "replace-with-argument", span_of(node), (("argument", "0"),))
+        return Fix("unsafe", "remove-statement", span_of(stmt), title="remove torch.compile")  # m = compile(m)
+    return Fix("unsafe", "replace-with-argument", span_of(node), (("argument", "0"),), title="remove torch.compile")
 
 
 class CompileInLoop(Rule):
@@ -210,12 +219,11 @@ class CompileInLoop(Rule):
             if site.loops:
                 loop = site.loops[-1]
                 if not _fresh_each_iteration(site, loop):
-                    yield self.finding(site.node, f"torch.compile is called inside the loop at "
-                                       f"{line_ref(loop.line)}: it re-wraps (and may recompile) every "
-                                       f"iteration; compile once before the loop")
+                    yield self.finding(site.node, f"torch.compile inside the loop at {loop_ref(loop)} re-wraps "
+                                       f"the model every iteration: compile once before it")
             elif site.scope is not None and id(site.scope) in per_batch:
-                yield self.finding(site.node, f"torch.compile is called in {site.scope.name}(), "
-                                   f"which runs {per_batch[id(site.scope)]}: compile once, outside")
+                yield self.finding(site.node, f"torch.compile in {site.scope.name}(), which runs "
+                                   f"{per_batch[id(site.scope)]}: compile once, outside")
 
 
 def _per_batch_functions(facts: ModuleFacts) -> dict[int, str]:
@@ -226,7 +234,8 @@ def _per_batch_functions(facts: ModuleFacts) -> dict[int, str]:
     for info in facts.functions:
         for caller in info.callers:
             if any(loop.trains or is_data_loop(loop) for loop in caller.loops):
-                out.setdefault(id(info), f"inside the loop at {line_ref(caller.loops[-1].line)}")
+                loop = caller.loops[-1]
+                out.setdefault(id(info), f"inside the loop at {loop_ref(loop)}")
     return out
 
 
@@ -333,16 +342,16 @@ class AnomalyDetectionLeftOn(Rule):
                 if where:
                     fix = None
                     if isinstance(site.stmt, ast.Expr) and site.stmt.value is site.node:
-                        fix = Fix("unsafe", "remove-statement", span_of(site.stmt))
-                    yield self.finding(site.node, f"torch.autograd.set_detect_anomaly(True) stays "
-                                       f"on {where}: anomaly detection slows every backward pass; "
-                                       f"switch it off once the NaN is found", fix=fix)
+                        fix = Fix("unsafe", "remove-statement", span_of(site.stmt),
+                                  title="remove set_detect_anomaly(True)")
+                    yield self.finding(site.node, fitting(f"set_detect_anomaly(True) stays on {where}: it slows "
+                                                          f"every backward pass",
+                                                          f"set_detect_anomaly(True) stays on {where}"), fix=fix)
             else:
                 where = self._context_reason(facts, site, training_loops)
                 if where:
-                    yield self.finding(site.node, f"torch.autograd.detect_anomaly() is active "
-                                       f"{where}: anomaly detection slows every backward pass; "
-                                       f"use it only while hunting a NaN")
+                    yield self.finding(site.node, fitting(f"detect_anomaly() is active {where}: it slows every "
+                                                          f"backward pass", f"detect_anomaly() is active {where}"))
 
     def _set_reason(self, facts: ModuleFacts, site: CallSite, loops: list[LoopInfo]) -> str | None:
         node = site.node
@@ -356,18 +365,18 @@ class AnomalyDetectionLeftOn(Rule):
         limit = min((s.line for s in later_off), default=None)
         if scope is None and limit is None:
             if loops:
-                return f"for the whole module, which trains in the loop at {line_ref(loops[0].line)}"
+                return f"for the whole module (training loop at {loop_ref(loops[0])})"
             if trains(facts):
                 return "for the whole module, which trains a model"
             return None
         in_scope = [lp for lp in loops if lp.scope is scope and lp.line > site.line
                     and (limit is None or lp.line < limit)]
         if in_scope:
-            return f"for the training loop at {line_ref(in_scope[0].line)}"
+            return f"for the training loop at {loop_ref(in_scope[0])}"
         for call in facts.calls:
             if call.scope is scope and call.line > site.line and (limit is None or call.line < limit) \
                     and _training_call(call, facts):
-                return f"for the training started at {line_ref(call.line)}"
+                return f"for the training started at {line_ref(call.line, call.name or '')}"
         return None
 
     def _context_reason(self, facts: ModuleFacts, site: CallSite, loops: list[LoopInfo]) -> str | None:
@@ -377,16 +386,16 @@ class AnomalyDetectionLeftOn(Rule):
             return None
         inside = [lp for lp in loops if lp.scope is site.scope and _span_contains(stmt, lp.node)]
         if inside:
-            return f"around the training loop at {line_ref(inside[0].line)}"
+            return f"around the training loop at {loop_ref(inside[0])}"
         enclosing = next((lp for lp in reversed(site.loops) if lp.trains), None)
         for call in (enclosing.calls if enclosing is not None else []):
             if _span_contains(stmt, call.node) and (trains_directly(call)
                                                     or _training_call(call, facts, step_ok=True)):
-                return f"on every iteration of the training loop at {line_ref(enclosing.line)}"
+                return f"in every iteration of the training loop at {loop_ref(enclosing)}"
         if enclosing is None and site.scope is not None:
             for call in site.scope.calls:
                 if _span_contains(stmt, call.node) and _training_call(call, facts):
-                    return f"around the training started at {line_ref(call.line)}"
+                    return f"around the training started at {line_ref(call.line, call.name or '')}"
         return None
 
 
@@ -552,10 +561,8 @@ class TrainingFromScratch(Rule):
                 continue
             if site.method == "from_config" and id(site.scope) in pretrained_models:
                 continue
-            yield self.finding(site.node, f"{label} builds random weights ({how}) and a model is "
-                               f"trained in this module: start from pre-trained weights "
-                               f"(weights=\"DEFAULT\", pretrained=True, from_pretrained) unless the "
-                               f"data set is large")
+            yield self.finding(site.node, fitting(f"{label} starts from random weights ({how})",
+                                                  "a zoo model starts from random weights"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,7 +660,11 @@ class DeepLearningOnTabular(Rule):
     transformers in the module), pixel columns (names or strings mentioning pixels, images,
     paths, text), and sequence models (convolutional, recurrent or attention layers, which point
     at images, time series or text). Data followed through same-scope assignments only; a
-    baseline in another module is not seen.
+    baseline in another module is not seen. The message cites the conversion of feature columns
+    that reaches the training (an index, column names, ids or the label column are never
+    evidence); when the features reach the training through a helper the analysis does not
+    follow, it cites the read. Networks used on purpose (entity embeddings, stacking over
+    boosting models from another file) are reported too: the rule is opt-in.
     """
 
     code, name = "DLP504", "deep-learning-on-tabular"
@@ -683,9 +694,9 @@ class DeepLearningOnTabular(Rule):
         if evidence is None:
             return
         node, what = sinks[0]
-        yield self.finding(node, f"a neural network is trained here on tabular data ({evidence}) "
-                           f"and no gradient-boosting baseline (XGBoost, LightGBM, CatBoost, "
-                           f"HistGradientBoosting) is fitted in this module")
+        yield self.finding(node, fitting(
+            f"trains a network on tabular features ({evidence[1]}) with no gradient-boosting baseline",
+            f"trains a network on tabular data ({evidence[0]}) with no gradient-boosting baseline"))
 
     def _sinks(self, facts: ModuleFacts) -> list[tuple[ast.AST, str]]:
         out: list[tuple[ast.AST, str]] = []
@@ -706,7 +717,8 @@ class DeepLearningOnTabular(Rule):
         return out
 
     def _tabular_flow(self, facts: ModuleFacts, reads: list[CallSite],
-                      sinks: list[tuple[ast.AST, str]]) -> str | None:
+                      sinks: list[tuple[ast.AST, str]]) -> tuple[str, str] | None:
+        """(the read, the conversion of features that reaches training) as evidence, or None."""
         # (1) names holding DataFrames read from files, and what derives from them
         read_nodes = {id(s.node) for s in reads}
         kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
@@ -727,26 +739,6 @@ class DeepLearningOnTabular(Rule):
             for stmt in assigns:
                 if _loads(stmt.value) & derived:
                     derived |= _target_names(_assign_targets(stmt))
-        # (2) conversions of that data to arrays/tensors
-        conversion = None
-        tensors: set[str] = set()
-        for stmt in assigns:
-            if stmt.lineno < first_read:
-                continue
-            for sub in ast.walk(stmt.value):
-                how = None
-                if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
-                        and _loads(sub.value) & derived:
-                    name = sorted(_loads(sub.value) & derived)[0]
-                    how = f".{sub.attr} of {name!r} at {line_ref(sub.lineno)}"
-                elif isinstance(sub, ast.Call) and facts.imports.qualname(sub.func) in TO_TENSOR_CALLS \
-                        and sub.args and _loads(sub.args[0]) & derived:
-                    name = sorted(_loads(sub.args[0]) & derived)[0]
-                    how = f"{dotted(sub.func)}({name}) at {line_ref(sub.lineno)}"
-                if how:
-                    conversion = conversion or how
-                    tensors |= _target_names(_assign_targets(stmt))
-                    break
         for sub in ast.walk(facts.tree):
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 100:
                 if set(name_words(sub.value)) & {"pixel", "pixels", "image", "img", "filename", "path",
@@ -755,20 +747,62 @@ class DeepLearningOnTabular(Rule):
             elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in ("reshape", "view") and len(sub.args) >= 3:
                 return None  # pixel columns reshaped into images
-        if conversion is None:
+        # (2) conversions of feature columns to arrays/tensors (not an index, ids or the labels)
+        conversions = [conv for stmt in assigns if stmt.lineno >= first_read
+                       for conv in [_conversion(facts, stmt, derived)] if conv is not None]
+        if not conversions:
             return None
-        for _ in range(3):
-            for stmt in assigns:
-                if _loads(stmt.value) & tensors:
-                    tensors |= _target_names(_assign_targets(stmt))
-        # (3) the converted data reaches the training
-        used = tensors | derived
+        # (3) the first conversion whose data reaches the training is the evidence
         first = min(reads, key=lambda r: r.line)
-        label = f"{last_part(first.qn)} at {line_ref(first.line)}, converted by {conversion}"
-        for loop in facts.loops:
-            if loop.trains and _loads(loop.node) & used:
-                return label
-        for node, kind in sinks:
-            if kind == "fit" and isinstance(node, ast.Call) and node.args and _loads(node.args[0]) & used:
-                return label
+        reader = f"{last_part(first.qn)} at {line_ref(first.line, last_part(first.qn))}"
+        for how, targets in conversions:
+            if _reaches_training(facts, assigns, targets, sinks):
+                return reader, how
+        if _reaches_training(facts, assigns, derived | {t for _, ts in conversions for t in ts}, sinks):
+            return reader, reader
         return None
+
+
+_INDEX_ATTRS = frozenset({"index", "columns", "id", "ID", "Id", "dtypes"})
+_LABEL_WORDS = frozenset({"y", "target", "targets", "label", "labels", "id", "ids", "idx", "index"})
+
+
+def _conversion(facts: ModuleFacts, stmt: ast.AST, derived: set[str]) -> tuple[str, set[str]] | None:
+    """(evidence, target names) when the statement turns feature columns of the read data into an
+    array or tensor; None for an index, column names, ids or the labels."""
+    targets = _target_names(_assign_targets(stmt))
+    if targets and all(set(name_words(t)) & _LABEL_WORDS for t in targets):
+        return None  # y_train = df["label"].values: the target, not the features
+    for sub in ast.walk(stmt.value):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
+                and _loads(sub.value) & derived:
+            base = sub.value
+            if isinstance(base, ast.Attribute) and base.attr in _INDEX_ATTRS:
+                continue  # df.index.values, df.columns.values, test.id.values
+            if isinstance(base, ast.Subscript) and isinstance(base.slice, ast.Constant) and \
+                    set(name_words(str(base.slice.value))) & _LABEL_WORDS:
+                continue  # df["label"].values
+            name = sorted(_loads(sub.value) & derived)[0]
+            return f"{name}.{sub.attr} at {line_ref(sub.lineno, sub.attr)}", targets
+        if isinstance(sub, ast.Call) and facts.imports.qualname(sub.func) in TO_TENSOR_CALLS \
+                and sub.args and _loads(sub.args[0]) & derived:
+            name = sorted(_loads(sub.args[0]) & derived)[0]
+            spelled = dotted(sub.func) or "tensor"
+            return f"{spelled}({name}) at {line_ref(sub.lineno, spelled)}", targets
+    return None
+
+
+def _reaches_training(facts: ModuleFacts, assigns: list[ast.AST], names: set[str],
+                      sinks: list[tuple[ast.AST, str]]) -> bool:
+    """Data held by ``names`` (or derived from them by assignments) is used by a training loop or
+    passed to ``fit``."""
+    used = set(names)
+    for _ in range(3):
+        for stmt in assigns:
+            if _loads(stmt.value) & used:
+                used |= _target_names(_assign_targets(stmt))
+    for loop in facts.loops:
+        if loop.trains and _loads(loop.node) & used:
+            return True
+    return any(kind == "fit" and isinstance(node, ast.Call) and node.args and _loads(node.args[0]) & used
+               for node, kind in sinks)

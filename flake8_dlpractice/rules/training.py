@@ -6,10 +6,11 @@ from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward, is_data_loop,
                               is_optimizer_step, trains_directly)
-from ..analysis.names import dotted, last_part, name_words
-from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
-                                       TrainingFacts, names_in, walk_expr, walk_stmts)
-from .base import Finding, Fix, Rule, span_of, line_ref
+from ..analysis.names import dotted, name_words
+from ..analysis.modes import ModeEvent, Modes, Region, callers_of, loop_chain, pick, scope_calls
+from ..analysis.training_facts import (TrainingFacts, direct_mode, loop_ref, names_in, short, unparse,
+                                       walk_expr, walk_stmts)
+from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
 SECTION = "Debugging Neural Networks: check gradients"
 LIGHTNING_EVAL_HOOKS = frozenset({
@@ -25,39 +26,6 @@ MODEL_WORDS = frozenset({
     "student", "module", "netg", "netd", "alexnet", "densenet", "inception", "mobilenet", "effnet",
     "efficientnet", "vit", "detector", "segmenter", "regressor", "seq2seq", "lenet", "convnet",
 })
-LOSS_CLASSES_LOGITS = {
-    "torch.nn.CrossEntropyLoss": ("softmax", "CrossEntropyLoss", "logits (it applies log_softmax itself)"),
-    "torch.nn.NLLLoss": ("softmax", "NLLLoss", "log-probabilities (log_softmax output)"),
-    "torch.nn.BCEWithLogitsLoss": ("sigmoid", "BCEWithLogitsLoss", "logits (it applies sigmoid itself)"),
-}
-LOSS_FUNCS_LOGITS = {
-    "torch.nn.functional.cross_entropy": ("softmax", "F.cross_entropy", "logits (it applies log_softmax itself)"),
-    "torch.nn.functional.nll_loss": ("softmax", "F.nll_loss", "log-probabilities (log_softmax output)"),
-    "torch.nn.functional.binary_cross_entropy_with_logits": (
-        "sigmoid", "F.binary_cross_entropy_with_logits", "logits (it applies sigmoid itself)"),
-}
-BCE_CLASSES = frozenset({"torch.nn.BCELoss"})
-BCE_FUNCS = frozenset({"torch.nn.functional.binary_cross_entropy"})
-LOG_QN = frozenset({"torch.log", "torch.log2", "torch.log10", "numpy.log", "numpy.log2", "numpy.log10",
-                    "torch.special.log"})
-
-
-def tfacts(facts: ModuleFacts) -> TrainingFacts:
-    cached = getattr(facts, "_dlp3_training", None)
-    if cached is None:
-        cached = TrainingFacts(facts)
-        facts._dlp3_training = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def scope_calls(facts: ModuleFacts, scope: FunctionInfo | None) -> list[CallSite]:
-    if scope is not None:
-        return scope.calls
-    cached = getattr(facts, "_dlp3_module_calls", None)
-    if cached is None:
-        cached = [c for c in facts.calls if c.scope is None]
-        facts._dlp3_module_calls = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def iteration_calls(calls: list[CallSite], depth: int = 0, seen: set[int] | None = None):
@@ -72,21 +40,6 @@ def iteration_calls(calls: list[CallSite], depth: int = 0, seen: set[int] | None
                 yield inner, site
 
 
-def unparse(node: ast.AST) -> str | None:
-    try:
-        return ast.unparse(node)
-    except Exception:  # noqa: BLE001 - deep or odd trees
-        return None
-
-
-def short(node: ast.AST, limit: int = 40) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # noqa: BLE001
-        return "..."
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def optimizer_name(site: CallSite) -> str | None:
     name = site.name or ""
     if site.node.args and "scaler" in set(name_words(name)):
@@ -94,16 +47,6 @@ def optimizer_name(site: CallSite) -> str | None:
     else:
         found = dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None
     return found if found and "()" not in found else None
-
-
-def callers_of(facts: ModuleFacts, scope: FunctionInfo) -> list[CallSite]:
-    """Same-file callers; for a function redefined later in a notebook (same name, no resolved
-    caller), the calls by that name after its definition."""
-    if scope.callers or scope.class_name is not None:
-        return scope.callers
-    end = scope.node.end_lineno or scope.line
-    return [c for c in facts.calls if isinstance(c.node.func, ast.Name) and c.node.func.id == scope.name
-            and c.line > end and c.scope is not scope]
 
 
 def lightning_hook(scope: FunctionInfo | None) -> bool:
@@ -180,7 +123,7 @@ class MissingZeroGrad(Rule):
     fix = "unsafe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch:
             return
         done: set[int] = set()
@@ -205,9 +148,11 @@ class MissingZeroGrad(Rule):
                 back, _via = min(backwards, key=lambda p: (p[1].line if p[1] else p[0].line, p[0].line))
                 opt = optimizer_name(step) or "the optimizer"
                 fix = self._fix(back, opt) if back.scope is step.scope else None
-                yield self.finding(back.node, f"{opt!r} steps after {short(back.node)} but gradients "
-                                   f"are never cleared in this loop ({line_ref(loop.line)}): call "
-                                   f"{opt}.zero_grad() every iteration", fix=fix)
+                where = loop_ref(loop)
+                yield self.finding(back.node, fitting(
+                    f"gradients add up: {opt}.step() follows {short(back.node, 30)} but the loop at {where} "
+                    f"never calls zero_grad()",
+                    f"gradients add up: the loop at {where} steps {opt!r} but never calls zero_grad()"), fix=fix)
                 break
 
     @staticmethod
@@ -215,7 +160,8 @@ class MissingZeroGrad(Rule):
         stmt = back.stmt
         if not isinstance(stmt, ast.Expr) or stmt.value is not back.node or opt == "the optimizer":
             return None
-        return Fix("unsafe", "insert-before", span_of(stmt), (("code", f"{opt}.zero_grad()"),))
+        return Fix("unsafe", "insert-before", span_of(stmt), (("code", f"{opt}.zero_grad()"),),
+                   title=f"call {opt}.zero_grad() before the backward pass")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +256,7 @@ def eval_loops(facts: ModuleFacts, tf: TrainingFacts) -> list[tuple[LoopInfo, li
 def _backward_after(facts: ModuleFacts, loop: LoopInfo) -> bool:
     """Outputs collected in the loop are backpropagated after it, in the same iteration context."""
     end = loop.node.end_lineno or loop.line
-    outer = tuple(reversed(_chain(loop.parent))) if loop.parent is not None else ()
+    outer = tuple(reversed(loop_chain(loop.parent)))
     for site in scope_calls(facts, loop.scope):
         if site.line > end and is_backward(site) and site.loops == outer:
             return True
@@ -329,132 +275,7 @@ def trains_in_body(loop: LoopInfo) -> bool:
     return False
 
 
-def _event_targets(site: CallSite) -> set[str] | None:
-    """Dotted names of the objects a mode event is about (None: unknown, matches any model)."""
-    func = site.node.func
-    if site.local is not None:
-        names = set()
-        for arg in list(site.node.args) + [k.value for k in site.node.keywords]:
-            spelled = dotted(arg.value if isinstance(arg, ast.Starred) else arg)
-            if spelled:
-                names.add(spelled)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-            names.add("self")
-        elif isinstance(func, ast.Attribute):
-            spelled = dotted(func.value)
-            if spelled:
-                names.add(spelled)
-        return names or None
-    if site.method == "from_pretrained":
-        stmt = site.stmt
-        if isinstance(stmt, ast.Assign):
-            return {d for t in stmt.targets for d in [dotted(t)] if d} or None
-        return None
-    recv = dotted(func.value) if isinstance(func, ast.Attribute) else None
-    return {recv} if recv else None
-
-
-def _matches(targets: set[str] | None, models: set[str] | None) -> bool:
-    if targets is None or models is None:
-        return True
-    for t in targets:
-        for m in models:
-            if t == m or t.startswith(m + ".") or m.startswith(t + ".") or (
-                    t.rsplit(".", 1)[-1] == m.rsplit(".", 1)[-1] and "." in t + m):
-                return True
-    return False
-
-
-def _events(tf: TrainingFacts, calls, lo: int, hi: int, models: set[str] | None = None):
-    """(position, mode, site) of mode-setting calls about ``models``, outside lines [lo, hi]."""
-    out = []
-    for site in calls:
-        if lo <= site.line <= hi:
-            continue
-        mode = tf.mode_of_call(site)
-        if mode and _matches(_event_targets(site), models):
-            out.append(((site.line, site.node.col_offset), mode, site))
-    out.sort(key=lambda e: e[0])
-    return out
-
-
-def _pick(before, wanted: str):
-    """The decisive event among those before the code: the wanted mode when any path sets it."""
-    for ev in reversed(before):
-        if ev[1] == wanted:
-            return ev
-    return before[-1]
-
-
-def _caller_models(models: set[str] | None, scope: FunctionInfo, caller: CallSite) -> set[str] | None:
-    """Translate model names of a function into the names its caller passes."""
-    if models is None:
-        return None
-    from ..analysis.facts import bound_arguments
-    bound = {p: dotted(a) for p, a in bound_arguments(scope, caller)}
-    out = set()
-    for m in models:
-        root, _, rest = m.partition(".")
-        if root in scope.params and root != "self":
-            arg = bound.get(root)
-            if not arg:
-                return None
-            out.add(arg + ("." + rest if rest else ""))
-        elif root == "self":
-            func = caller.node.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-                out.add(m)
-            elif isinstance(func, ast.Attribute) and dotted(func.value):
-                out.add(dotted(func.value) + ("." + rest if rest else ""))
-            else:
-                return None
-        else:
-            out.add(m)
-    return out
-
-
-def mode_at(facts: ModuleFacts, tf: TrainingFacts, lo: int, hi: int, scope: FunctionInfo | None,
-            chain: list[LoopInfo], wanted: str, models: set[str] | None, depth: int = 0):
-    """Mode of the model when the code at lines [lo, hi] starts to run.
-
-    Returns (first, later): the decisive event for the first run (None: never set here or by
-    the callers), and the event that sets the mode for later iterations of an enclosing loop
-    (set after the code in the loop body), each as (position, mode, site).
-    """
-    later = None
-    for loop in chain:
-        evs = _events(tf, loop.calls, lo, hi, models)
-        before = [e for e in evs if e[0][0] < lo]
-        if before:
-            return _pick(before, wanted), later
-        after = [e for e in evs if e[0][0] > hi]
-        if after and later is None:
-            later = _pick(after, wanted)
-    outer_lo = chain[-1].line if chain else lo
-    evs = [e for e in _events(tf, scope_calls(facts, scope), lo, hi, models) if e[0][0] < outer_lo]
-    if evs:
-        return _pick(evs, wanted), later
-    if scope is None or depth >= 3:
-        return None, later
-    callers = [c for c in callers_of(facts, scope)[:8] if c.scope is not scope]
-    if not callers:
-        return None, later
-    results = []
-    for caller in callers:
-        end = getattr(caller.node, "end_lineno", caller.line) or caller.line
-        results.append(mode_at(facts, tf, caller.line, end, caller.scope, list(reversed(caller.loops)),
-                               wanted, _caller_models(models, scope, caller), depth + 1))
-    # the wanted mode must hold for every caller; report the first that breaks it
-    for first, c_later in results:
-        if first is None or first[1] != wanted:
-            return first, c_later or later
-    for first, c_later in results:
-        if c_later is not None and c_later[1] != wanted:
-            return first, c_later
-    return results[0][0], results[0][1] or later
-
-
-def _model_names(models: list[CallSite], scope: FunctionInfo | None) -> set[str] | None:
+def _model_names(models: list[CallSite]) -> set[str] | None:
     names = set()
     for m in models:
         spelled = dotted(m.node.func)
@@ -464,88 +285,41 @@ def _model_names(models: list[CallSite], scope: FunctionInfo | None) -> set[str]
     return names or None
 
 
-def _initial_mode(tf: TrainingFacts, site: CallSite) -> str | None:
-    """The mode a model is built in: ``Net().eval()``, ``load()`` that calls eval, from_pretrained."""
-    func = site.node.func
-    value = None
-    scope = site.scope
-    if isinstance(func, ast.Name):
-        item = tf.latest(scope, func.id, site.line)
-        if item is not None:
-            value = item[1]
-    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" \
-            and scope is not None:
-        value = tf.class_attrs(scope.class_name).get(func.attr)
-    for _ in range(6):
-        if not isinstance(value, ast.Call):
-            return None
-        f = value.func
-        if isinstance(f, ast.Attribute) and f.attr == "eval" and not value.args:
-            return "eval"
-        if isinstance(f, ast.Attribute) and f.attr == "from_pretrained":
-            return "eval"
-        qn = tf.facts.imports.qualname(f) or ""
-        if qn in ("torch.jit.load", "torch.jit.script", "torch.jit.trace", "torch.export.load",
-                  "transformers.pipeline"):
-            return "eval"  # scripted/traced models are saved for inference; pipelines load in eval mode
-        if qn == "torch.compile" and value.args:
-            value = value.args[0]
+def optimized_roots(facts: ModuleFacts) -> set[str]:
+    """Last names of the models whose parameters an optimizer updates ("?": unknown parameters).
+    Use through ``facts.derived(optimized_roots)``."""
+    found: set[str] = set()
+    for site in facts.calls:
+        if not site.qn or not site.qn.startswith("torch.optim.") or ".lr_scheduler." in site.qn:
             continue
-        if isinstance(f, ast.Attribute) and f.attr == "train":
-            return "train"
-        local = tf.facts.resolve_local(f, None) or (
-            tf.facts.resolve_local(f, scope) if scope is not None else None)
-        if local is None and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-            local = tf.facts.methods.get((f.value.id, f.attr))
-        if local is not None:
-            return tf.effect(local)
-        if isinstance(f, ast.Attribute):
-            value = f.value
-            continue
-        return None
-    return None
-
-
-def _optimized_roots(facts: ModuleFacts) -> set[str]:
-    cached = getattr(facts, "_dlp3_optimized", None)
-    if cached is None:
-        cached = set()
-        for site in facts.calls:
-            if site.qn and site.qn.startswith("torch.optim.") and ".lr_scheduler." not in site.qn:
-                for arg in list(site.node.args[:1]) + [k.value for k in site.node.keywords if k.arg == "params"]:
-                    for sub in walk_expr(arg):
-                        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
-                                and sub.func.attr in ("parameters", "named_parameters"):
-                            spelled = dotted(sub.func.value)
-                            if spelled:
-                                cached.add(spelled.rsplit(".", 1)[-1])
-                        elif isinstance(sub, ast.Name) and sub is arg:
-                            cached.add("?")
-                        elif isinstance(sub, ast.Name) and isinstance(arg, (ast.List, ast.Tuple)):
-                            cached.add(sub.id)
-                    if not isinstance(arg, (ast.Call, ast.List, ast.ListComp, ast.Name)):
-                        cached.add("?")
-                if not site.node.args and not any(k.arg == "params" for k in site.node.keywords):
-                    cached.add("?")
-        facts._dlp3_optimized = cached  # type: ignore[attr-defined]
-    return cached
+        for arg in list(site.node.args[:1]) + [k.value for k in site.node.keywords if k.arg == "params"]:
+            for sub in walk_expr(arg):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                        and sub.func.attr in ("parameters", "named_parameters"):
+                    spelled = dotted(sub.func.value)
+                    if spelled:
+                        found.add(spelled.rsplit(".", 1)[-1])
+                elif isinstance(sub, ast.Name) and sub is arg:
+                    found.add("?")
+                elif isinstance(sub, ast.Name) and isinstance(arg, (ast.List, ast.Tuple)):
+                    found.add(sub.id)
+            if not isinstance(arg, (ast.Call, ast.List, ast.ListComp, ast.Name)):
+                found.add("?")
+        if not site.node.args and not any(k.arg == "params" for k in site.node.keywords):
+            found.add("?")
+    return found
 
 
 def _steps_optimizer(loop: LoopInfo) -> bool:
     return any(is_optimizer_step(s) for s, _ in iteration_calls(loop.calls))
 
 
-def _callee_sets_train(tf: TrainingFacts, loop: LoopInfo) -> bool:
+def _callee_sets_train(loop: LoopInfo) -> bool:
     for site in loop.calls:
         if site.local is not None and site.local.trains:
-            if any(direct_mode_train(s) for s, _ in iteration_calls(site.local.calls)):
+            if any(direct_mode(s) == "train" for s, _ in iteration_calls(site.local.calls)):
                 return True
     return False
-
-
-def direct_mode_train(site: CallSite) -> bool:
-    from ..analysis.training_facts import direct_mode
-    return direct_mode(site) == "train"
 
 
 class EvalWithoutEvalMode(Rule):
@@ -563,7 +337,10 @@ class EvalWithoutEvalMode(Rule):
 
     Lightning `validation_step`/`test_step`/`predict_step` are run by the framework in eval
     mode and are never flagged; models loaded with `from_pretrained` or built as
-    `Net().eval()` (or by a same-file loader that calls `.eval()`) start in eval mode.
+    `Net().eval()` (or by a same-file loader that calls `.eval()`) start in eval mode. A
+    same-file helper that returns the model it put in eval mode
+    (`model, history = train_model(model, ...)` whose last phase calls `model.train(False)`)
+    hands on that mode through the names it returns to.
 
     ## Why is this bad?
     *Debugging Neural Networks*: dropout stays active and batch normalisation uses (and
@@ -610,51 +387,52 @@ class EvalWithoutEvalMode(Rule):
     fix = "unsafe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch:
             return
+        modes = facts.derived(Modes)
         for loop, models in eval_loops(facts, tf):
             if not any(tf.mode_sensitive(m) for m in models):
                 continue
-            names = _model_names(models, loop.scope)
+            names = _model_names(models)
             first_call = min(m.line for m in models)
-            inside = [e for e in _events(tf, loop.calls, 0, -1, names) if e[0][0] <= first_call]
-            if inside:
-                ev = _pick(inside, "eval")
-                if ev[1] == "eval":
-                    continue
-                reason = f"{short(ev[2].node)} at {line_ref(ev[2].line)} puts it in training mode"
-            else:
-                end = loop.node.end_lineno or loop.line
-                chain = [] if loop.parent is None else _chain(loop.parent)
-                first, later = mode_at(facts, tf, loop.line, end, loop.scope, chain, "eval", names)
-                if first is None and _initial_mode(tf, models[0]) == "eval":
-                    first = ((0, 0), "eval", models[0])
-                if first is not None and first[1] == "eval" and (later is None or later[1] == "eval"):
-                    continue
-                if first is not None and first[1] == "train":
-                    reason = f"{short(first[2].node)} at {line_ref(first[2].line)} leaves it in training mode"
-                elif later is not None and later[1] == "train":
-                    reason = (f"{short(later[2].node)} at {line_ref(later[2].line)} switches it back to "
-                              f"training mode for the next iteration")
-                else:
-                    reason = "nothing calls .eval() before this loop"
             model = dotted(models[0].node.func) or "model"
-            yield self.finding(loop.node, f"evaluation loop runs {model!r} ({line_ref(models[0].line)}) "
-                               f"while it may be in training mode: {reason}; call {model}.eval() "
-                               f"first", fix=Fix("unsafe", "insert-before", span_of(loop.node),
-                                                 (("code", f"{model}.eval()"),)))
-        yield from self._training_after_eval(facts, tf)
+            inside = [e for e in modes.events(loop.calls, names) if e.line <= first_call]
+            if inside:
+                event = pick(inside, "eval")
+                if event.mode == "eval":
+                    continue
+                how = f"set by {_event_ref(event)}"
+            else:
+                found = modes.before(Region.of_loop(loop), "eval", names)
+                first, later = found.first, found.later
+                if first is None and modes.initial(models[0]) == "eval":
+                    first = ModeEvent(models[0], "eval")  # built in eval mode
+                if first is not None and first.mode == "eval" and (later is None or later.mode == "eval"):
+                    continue
+                if first is not None and first.mode == "train":
+                    how = f"left by {_event_ref(first)}"
+                elif later is not None and later.mode == "train":
+                    how = f"restored by {_event_ref(later)} for later iterations"
+                else:
+                    how = f"no {model}.eval() before it"
+            yield self.finding(loop.node, fitting(
+                f"evaluates {model!r} in training mode ({how}): dropout and batch norm stay active",
+                f"evaluates {model!r} in training mode ({how})",
+                f"evaluates {model!r} in training mode"),
+                fix=Fix("unsafe", "insert-before", span_of(loop.node), (("code", f"{model}.eval()"),),
+                        title=f"call {model}.eval() before the loop"))
+        yield from self._training_after_eval(facts, tf, modes)
 
-    def _training_after_eval(self, facts: ModuleFacts, tf: TrainingFacts) -> Iterator[Finding]:
-        optimized = _optimized_roots(facts)
+    def _training_after_eval(self, facts: ModuleFacts, tf: TrainingFacts, modes: Modes) -> Iterator[Finding]:
+        optimized = facts.derived(optimized_roots)
         for loop in facts.loops:
             if not loop.trains or lightning_hook(loop.scope):
                 continue
             # innermost training loop that performs the step itself
             if not trains_in_body(loop) or any(other.trains and other.parent is loop for other in facts.loops):
                 continue
-            if not _steps_optimizer(loop) or _callee_sets_train(tf, loop):
+            if not _steps_optimizer(loop) or _callee_sets_train(loop):
                 continue
             models = [m for m in model_calls(facts, tf, loop) if not m.in_no_grad]
             if not models or not any(tf.mode_sensitive(m) for m in models):
@@ -663,46 +441,38 @@ class EvalWithoutEvalMode(Rule):
                     (dotted(m.node.func) or "").rsplit(".", 1)[-1] in optimized
                     or (dotted(m.node.func) == "self") for m in models):
                 continue
-            names = _model_names(models, loop.scope)
-            evs = _events(tf, loop.calls, 0, -1, names)
-            if any(e[1] == "train" for e in evs):
+            reason = self._eval_mode_reason(modes, loop, models)
+            if reason is None:
                 continue
-            if evs:
-                ev = evs[-1]
-                reason = (f"{short(ev[2].node)} at {line_ref(ev[2].line)} switches the model to eval mode "
-                          f"and nothing switches it back")
-            else:
-                end = loop.node.end_lineno or loop.line
-                chain = [] if loop.parent is None else _chain(loop.parent)
-                first, later = mode_at(facts, tf, loop.line, end, loop.scope, chain, "train", names)
-                if first is None and _initial_mode(tf, models[0]) == "eval":
-                    first = ((0, 0), "eval", models[0])
-                    reason = f"{short(models[0].node.func)} is built in eval mode"
-                elif first is not None and first[1] == "eval":
-                    reason = f"{short(first[2].node)} at {line_ref(first[2].line)} left the model in eval mode"
-                elif later is not None and later[1] == "eval":
-                    reason = (f"{short(later[2].node)} at {line_ref(later[2].line)} switches it to eval mode "
-                              f"for the next iteration")
-                else:
-                    continue
             model = dotted(models[0].node.func)
-            fix = Fix("unsafe", "insert-before", span_of(loop.node), (("code", f"{model}.train()"),)) \
-                if model else None
-            yield self.finding(loop.node, f"training loop runs in eval mode: {reason}; call "
-                               f"{model or 'model'}.train() before training", fix=fix)
+            fix = Fix("unsafe", "insert-before", span_of(loop.node), (("code", f"{model}.train()"),),
+                      title=f"call {model}.train() before the loop") if model else None
+            yield self.finding(loop.node, f"trains {model or 'the model'!r} in eval mode ({reason})", fix=fix)
+
+    @staticmethod
+    def _eval_mode_reason(modes: Modes, loop: LoopInfo, models: list[CallSite]) -> str | None:
+        """Why a training loop runs in eval mode, or None when nothing says it does."""
+        names = _model_names(models)
+        events = modes.events(loop.calls, names)
+        if any(e.mode == "train" for e in events):
+            return None
+        if events:
+            return f"set by {_event_ref(events[-1])}, never switched back"
+        found = modes.before(Region.of_loop(loop), "train", names)
+        if found.first is None and modes.initial(models[0]) == "eval":
+            return f"{short(models[0].node.func, 30)} is built in eval mode"
+        if found.first is not None and found.first.mode == "eval":
+            return f"left by {_event_ref(found.first)}"
+        if found.later is not None and found.later.mode == "eval":
+            return f"set by {_event_ref(found.later)} for later iterations"
+        return None
 
 
-def _model_calls_any(facts, tf, loop):
-    return model_calls(facts, tf, loop)
-
-
-def _chain(loop: LoopInfo) -> list[LoopInfo]:
-    out = []
-    cur: LoopInfo | None = loop
-    while cur is not None:
-        out.append(cur)
-        cur = cur.parent
-    return out
+def _event_ref(event: ModeEvent) -> str:
+    """``model.train() at line 12``, ``train_one_epoch() at line 30``: the call, its line cited."""
+    site = event.site
+    shown = f"{site.name}()" if site.local is not None and site.name else short(site.node, 28)
+    return f"{shown} at {line_ref(site.line, site.name or '')}"
 
 
 def _grad_disabled_globally(facts: ModuleFacts) -> bool:
@@ -715,9 +485,13 @@ def _grad_disabled_globally(facts: ModuleFacts) -> bool:
 
 
 def _frozen_model(facts: ModuleFacts) -> bool:
+    """Gradients are switched off on the model: ``requires_grad_(False)``, ``p.requires_grad =
+    False``, Lightning's ``model.freeze()``."""
     for site in facts.calls:
         if site.method == "requires_grad_" and site.node.args and isinstance(site.node.args[0], ast.Constant) \
                 and site.node.args[0].value is False:
+            return True
+        if site.method == "freeze" and not site.node.args and not site.node.keywords and site.qn is None:
             return True
     for store in facts.stores:
         if store.target.endswith("requires_grad") and isinstance(store.value, ast.Constant) \
@@ -775,7 +549,7 @@ class EvalWithoutNoGrad(Rule):
     ## Known limits
     Not flagged: loops that need input gradients (`torch.autograd.grad`, `x.requires_grad_()`),
     modules that disable gradients globally (`torch.set_grad_enabled(False)`) or freeze the model
-    (`requires_grad_(False)`), Lightning `validation_step`/`test_step`, and
+    (`requires_grad_(False)`, Lightning's `model.freeze()`), Lightning `validation_step`/`test_step`, and
     `model.generate(...)` (already under `no_grad`). A no_grad region entered in another module
     is not seen.
     """
@@ -786,7 +560,7 @@ class EvalWithoutNoGrad(Rule):
     fix = "safe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch or _grad_disabled_globally(facts) or _frozen_model(facts):
             return
         for loop, models in eval_loops(facts, tf):
@@ -795,11 +569,11 @@ class EvalWithoutNoGrad(Rule):
             if _uses_input_grad(loop):
                 continue
             model = dotted(models[0].node.func) or "model"
-            yield self.finding(loop.node, f"evaluation loop runs {model!r} ({line_ref(models[0].line)}) "
-                               f"outside torch.no_grad(): every batch records an autograd graph; "
-                               f"wrap it in `with torch.no_grad():`",
-                               fix=Fix("safe", "wrap-with", span_of(loop.node),
-                                       (("context", "torch.no_grad()"), ("imports", "torch"))))
+            yield self.finding(loop.node, fitting(
+                f"evaluation loop runs {model!r} outside torch.no_grad(): each batch keeps an autograd graph",
+                f"evaluation loop runs {model!r} outside torch.no_grad()"),
+                fix=Fix("safe", "wrap-with", span_of(loop.node), (("context", "torch.no_grad()"), ("imports", "torch")),
+                        title="wrap the evaluation loop in torch.no_grad()"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -866,7 +640,7 @@ class SchedulerBeforeOptimizer(Rule):
     fix = "unsafe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch:
             return
         for sched in facts.calls:
@@ -898,11 +672,14 @@ class SchedulerBeforeOptimizer(Rule):
             if any((p[0], p[1]) < pos for p in positions):
                 continue
             first = min(positions, key=lambda p: (p[0], p[1]))
-            what = short(first[2].node)
-            yield self.finding(sched.node, f"{short(sched.node)} runs before {what} ({line_ref(first[0])}) "
-                               f"in each iteration of {where}: the first learning-rate value is "
-                               f"skipped; step the scheduler after the optimizer",
-                               fix=self._fix(sched, first[0], container))
+            what = f"{first[2].name or 'the optimizer step'}()"
+            ref = line_ref(first[0], first[2].name or "")
+            yield self.finding(sched.node, fitting(
+                f"{sched.name}() runs before {what} ({ref}) in each iteration of {where}: the first LR is skipped",
+                f"{sched.name}() runs before {what} ({ref}) each iteration: the first LR is skipped",
+                f"{sched.name}() runs before {what} ({ref}): the first LR is skipped",
+                f"the scheduler steps before the optimizer ({ref}): the first LR is skipped"),
+                fix=self._fix(sched, first[0], container))
 
     @staticmethod
     def _fix(sched: CallSite, target_line: int, container: ast.AST) -> Fix | None:
@@ -917,328 +694,9 @@ class SchedulerBeforeOptimizer(Rule):
                         if other is not stmt and other.lineno <= target_line <= (other.end_lineno or other.lineno):
                             s = span_of(other)
                             return Fix("unsafe", "move-after", span_of(stmt),
-                                       (("after", f"{s[0]},{s[1]},{s[2]},{s[3]}"),))
+                                       (("after", f"{s[0]},{s[1]},{s[2]},{s[3]}"),),
+                                       title="step the scheduler after the optimizer")
                     return None
-        return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Probabilities into logs and losses (DLP304, DLP305, DLP309)
-
-
-def _args_text(call: ast.Call, skip_first: bool = False) -> list[str] | None:
-    try:
-        args = [ast.unparse(a) for a in call.args[1 if skip_first else 0:]]
-        args += [f"{kw.arg}={ast.unparse(kw.value)}" if kw.arg else f"**{ast.unparse(kw.value)}"
-                 for kw in call.keywords]
-    except Exception:  # noqa: BLE001
-        return None
-    return args
-
-
-def log_prob_replacement(tf: TrainingFacts, call: ast.Call, kind: str) -> str | None:
-    """``F.log_softmax(...)`` / ``F.logsigmoid(...)`` equivalent of log(<softmax/sigmoid call>)."""
-    qn = tf.facts.imports.qualname(call.func)
-    func = call.func
-    try:
-        if kind == "sigmoid":
-            if qn in SIGMOID_QN and len(call.args) == 1 and not call.keywords:
-                return f"torch.nn.functional.logsigmoid({ast.unparse(call.args[0])})"
-            if qn is None and isinstance(func, ast.Attribute) and func.attr == "sigmoid" and not call.args:
-                return f"torch.nn.functional.logsigmoid({ast.unparse(func.value)})"
-            if isinstance(func, ast.Call) and tf.facts.imports.qualname(func.func) in SIGMOID_MODULES \
-                    and len(call.args) == 1:
-                return f"torch.nn.functional.logsigmoid({ast.unparse(call.args[0])})"
-            return None
-        if qn == "torch.softmax":
-            return f"torch.log_softmax({', '.join(_args_text(call))})"
-        if qn in SOFTMAX_QN:
-            return f"torch.nn.functional.log_softmax({', '.join(_args_text(call))})"
-        if qn is None and isinstance(func, ast.Attribute) and func.attr == "softmax":
-            return f"{ast.unparse(func.value)}.log_softmax({', '.join(_args_text(call))})"
-        if isinstance(func, ast.Call) and tf.facts.imports.qualname(func.func) in SOFTMAX_MODULES \
-                and len(call.args) == 1:
-            dim = func.args[0] if func.args else next((k.value for k in func.keywords if k.arg == "dim"), None)
-            extra = f", dim={ast.unparse(dim)}" if dim is not None else ""
-            return f"torch.nn.functional.log_softmax({ast.unparse(call.args[0])}{extra})"
-    except Exception:  # noqa: BLE001
-        return None
-    return None
-
-
-def log_calls(facts: ModuleFacts):
-    """(site, argument expression) of log calls: torch.log(x), np.log(x), x.log()."""
-    for site in facts.calls:
-        node = site.node
-        if site.qn in LOG_QN and node.args:
-            yield site, node.args[0]
-        elif (site.qn is None and site.method == "log" and not node.args and not node.keywords
-              and isinstance(node.func, ast.Attribute)
-              and not (isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "math"))):
-            yield site, node.func.value
-
-
-class LogOfSoftmax(Rule):
-    """
-    ## What it does
-    Flags the log of softmax or sigmoid output: `torch.log(torch.softmax(x, 1))`,
-    `torch.log(F.softmax(x, dim=1))`, `x.softmax(1).log()`, `torch.log(nn.Softmax(1)(x))`,
-    `torch.log(torch.sigmoid(x))`, and the same through a variable assigned from softmax/sigmoid
-    earlier in the same function (`probs = F.softmax(x, 1)` … `torch.log(probs)`) or the output
-    of a same-file model whose `forward()` returns softmax/sigmoid output on every path.
-
-    ## Why is this bad?
-    *Debugging Neural Networks*: NaN gradients often come from log of zero. Softmax and sigmoid
-    underflow to exactly 0 for large negative logits, and log gives -inf and NaN gradients;
-    `log_softmax`/`logsigmoid` compute the same value stably with the log-sum-exp trick.
-
-    ## Example
-    ```python
-    log_probs = torch.log(F.softmax(logits, dim=1))
-    ```
-
-    ## Use instead
-    ```python
-    log_probs = F.log_softmax(logits, dim=1)
-    ```
-
-    ## Fix
-    Safe, when the softmax/sigmoid call is the log's direct argument: the log call becomes
-    `torch.nn.functional.log_softmax(<same arguments>)`, `torch.log_softmax(...)`,
-    `x.log_softmax(...)` or `torch.nn.functional.logsigmoid(x)`.
-
-    ## Known limits
-    Guarded forms (`torch.log(probs + 1e-8)`, `probs.clamp(min=eps).log()`) are not flagged
-    here. Models defined in other modules are not followed. NumPy/SciPy softmax is not tracked.
-    """
-
-    code, name = "DLP304", "log-of-softmax"
-    summary = "log of softmax/sigmoid output instead of log_softmax/logsigmoid"
-    section = "Debugging Neural Networks"
-    fix = "safe"
-
-    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
-        if not tf.uses_torch:
-            return
-        for site, arg in log_calls(facts):
-            if site.qn and site.qn.startswith("numpy."):
-                continue
-            prob = tf.prob_of(arg, site.scope, site.line, models=True)
-            if prob is None:
-                continue
-            better = "log_softmax" if prob.kind == "softmax" else "logsigmoid"
-            fix = None
-            if prob.direct and prob.call is not None and site.qn in (None, "torch.log"):
-                repl = log_prob_replacement(tf, prob.call, prob.kind)
-                if repl:
-                    fix = Fix("safe", "replace-expression", span_of(site.node),
-                              (("replacement", repl), ("imports", "torch")))
-            yield self.finding(site.node, f"log of {prob.kind} output ({prob.how}) underflows to "
-                               f"log(0) = -inf: use {better}", fix=fix)
-
-
-LOSS_QNS = frozenset(LOSS_CLASSES_LOGITS) | frozenset(LOSS_FUNCS_LOGITS) | BCE_CLASSES | BCE_FUNCS
-
-
-def loss_sites(facts: ModuleFacts, tf: TrainingFacts):
-    """(site, loss qualified name, input expression, spelled loss) of calls to the losses DLP305/309 know."""
-    cached = getattr(facts, "_dlp3_loss_sites", None)
-    if cached is None:
-        cached = []
-        for site in facts.calls:
-            if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
-                continue
-            func = site.node.func
-            if isinstance(func, ast.Name) and func.id in ("print", "len", "range", "float", "int", "str",
-                                                          "list", "dict", "tuple", "zip", "enumerate"):
-                continue
-            if isinstance(func, ast.Attribute) and site.qn is None and not (
-                    isinstance(func.value, ast.Name) and func.value.id == "self"):
-                continue
-            qn, inp, spelled = loss_target(tf, site)
-            if qn in LOSS_QNS and inp is not None:
-                cached.append((site, qn, inp, spelled))
-        facts._dlp3_loss_sites = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def loss_target(tf: TrainingFacts, site: CallSite) -> tuple[str | None, ast.expr | None, str]:
-    """(loss qualified name, input expression, spelled loss) for a loss call."""
-    node = site.node
-    inp = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "input"), None)
-    if site.qn:
-        return site.qn, inp, last_part(site.qn)
-    func = node.func
-    if isinstance(func, ast.Call):
-        qn = tf.facts.imports.qualname(func.func)
-        return qn, inp, f"{last_part(qn)}()" if qn else ""
-    if isinstance(func, (ast.Name, ast.Attribute)) and site.method not in ("forward",):
-        if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id == "self"):
-            return None, None, ""
-        kind = tf.kind_of(func, site.scope, site.line)
-        if kind:
-            return kind, inp, dotted(func) or last_part(kind)
-    return None, None, ""
-
-
-class DoubleSoftmax(Rule):
-    """
-    ## What it does
-    Flags a loss that expects logits (or log-probabilities) fed with probabilities:
-    `nn.CrossEntropyLoss()`/`F.cross_entropy` given softmax output, `nn.NLLLoss`/`F.nll_loss`
-    given softmax output (they expect `log_softmax` output), `nn.BCEWithLogitsLoss`/
-    `F.binary_cross_entropy_with_logits` given sigmoid output. The probabilities are found
-    directly in the loss call, through a variable assigned in the same function, through a
-    `self.softmax = nn.Softmax(...)` attribute, or as the output of a model whose same-file
-    `nn.Module` class returns softmax/sigmoid output from every `return` of its `forward()`
-    (or an `nn.Sequential` ending in `nn.Softmax`/`nn.Sigmoid`).
-
-    ## Why is this bad?
-    *Debugging Neural Networks: check the loss*. Cross-entropy applies log_softmax itself; a
-    second softmax squashes the outputs into a narrow range, gradients vanish and the model
-    learns slowly or stalls at a poor accuracy, without any error. `nll_loss` of probabilities
-    is not a log-likelihood at all.
-
-    ## Example
-    ```python
-    loss = F.cross_entropy(F.softmax(logits, dim=1), target)
-    ```
-
-    ## Use instead
-    ```python
-    loss = F.cross_entropy(logits, target)
-    ```
-
-    ## Fix
-    Unsafe (changes what the model is trained on): when the softmax/sigmoid call is the loss's
-    direct argument, it is replaced by its argument (for `nll_loss`: by
-    `torch.nn.functional.log_softmax(...)`). Models ending in softmax have no automatic fix.
-
-    ## Known limits
-    A loss or model passed in as a parameter, or defined in another module, is not resolved. A
-    `forward` that returns logits in training mode and probabilities otherwise is not flagged.
-    """
-
-    code, name = "DLP305", "double-softmax"
-    summary = "softmax/sigmoid output fed to a loss that expects logits"
-    section = "Debugging Neural Networks"
-    fix = "unsafe"
-
-    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
-        if not tf.uses_torch:
-            return
-        for site, qn, inp, spelled in loss_sites(facts, tf):
-            spec = LOSS_CLASSES_LOGITS.get(qn or "") or LOSS_FUNCS_LOGITS.get(qn or "")
-            if spec is None:
-                continue
-            wanted, label, expects = spec
-            prob = tf.prob_of(inp, site.scope, site.line, models=True)
-            if prob is None or prob.kind != wanted:
-                continue
-            if qn in LOSS_FUNCS_LOGITS or spelled.endswith("()"):
-                name = label if qn in LOSS_FUNCS_LOGITS else spelled
-            else:
-                name = f"{label} {spelled!r}"
-            yield self.finding(site.node, f"{name} expects {expects} but receives {prob.kind} output "
-                               f"({prob.how}): the {prob.kind} is applied twice",
-                               fix=self._fix(tf, prob, label))
-
-    @staticmethod
-    def _fix(tf: TrainingFacts, prob: Prob, label: str) -> Fix | None:
-        call = prob.call
-        if not prob.direct or call is None:
-            return None
-        if "NLL" in label or "nll" in label:
-            repl = log_prob_replacement(tf, call, "softmax")
-            if repl:
-                return Fix("unsafe", "replace-expression", span_of(call),
-                           (("replacement", repl), ("imports", "torch")))
-            return None
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in ("softmax", "sigmoid") and \
-                tf.facts.imports.qualname(func) is None:
-            text = unparse(func.value)
-            return Fix("unsafe", "replace-expression", span_of(call), (("replacement", text),)) if text else None
-        if call.args and not isinstance(call.args[0], ast.Starred):
-            return Fix("unsafe", "replace-with-argument", span_of(call), (("argument", "0"),))
-        return None
-
-
-class SigmoidBeforeBCELoss(Rule):
-    """
-    ## What it does
-    Flags `nn.BCELoss()`/`F.binary_cross_entropy` applied to sigmoid output: `torch.sigmoid(x)`
-    passed directly, through a variable, a `self.sigmoid = nn.Sigmoid()` attribute, or a
-    same-file model whose `forward()` returns sigmoid output (or an `nn.Sequential` ending in
-    `nn.Sigmoid()`). Opt-in: the code is correct, only less stable.
-
-    ## Why is this bad?
-    *Debugging Neural Networks*: `BCELoss` takes the log of the sigmoid output, which saturates
-    to exactly 0 or 1 for large logits; PyTorch clamps the log at -100, so gradients vanish for
-    confidently wrong predictions. `BCEWithLogitsLoss` fuses the two with the log-sum-exp trick.
-
-    ## Example
-    ```python
-    loss = F.binary_cross_entropy(torch.sigmoid(logits), target)
-    ```
-
-    ## Use instead
-    ```python
-    loss = F.binary_cross_entropy_with_logits(logits, target)
-    ```
-
-    ## Fix
-    Unsafe, only for the functional form with the sigmoid call as the direct argument: the call
-    becomes `torch.nn.functional.binary_cross_entropy_with_logits(<logits>, ...)`. Other forms
-    need two coordinated edits (the loss constructor and the model's last layer, whose
-    probabilities inference code may rely on) and are left to the user: remove the sigmoid from
-    the model, use `nn.BCEWithLogitsLoss()`, apply `torch.sigmoid` where probabilities are
-    needed (prediction, metrics).
-
-    ## Known limits
-    Losses and models defined in other modules are not resolved.
-    """
-
-    code, name = "DLP309", "sigmoid-before-bce-loss"
-    summary = "BCELoss applied to sigmoid output instead of BCEWithLogitsLoss on logits"
-    section = "Debugging Neural Networks"
-    default = False
-    fix = "unsafe"
-
-    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
-        if not tf.uses_torch:
-            return
-        for site, qn, inp, spelled in loss_sites(facts, tf):
-            if qn not in BCE_CLASSES and qn not in BCE_FUNCS:
-                continue
-            prob = tf.prob_of(inp, site.scope, site.line, models=True)
-            if prob is None or prob.kind != "sigmoid":
-                continue
-            fix = None
-            if qn in BCE_FUNCS and prob.direct and prob.call is not None and site.node.args \
-                    and site.node.args[0] is prob.call:
-                logits = self._logits(tf, prob.call)
-                rest = _args_text(site.node, skip_first=True) if logits is not None else None
-                if logits is not None and rest is not None:
-                    repl = f"torch.nn.functional.binary_cross_entropy_with_logits({', '.join([logits, *rest])})"
-                    fix = Fix("unsafe", "replace-expression", span_of(site.node),
-                              (("replacement", repl), ("imports", "torch")))
-            label = f"BCELoss {spelled!r}" if qn in BCE_CLASSES and not spelled.endswith("()") else (
-                "BCELoss()" if qn in BCE_CLASSES else "F.binary_cross_entropy")
-            yield self.finding(site.node, f"{label} receives sigmoid output ({prob.how}): "
-                               f"use BCEWithLogitsLoss / binary_cross_entropy_with_logits on the "
-                               f"logits for numerical stability", fix=fix)
-
-    @staticmethod
-    def _logits(tf: TrainingFacts, call: ast.Call) -> str | None:
-        func = call.func
-        if tf.facts.imports.qualname(func) in SIGMOID_QN and len(call.args) == 1 and not call.keywords:
-            return unparse(call.args[0])
-        if isinstance(func, ast.Attribute) and func.attr == "sigmoid" and not call.args:
-            return unparse(func.value)
         return None
 
 
@@ -1400,7 +858,7 @@ class LossAccumulatedWithGraph(Rule):
     fix = "safe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch:
             return
         seen: set[int] = set()
@@ -1443,12 +901,13 @@ class LossAccumulatedWithGraph(Rule):
                 if loss_node is None:
                     continue
                 template = "{}.detach()" if how == "append" else "{}.item()"
-                tname = short(target)
-                yield self.finding(anchor, f"{short(loss_node)} is accumulated into {tname!r} with "
-                                   f"its autograd graph, keeping every iteration's graph alive: "
-                                   f"use {template.format(short(loss_node))}",
-                                   fix=Fix("safe", "replace-expression", span_of(loss_node),
-                                           (("template", template),)))
+                tname = short(target, 30)
+                use = template.format(short(loss_node, 30))
+                yield self.finding(anchor, fitting(
+                    f"{short(loss_node, 30)} is accumulated into {tname!r} with its autograd graph: use {use}",
+                    f"a loss is accumulated into {tname!r} with its autograd graph: use .item()/.detach()"),
+                    fix=Fix("safe", "replace-expression", span_of(loss_node), (("template", template),),
+                            title=f"use {use}"))
 
     @staticmethod
     def _accumulation(node: ast.AST):
@@ -1537,7 +996,7 @@ class ForwardCalledDirectly(Rule):
     fix = "unsafe"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
+        tf = facts.derived(TrainingFacts)
         if not tf.uses_torch:
             return
         for site in facts.calls:
@@ -1575,194 +1034,8 @@ class ForwardCalledDirectly(Rule):
                 continue
             spelled = dotted(recv) or short(recv)
             text = unparse(recv)
-            fix = Fix("unsafe", "replace-expression", span_of(func), (("replacement", text),)) if text else None
-            yield self.finding(site.node, f"{spelled}.forward(...) bypasses the module's __call__ "
-                               f"(hooks, DDP/AMP wrappers, torch.compile): call {spelled}(...)", fix=fix)
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-_EPS_WORDS = frozenset({"eps", "epsilon", "tiny", "smooth", "smoothing", "delta", "min", "stab",
-                        "stability", "offset", "jitter", "safe"})
-_SCALAR_WORDS = frozenset({"num", "n", "size", "dim", "dims", "len", "length", "count", "vocab",
-                           "classes", "steps", "step", "max", "min", "base", "scale", "lr", "rate",
-                           "temperature", "tau", "period", "epochs", "epoch", "batch", "sigma", "pi",
-                           "e", "k", "d", "t", "total", "iters", "iterations", "nsamples", "samples",
-                           "levels", "bins", "gamma", "alpha", "beta", "ratio", "factor", "tokens",
-                           "channels", "features", "width", "height", "frequency", "freq", "timesteps",
-                           "time", "init", "range", "start", "end", "stop", "warmup"})
-_CONST_FUNCS = frozenset({"tensor", "array", "as_tensor", "float", "int", "float32", "float64",
-                          "len", "sqrt", "exp", "abs", "ones", "full", "arange", "linspace",
-                          "numel", "size", "factorial", "prod", "tril", "triu", "eye", "zeros",
-                          "ones_like", "zeros_like", "full_like"})
-_GUARD_FUNCS = frozenset({"clamp", "clip", "clamp_min", "clamp_", "clip_", "maximum", "fmax",
-                          "softplus", "exp", "expm1", "relu"})
-
-
-def _constant_expr(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
-    """Literals, named constants and arithmetic/calls over them (``2 * np.pi``, ``len(x)``)."""
-    if depth > 12:
-        return False
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.UnaryOp):
-        return _constant_expr(tf, node.operand, depth + 1)
-    if isinstance(node, ast.BinOp):
-        return _constant_expr(tf, node.left, depth + 1) and _constant_expr(tf, node.right, depth + 1)
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return all(_constant_expr(tf, e, depth + 1) for e in node.elts)
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        spelled = dotted(node) or ""
-        ident = spelled.rsplit(".", 1)[-1]
-        if tf.facts.imports.qualname(node) is not None:
-            return True  # np.pi, math.e, torch.finfo...
-        words = set(name_words(ident))
-        if ident.isupper() or ident.lower().endswith(("max", "min")) or (
-                words & _SCALAR_WORDS and not words & {"probs", "prob", "p", "pred", "preds", "output", "out", "x"}):
-            return True
-        return False
-    if isinstance(node, ast.Subscript):
-        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
-            return True
-        return False
-    if isinstance(node, ast.Call):
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name in ("len", "size", "numel", "shape", "dim", "factorial", "count", "ones", "zeros", "eye",
-                    "ones_like", "zeros_like"):
-            return True  # counts, or fixed values whatever the shape
-        if name in ("tril", "triu") and node.args:
-            return _constant_expr(tf, node.args[0], depth + 1)
-        if name in _CONST_FUNCS:
-            return all(_constant_expr(tf, a, depth + 1) for a in node.args) and all(
-                _constant_expr(tf, k.value, depth + 1) for k in node.keywords if k.arg not in ("dtype", "device"))
-        return False
-    return False
-
-
-def _guarded(tf: TrainingFacts, node: ast.expr) -> bool:
-    for sub in walk_expr(node):  # log-sum-exp and friends: positive by construction
-        if isinstance(sub, ast.Call):
-            f = sub.func
-            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-            if name in ("exp", "logsumexp", "softplus", "cosh"):
-                return True
-    return _guarded_top(tf, node)
-
-
-def _guarded_top(tf: TrainingFacts, node: ast.expr, depth: int = 0) -> bool:
-    if depth > 24:
-        return False
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
-        return _guarded_top(tf, node.left, depth + 1) or (
-            isinstance(node.op, ast.Mult) and _guarded_top(tf, node.right, depth + 1))
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        for side in (node.left, node.right):
-            if _constant_expr(tf, side) or _eps_like(side):
-                return True
-        return _guarded_top(tf, node.left, depth + 1) or _guarded_top(tf, node.right, depth + 1)
-    if isinstance(node, ast.Call):
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name in _GUARD_FUNCS:
-            return True
-        local = tf.facts.resolve_local(func, None) if isinstance(func, ast.Name) else None
-        if local is not None and depth < 4:
-            returns = [r.value for r in walk_stmts(local.node.body) if isinstance(r, ast.Return) and r.value]
-            if returns and all(_guarded_top(tf, r, depth + 4) or _constant_expr(tf, r) for r in returns):
-                return True  # a same-file helper that smooths: return (p + 1) / (n + 1)
-        if name in ("max",) and (len(node.args) >= 2 or any(k.arg in ("min",) for k in node.keywords)):
-            return True
-        if isinstance(func, ast.Attribute) and name in ("to", "float", "double", "cuda", "cpu", "view",
-                                                        "reshape", "squeeze", "unsqueeze", "mean", "sum"):
-            return _guarded_top(tf, func.value, depth + 1) if name not in ("mean", "sum") else False
-    return False
-
-
-def _eps_like(node: ast.expr) -> bool:
-    for sub in walk_expr(node):
-        if isinstance(sub, (ast.Name, ast.Attribute)):
-            ident = sub.id if isinstance(sub, ast.Name) else sub.attr
-            if set(name_words(ident)) & _EPS_WORDS:
-                return True
-    return False
-
-
-class UnguardedLog(Rule):
-    """
-    ## What it does
-    Flags `torch.log`/`np.log` (also `log2`/`log10` and `tensor.log()`) of a computed quantity
-    with no guard: not `log(x + eps)`, `log(x.clamp(min=...))`, `np.clip(...)`,
-    `torch.maximum(x, eps)`, and not `log1p`. Literals and expressions of constants
-    (`np.log(2 * np.pi)`, `torch.log(torch.tensor(2.0))`, `math.log(num_classes)`-like
-    counts and hyperparameters) are not computed quantities. Log of softmax/sigmoid output is
-    left to DLP304. NumPy logs count only for computed quantities (a ratio, a complement
-    `1 - p`, predictions), not for data columns (`np.log(df["price"])` is a feature transform).
-    Opt-in.
-
-    ## Why is this bad?
-    *Debugging Neural Networks*: NaN or infinite losses and gradients usually come from
-    division by zero or log of zero. A probability, a ratio or a difference that can be 0 makes
-    `log` return -inf and the gradients NaN, often many steps into training.
-
-    ## Example
-    ```python
-    loss = -(target * torch.log(pred)).mean()
-    ```
-
-    ## Use instead
-    ```python
-    loss = -(target * torch.log(pred.clamp(min=1e-7))).mean()
-    ```
-
-    ## Known limits
-    The rule cannot know that a value is strictly positive by construction (a count, a
-    variance plus a prior, data that never contains zero): add a guard or `# noqa: DLP308`.
-    Names that look like counts or hyperparameters (`num_classes`, `max_len`, `lr`,
-    `temperature`) are treated as constants.
-    """
-
-    code, name = "DLP308", "unguarded-log"
-    summary = "log of a computed quantity without epsilon or clamp"
-    section = "Debugging Neural Networks"
-    default = False
-
-    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        tf = tfacts(facts)
-        for site, arg in log_calls(facts):
-            if site.qn is None and not tf.uses_torch:
-                continue
-            if _constant_expr(tf, arg) or _guarded(tf, arg):
-                continue
-            if isinstance(arg, ast.Name):
-                item = tf.latest(site.scope, arg.id, site.line)
-                if item is not None and item[1] is not None and (
-                        _constant_expr(tf, item[1]) or _guarded(tf, item[1])):
-                    continue
-            if tf.prob_of(arg, site.scope, site.line, models=True) is not None:
-                continue
-            if site.qn and site.qn.startswith("numpy.") and not self._np_computed(tf, arg, site):
-                continue
-            fn = last_part(site.qn) if site.qn else "log"
-            mod = "np" if site.qn and site.qn.startswith("numpy.") else "torch"
-            spelled = f"{mod}.{fn}({short(arg, 30)})" if site.qn else f"{short(arg, 30)}.log()"
-            yield self.finding(site.node, f"{spelled} has no epsilon or clamp: log(0) gives -inf and "
-                               f"NaN gradients; use log(x + eps), x.clamp(min=eps) or log1p")
-
-    @staticmethod
-    def _np_computed(tf: TrainingFacts, arg: ast.expr, site: CallSite) -> bool:
-        """NumPy logs count only for computed quantities (ratios, complements, predictions),
-        not data columns (``np.log(df["price"])`` is a feature transform)."""
-        expr = arg
-        if isinstance(expr, ast.Name):
-            item = tf.latest(site.scope, expr.id, site.line)
-            if item is None or item[1] is None:
-                return False
-            expr = item[1]
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Sub, ast.Div)):
-            return True
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in (
-                "predict_proba", "predict"):
-            return True
-        return False
+            fix = Fix("unsafe", "replace-expression", span_of(func), (("replacement", text),),
+                      title=f"call {short(recv, 30)}(...)") if text else None
+            yield self.finding(site.node, fitting(
+                f"{spelled}.forward(...) skips the module's hooks (DDP, AMP, torch.compile): call {spelled}(...)",
+                f"{short(recv, 30)}.forward(...) skips the module's hooks: call the module itself"), fix=fix)
