@@ -53,7 +53,7 @@ PINNED = {
     ("DLP301/flagged_training_after_eval.py", 50):
         "trains 'model' in eval mode (left by validate() at line 49)",
     ("DLP302/flagged_no_grad_missing.py", 29):
-        "evaluation loop runs 'net' outside torch.no_grad(): each batch keeps an autograd graph",
+        "evaluation loop runs 'net' (line 30) outside torch.no_grad(): each batch keeps an autograd graph",
     ("DLP303/flagged_scheduler.py", 34):
         "lr_sched.step() runs before optimizer.step() (line 40) each iteration: the first LR is skipped",
     ("DLP304/flagged_log_softmax.py", 13):

@@ -569,9 +569,10 @@ class EvalWithoutNoGrad(Rule):
             if _uses_input_grad(loop):
                 continue
             model = dotted(models[0].node.func) or "model"
+            ref = line_ref(models[0].line, model)
             yield self.finding(loop.node, fitting(
-                f"evaluation loop runs {model!r} outside torch.no_grad(): each batch keeps an autograd graph",
-                f"evaluation loop runs {model!r} outside torch.no_grad()"),
+                f"evaluation loop runs {model!r} ({ref}) outside torch.no_grad(): each batch keeps an autograd graph",
+                f"evaluation loop runs {model!r} ({ref}) outside torch.no_grad()"),
                 fix=Fix("safe", "wrap-with", span_of(loop.node), (("context", "torch.no_grad()"), ("imports", "torch")),
                         title="wrap the evaluation loop in torch.no_grad()"))
 
