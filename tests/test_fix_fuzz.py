@@ -61,6 +61,7 @@ SNIPPETS = (
 
 # built once: the strategy compiles Python's grammar (seconds); targeting slows generation 20x
 GENERATED = hypothesmith.from_grammar(auto_target=False)
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code such as 1()
 ALL_RULES = select_rules(["DLP", *OPT_IN_CODES], [])
 
 
