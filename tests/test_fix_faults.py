@@ -309,3 +309,20 @@ def test_notebook_outputs_do_not_count_towards_the_size_budget(tmp_path, capsys)
     fixed = json.loads(f.read_text())
     assert "".join(fixed["cells"][0]["source"]) == SEEDED_FIXED
     assert fixed["cells"][0]["outputs"] == [big_output]
+
+
+def test_editor_fix_all_over_the_budget_offers_no_edit(monkeypatch):
+    """The language server's "fix all" shares the fixer: a file too large to fix gets no edit and
+    the server goes on (TooLarge is a BaseException, which its request guards would not catch)."""
+    pytest.importorskip("pygls")
+    from flake8_dlpractice.config import DEFAULT_CONFIG
+    from flake8_dlpractice.fixes import TooLarge
+    from flake8_dlpractice.lsp import documents
+
+    analysis = documents.analyse_text("file:///a.py", "a.py", SEEDED, 1, DEFAULT_CONFIG)
+    assert documents.fix_all(analysis, DEFAULT_CONFIG) == {"file:///a.py": SEEDED_FIXED}
+
+    def too_large(*args, **kwargs):
+        raise TooLarge("more than 200,000 syntax nodes (the limit)")
+    monkeypatch.setattr(documents, "fix_text", too_large)
+    assert documents.fix_all(analysis, DEFAULT_CONFIG) == {}

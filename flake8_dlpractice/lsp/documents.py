@@ -16,7 +16,7 @@ from .. import noqa
 from ..cli.check import source_findings
 from ..config import Config
 from ..findings import UNANALYSABLE, Finding, Fix
-from ..fixes import allowed, findings_of, fix_text
+from ..fixes import TooLarge, allowed, findings_of, fix_text
 from ..settings import RuleSet
 from ..sources import CodeCell, Source, SourceError, cells_source
 
@@ -144,7 +144,10 @@ def fix_all(analysis: Analysis, config: Config) -> dict[str, str]:
     source = analysis.source
     if not any(allowed(f, config.unsafe_fixes) for f in analysis.findings):
         return {}
-    outcome = fix_text(source.text, source.path, config.rules_for(source.path), config.unsafe_fixes)
+    try:
+        outcome = fix_text(source.text, source.path, config.rules_for(source.path), config.unsafe_fixes)
+    except TooLarge:  # over dlp-fix's budget per file: no "fix all" for it
+        return {}
     try:
         return new_texts(analysis, outcome.text) if outcome.changed else {}
     except SourceError:
