@@ -114,6 +114,7 @@ def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules,
             findings.update(rule.check(facts))
         except Exception as exc:  # noqa: BLE001 - never crash the host tool
             report_internal_error(f"rule {rule.code}", filename, exc)
+    facts.release()  # freed by reference counting, not by the cyclic collector
     return sorted(findings, key=lambda f: (f.line, f.col, f.code))
 
 

@@ -373,6 +373,17 @@ class ModuleFacts:
         self._ids = count(1)
         self._derived: dict[Callable, object] = {}
 
+    def release(self) -> None:
+        """Break the reference cycles between the records (a function and its calls, loops and
+        callers; a loop and its calls; derived results and the facts) once every rule has run, so
+        reference counting frees the facts at once instead of the cyclic garbage collector, whose
+        passes over every young object would cost about a fifth of the whole check."""
+        for info in self.functions:
+            info.calls, info.loops, info.callers, info.returns = [], [], [], []
+        for loop in self.loops:
+            loop.calls = []
+        self._derived.clear()
+
     def derived(self, build: Callable[[ModuleFacts], T]) -> T:
         """A result derived from these facts by ``build(facts)``, built once and shared by every
         rule that asks: ``facts.derived(TrainingFacts)``, ``facts.derived(randomness_of)``."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .facts import FIT_METHODS, CallSite, ModuleFacts
 from .names import dotted, last_part
-from .reach import reach_of
+from .reach import reach_of, running_calls
 from .project import is_seed_function
 from .seeds import ALL_KINDS, SeedCall, seeds_of
 from .training_facts import loop_keyword
@@ -303,6 +303,8 @@ _SEED_CTORS = frozenset({"numpy.random.default_rng", "numpy.random.RandomState",
                          "numpy.random.Generator", "numpy.random.SeedSequence"})
 # methods that may make a call relevant when the callee is not imported (qn is None)
 _LOCAL_METHODS = FIT_METHODS | {"train", "seed_everything", "fit_transform", "fit_resample"}
+_FIT_OR_TRAIN = FIT_METHODS | {"train"}
+_SETTINGS_PREFIXES = ("transformers.", "trl.", "lightning.", "accelerate.")
 
 
 def randomness_of(facts: ModuleFacts) -> Randomness:
@@ -314,9 +316,8 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     known = {id(s.site.node): s.kinds for s in seeds.calls if s.via is None}
     trains_fit: set[int] = set()  # functions with a fitting sink inside
     entry = False
-    for site in facts.calls:
-        if not reach.runs(site.scope):
-            continue
+    team_seeds = bool(facts.settings.seed_functions)
+    for site in facts.derived(running_calls):
         qn = site.qn or ""
         if id(site.node) in known:
             if known[id(site.node)] == frozenset({"torch_generator"}):
@@ -325,7 +326,8 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 rnd.workers_seeded = True
             continue
         if not qn and site.method not in _LOCAL_METHODS:
-            if site.local is None and _looks_like_seed_helper(site) and not is_seed_function(site, facts):
+            if site.local is None and _looks_like_seed_helper(site) and not (
+                    team_seeds and is_seed_function(site, facts)):
                 rnd.opaque_seeds.append(site)
             continue
         cls = last_part(qn)
@@ -343,7 +345,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 ("numpy.", "torch.", "random.", "tensorflow.")):
             rnd.opaque_seeds.append(site)
             continue
-        if qn:
+        if qn.startswith(_SETTINGS_PREFIXES) or "tf_random_seed" in site.kwargs:
             _settings_of(site, qn, cls, rnd)
         # -- draws -------------------------------------------------------------------------------
         use = _draw(site, qn, cls)
@@ -351,7 +353,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
             use.owner = site.scope.class_name if site.scope is not None else None
             rnd.uses.append(use)
         # -- training ------------------------------------------------------------------------------
-        framework = fit_framework(facts, site)
+        framework = fit_framework(facts, site) if site.method in _FIT_OR_TRAIN else None
         if framework is not None:
             rnd.trains_torch = rnd.trains_torch or framework == "torch"
             if framework in ("torch", "tf", "keras") and not (framework == "torch" and is_hf_trainer_kind(
@@ -363,11 +365,14 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 trains_fit.add(id(site.scope))
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
             entry = True
-    torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS)) and not _fits_fixed_tensors(facts)
+    torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
+    fixed_tensors: bool | None = None  # computed only when a training loop runs
     for loop in facts.loops:
         if loop.trains and reach.runs(loop.scope):
-            rnd.trains_torch = rnd.trains_torch or bool(facts.imports.roots & set(TORCH_ROOTS))
-            if torch_imported:
+            rnd.trains_torch = rnd.trains_torch or torch_imported
+            if fixed_tensors is None:
+                fixed_tensors = _fits_fixed_tensors(facts)
+            if torch_imported and not fixed_tensors:
                 rnd.uses.append(Use("torch", loop.node, "the training loop", loop_keyword(loop)))
             if loop.scope is None:
                 entry = True

@@ -8,7 +8,8 @@ nothing: the reproducibility rules count only code that runs. Code *runs* when i
   (``worker_init_fn=seed_worker``, ``app.run(main)``, ``partial(train, cfg)``), stores it
   (``handlers = {"train": train}``);
 - in a function that something outside the file reaches by construction: one that is decorated
-  (``@click.command``, ``@hydra.main``, ``@app.route`` register it), listed in ``__all__``, or
+  by a decorator that registers it (``@click.command``, ``@hydra.main``, ``@app.route``; not
+  ``@torch.no_grad()``, ``@functools.lru_cache``, ``@staticmethod``), listed in ``__all__``, or
   named ``main`` (console-script entry points);
 - in a method of a class that runs (referenced by code that runs, decorated, listed in
   ``__all__``, or the base of a same-file class that runs): frameworks call the hooks.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .facts import FunctionInfo, ModuleFacts
+from .facts import CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
 
 ENTRY_NAMES = frozenset({"main"})
@@ -53,7 +54,30 @@ def exported_names(tree: ast.Module) -> set[str]:
     return out
 
 
+def running_calls(facts: ModuleFacts) -> list[CallSite]:
+    """The calls written in code that runs, in walk order. Use through ``facts.derived(running_calls)``."""
+    reach = facts.derived(reach_of)
+    if not reach.running:
+        return [site for site in facts.calls if site.scope is None]
+    running = reach.running
+    return [site for site in facts.calls if site.scope is None or id(site.scope) in running]
+
+
+# Decorators that wrap a function without registering it anywhere: the function runs only if called.
+NON_REGISTERING = ("torch.", "functools.", "typing.", "abc.", "contextlib.", "numba.", "jax.", "staticmethod",
+                   "classmethod", "property", "dataclass", "dataclasses.", "cache", "lru_cache", "wraps",
+                   "overload", "abstractmethod", "tf.function", "tensorflow.function")
+
+
+def registers(decorator: str) -> bool:
+    return bool(decorator) and not decorator.startswith(NON_REGISTERING)
+
+
 def reach_of(facts: ModuleFacts) -> Reach:
+    """Use through ``facts.derived(reach_of)``."""
+    reach = Reach()
+    if not facts.functions:
+        return reach
     functions: dict[str, list[FunctionInfo]] = {}
     methods: dict[str, list[FunctionInfo]] = {}
     for info in facts.functions:
@@ -61,22 +85,23 @@ def reach_of(facts: ModuleFacts) -> Reach:
             functions.setdefault(info.name, []).append(info)
         else:
             methods.setdefault(info.class_name, []).append(info)
+    classes = facts.classes
     bases: dict[str, list[str]] = {}  # class -> same-file base classes
-    for name, cdef in facts.classes.items():
-        bases[name] = [last_part(dotted(b)) for b in cdef.bases if last_part(dotted(b)) in facts.classes]
+    for name, cdef in classes.items():
+        bases[name] = [last_part(dotted(b)) for b in cdef.bases if last_part(dotted(b)) in classes]
     # what each scope reaches: names it reads, same-file functions it calls
     reads: dict[int | None, list[str]] = {}
     for name, scope in facts.references:
         reads.setdefault(id(scope) if scope is not None else None, []).append(name)
     calls: dict[int | None, list[FunctionInfo]] = {}
-    for site in facts.calls:
-        func = site.node.func
-        if site.local is not None:
-            calls.setdefault(id(site.scope) if site.scope is not None else None, []).append(site.local)
-        elif isinstance(func, ast.Name) and func.id in facts.classes:  # Net(): the walker reads no name
-            reads.setdefault(id(site.scope) if site.scope is not None else None, []).append(func.id)
+    for info in facts.functions:
+        for caller in info.callers:
+            calls.setdefault(id(caller.scope) if caller.scope is not None else None, []).append(info)
+    if classes:
+        for site in facts.calls:  # Net(): the walker reads no name for a called class
+            if site.local is None and site.name in classes:
+                reads.setdefault(id(site.scope) if site.scope is not None else None, []).append(site.name)
 
-    reach = Reach()
     classes_run: set[str] = set()
     work: list[FunctionInfo | None] = [None]
 
@@ -99,15 +124,18 @@ def reach_of(facts: ModuleFacts) -> Reach:
     def run_name(name: str) -> None:
         for info in functions.get(name, ()):
             run_function(info)
-        if name in facts.classes:
+        if name in classes:
             run_class(name)
 
-    for name in exported_names(facts.tree) | ENTRY_NAMES:
+    roots = set(ENTRY_NAMES)
+    if "__all__" in facts.module_env:
+        roots |= exported_names(facts.tree)
+    for name in roots:
         run_name(name)
     for info in facts.functions:
-        if info.decorators and info.class_name is None:
+        if info.class_name is None and any(registers(d) for d in info.decorators):
             run_function(info)
-    for name, cdef in facts.classes.items():
+    for name, cdef in classes.items():
         if cdef.decorator_list:
             run_class(name)
     while work:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .facts import CallSite, ModuleFacts, Store
 from .project import is_seed_function
-from .reach import reach_of
+from .reach import reach_of, running_calls
 
 # qualified seed call -> the RNGs it seeds
 SEED_CALLS: dict[str, frozenset[str]] = {
@@ -78,46 +78,51 @@ def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+def _makes_deterministic(site: CallSite, qn: str) -> bool:
+    """``torch.use_deterministic_algorithms(True)``, Lightning ``Trainer(deterministic=True)``,
+    ``set_seed(..., deterministic=True)``, ``transformers.enable_full_determinism``."""
+    if qn == "torch.use_deterministic_algorithms":
+        return bool(site.node.args) and _is_true(site.node.args[0])
+    if (qn.endswith("Trainer") and qn.startswith("lightning.")) or qn.endswith("set_seed"):
+        return _is_true(site.kwarg_node("deterministic"))
+    return qn == "transformers.enable_full_determinism"
+
+
 def seeds_of(facts: ModuleFacts) -> Seeds:
     """Use through ``facts.derived(seeds_of)``."""
     seeds = Seeds()
     reach = facts.derived(reach_of)
+    team = bool(facts.settings.seed_functions)
     direct: dict[int, list[SeedCall]] = {}
-    for site in facts.calls:
-        if not reach.runs(site.scope):
-            continue
-        if is_seed_function(site, facts):
+    for site in facts.derived(running_calls):
+        if team and is_seed_function(site, facts):
             seeds.calls.append(SeedCall(site, ALL_KINDS, team=True))
             continue
-        kinds = SEED_CALLS.get(site.qn or "")
-        if kinds is None and site.method == "manual_seed" and site.recv is not None \
-                and (site.recv.kind or "").endswith("Generator"):
-            kinds = frozenset({"torch_generator"})
+        qn = site.qn
+        if qn is None:
+            if site.method == "manual_seed" and site.recv is not None \
+                    and (site.recv.kind or "").endswith("Generator"):
+                seeds.calls.append(SeedCall(site, frozenset({"torch_generator"})))
+            continue
+        kinds = SEED_CALLS.get(qn)
         if kinds:
             seed = SeedCall(site, kinds)
             seeds.calls.append(seed)
             if site.scope is not None:
                 direct.setdefault(id(site.scope), []).append(seed)
-        if site.qn == "torch.use_deterministic_algorithms" and site.node.args and _is_true(site.node.args[0]):
+        if _makes_deterministic(site, qn):
             seeds.deterministic.append(site.node)
-        if site.qn and site.qn.endswith("Trainer") and site.qn.startswith("lightning.") \
-                and _is_true(site.kwarg_node("deterministic")):
-            seeds.deterministic.append(site.node)
-        if (site.qn or "").endswith("set_seed") and _is_true(site.kwarg_node("deterministic")):
-            seeds.deterministic.append(site.node)
-        if site.qn == "transformers.enable_full_determinism":
-            seeds.deterministic.append(site.node)
-            seeds.calls.append(SeedCall(site, frozenset({"torch", "torch_cuda", "numpy", "random", "tf"})))
+            if qn == "transformers.enable_full_determinism":
+                seeds.calls.append(SeedCall(site, ALL_KINDS))
     # same-file helpers that seed: their call sites seed too (one level of indirection at a time)
-    helper_kinds: dict[int, frozenset[str]] = {}
     for info in facts.functions:
         found = direct.get(id(info))
-        if found:
-            helper_kinds[id(info)] = frozenset().union(*(s.kinds for s in found))
-    for site in facts.calls:
-        if site.local is not None and id(site.local) in helper_kinds and site.scope is not site.local \
-                and reach.runs(site.scope):
-            seeds.calls.append(SeedCall(site, helper_kinds[id(site.local)], via=site))
+        if not found:
+            continue
+        kinds = frozenset().union(*(s.kinds for s in found))
+        for site in info.callers:
+            if site.scope is not info and reach.runs(site.scope):
+                seeds.calls.append(SeedCall(site, kinds, via=site))
     for store in facts.stores:
         if not reach.runs(store.scope):
             continue

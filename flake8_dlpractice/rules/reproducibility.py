@@ -8,7 +8,7 @@ from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
                                    module_imports, randomness_of, seed_argument)
 from ..analysis.names import last_part
-from ..analysis.reach import reach_of
+from ..analysis.reach import running_calls
 from ..analysis.seeds import TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
 from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
@@ -626,11 +626,12 @@ class UnseededSplit(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         rnd = facts.derived(randomness_of)
-        reach = facts.derived(reach_of)
         torch_seeded = bool(rnd.seeded_kinds & {"torch"}) or bool(rnd.opaque_seeds)
-        for site in facts.calls:
+        for site in facts.derived(running_calls):
+            if site.qn is None or not (site.qn.startswith("sklearn.") or site.qn in RANDOM_SPLIT):
+                continue
             node = site.node
-            if any(kw.arg is None for kw in node.keywords) or not reach.runs(site.scope):
+            if any(kw.arg is None for kw in node.keywords):
                 continue
             if site.qn in RANDOM_SPLIT:
                 if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3:
@@ -724,14 +725,13 @@ class UnseededLoaderWorkers(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         rnd = facts.derived(randomness_of)
-        reach = facts.derived(reach_of)
         torch_seeds = [s for s in rnd.global_seeds if "torch" in s.kinds]
         if not torch_seeds or rnd.workers_seeded or rnd.accelerate:
             return
         first = min(torch_seeds, key=lambda s: s.call.line)
         random_data = _random_datasets(facts, rnd)
-        for site in facts.calls:
-            if site.qn not in LOADERS or not reach.runs(site.scope):
+        for site in facts.derived(running_calls):
+            if site.qn not in LOADERS:
                 continue
             node = site.node
             if any(kw.arg is None for kw in node.keywords) or len(node.args) > 10:
