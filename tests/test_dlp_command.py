@@ -103,7 +103,8 @@ def test_version_rules_and_rule_pages(capsys):
     assert dlp("--version", capsys=capsys)[1] == f"dlp {__version__}\n"
     assert dlp("-V", capsys=capsys)[1] == f"dlp {__version__}\n"
     status, out, _ = dlp("rules", capsys=capsys)
-    rows = out.splitlines()[1:]
+    rows = out.splitlines()[2:]
+    assert out.splitlines()[1].split()[:4] == ["DLP000", "unanalysable-file", "on", "none"]
     assert status == 0 and [row.split()[0] for row in rows] == [rule.code for rule in ALL_RULES]
     for row, rule in zip(rows, ALL_RULES):
         assert row.split()[1:4] == [rule.name, "on" if rule.default else "opt-in", rule.fix]

@@ -116,12 +116,15 @@ def show_rule(code: str) -> int:
 
 
 def list_rules() -> int:
+    """Every code: DLP000 (``dlp check`` only), then the catalog's rules."""
+    from ..report import UNANALYSABLE
     from ..rules import ALL_RULES
 
-    width = max(len(rule.name) for rule in ALL_RULES)
+    rows = [(UNANALYSABLE.code, UNANALYSABLE.name, "on", UNANALYSABLE.fix, UNANALYSABLE.summary)]
+    rows += [(rule.code, rule.name, "on" if rule.default else "opt-in", rule.fix, rule.summary) for rule in ALL_RULES]
+    width = max(len(row[1]) for row in rows)
     lines = [f"{'code':<7} {'name':<{width}} {'default':<7} {'fix':<11} summary"]
-    for rule in ALL_RULES:
-        lines.append(f"{rule.code:<7} {rule.name:<{width}} {'on' if rule.default else 'opt-in':<7} "
-                     f"{rule.fix:<11} {rule.summary}")
+    for code, name, default, fix, summary in rows:
+        lines.append(f"{code:<7} {name:<{width}} {default:<7} {fix:<11} {summary}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
