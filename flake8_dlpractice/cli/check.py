@@ -77,7 +77,8 @@ def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:
     found, source = analyse(data, path, config)
     if source is None:
         return Checked(path, found)
-    result = Checked(path, found, source.where, source.lines)
+    # a clean file's lines are not kept: a run holds every result until it prints them
+    result = Checked(path, found, source.where, source.lines if found else None)
     if add_noqa:
         result.error = _add_noqa(path, source, result, data)
     return result
