@@ -20,55 +20,23 @@ Python tokenizer (100 indentation levels) and expression evaluation stops at a f
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 from typing import Callable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
-from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, dotted, last_part, name_words, role_from_name
+from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
+from .dataflow import DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, split_roles, stateful_step
+from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
+from .provenance import (COMPOSITES, TARGET_WORDS, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent,
+                         StatUse)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
 
 T = TypeVar("T")
-EMPTY: frozenset[int] = frozenset()
 MAX_EXPR_DEPTH = 48
 ROLE_LABEL = {"test": "test", "val": "validation", "train": "training", "full": "unsplit"}
-
-
-@dataclass(eq=False)
-class Value:
-    """What the analysis knows about the value of an expression."""
-
-    role: str | None = None
-    origin: str = ""  # where the role comes from, for messages
-    carried: bool = False  # role flowed from another tracked value (kept whatever the new name says)
-    kind: str | None = None  # qualified name of the constructor that built the object
-    call: ast.Call | None = None  # that constructor call
-    aug: str | None = None  # evidence that this transform augments randomly
-    anc: frozenset[int] = EMPTY  # ids of the definitions this value derives from
-    idents: frozenset[int] = EMPTY  # ids of the named values read directly (a subset of anc)
-    stat: frozenset[int] = EMPTY  # a statistic (mean/std/...) of data with these ancestors
-    normalized: bool = False  # data combined with a statistic of itself
-    split: SplitInfo | None = None  # result of a split call, unpacked by position
-    name: str | None = None  # the variable that holds it
-    items: tuple[Value, ...] | None = None  # tuple/list displays, element by element
-    is_index: bool = False  # row indices of a split (``for tr_idx, va_idx in kf.split(X)``)
-    line: int = 0
-
-
-# What is known of a literal or an unanalysed expression: nothing. Shared, so never mutated: every
-# value the walker changes after creating it is a fresh one.
-NOTHING = Value()
-
-
-@dataclass(eq=False)
-class SplitInfo:
-    func: str  # train_test_split, random_split, KFold.split, load_data
-    line: int
-    n_inputs: int
-    input_role: str | None
-    anc: frozenset[int]
 
 
 @dataclass(eq=False)
@@ -80,6 +48,7 @@ class LoopInfo:
     iter_root: str | None  # the data name iterated (``train_loader`` in ``enumerate(tqdm(train_loader))``)
     in_no_grad: bool
     calls: list[CallSite] = field(default_factory=list)  # every call lexically inside, nested loops too
+    target_ids: frozenset[int] = frozenset()  # identities of the names the loop binds (for x in ...)
     trains: bool = False  # filled in by summaries.summarize()
     evaluates: bool = False
 
@@ -102,6 +71,9 @@ class CallSite:
     in_no_grad: bool
     stmt: ast.stmt
     local: FunctionInfo | None = None  # same-file function or method called
+    callback: FunctionInfo | None = None  # same-file function passed to apply/transform/map/pipe
+    result_id: int = 0  # for calls of same-file functions: an id the call's result carries
+    item_ids: list[int] = field(default_factory=list)  # a, b = helper(...): an id per unpacked part
 
     @property
     def line(self) -> int:
@@ -134,26 +106,6 @@ class Store:
 
 
 @dataclass(eq=False)
-class FitEvent:
-    """Statistics learnt from data (a fitted transformer, or data normalised by its own stats)."""
-
-    node: ast.AST
-    def_ids: frozenset[int]  # definitions the statistics were computed from
-    description: str
-    scope: FunctionInfo | None
-    products: frozenset[int] = EMPTY  # what carries the statistics on (the fitted object, its output)
-
-
-@dataclass(eq=False)
-class SplitEvent:
-    node: ast.Call
-    anc: frozenset[int]
-    func: str
-    scope: FunctionInfo | None
-    input_role: str | None = None  # role of the data split (train: a nested split of training data)
-
-
-@dataclass(eq=False)
 class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     name: str
@@ -172,6 +124,8 @@ class FunctionInfo:
     # when every training/fitting call of the function sits under ``if <param> ...:``, the guards
     # (param, test) that must hold for it to train: ``if train:``, ``if scaler is None:``
     guards: list[tuple[str, str]] = field(default_factory=list)
+    param_ids: dict[str, int] = field(default_factory=dict)  # the identity each parameter starts with
+    data: DataSummary | None = None  # what it does to the data it is given (summaries.py)
 
     @property
     def line(self) -> int:
@@ -190,30 +144,6 @@ class FunctionInfo:
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 
-SPLIT_FUNCS = {
-    "sklearn.model_selection.train_test_split": "train_test_split",
-    "sklearn.cross_validation.train_test_split": "train_test_split",
-    "torch.utils.data.random_split": "random_split",
-    "torch.utils.data.dataset.random_split": "random_split",
-}
-# Calls that split their input for cross-validation (the data "is split afterwards").
-CV_FUNCS = frozenset({
-    "cross_val_score", "cross_val_predict", "cross_validate", "learning_curve", "validation_curve",
-    "permutation_test_score",
-})
-SPLITTER_CLASSES = frozenset({
-    "KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "ShuffleSplit",
-    "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold",
-    "TimeSeriesSplit", "LeaveOneOut", "LeavePOut", "LeaveOneGroupOut", "PredefinedSplit",
-})
-SEARCH_CLASSES = frozenset({
-    "GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
-    "BayesSearchCV",
-})
-STAT_METHODS = frozenset({"mean", "std", "var", "min", "max", "median", "quantile", "nanmean",
-                          "nanstd", "nanmedian", "percentile", "amin", "amax", "nanmin", "nanmax"})
-STAT_MODULES = ("numpy.", "torch.", "pandas.")
-IMPUTE_METHODS = frozenset({"fillna", "replace", "clip", "where", "mask"})
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
                               "torch.autograd.grad_mode.no_grad"})
 # Calls and methods that hand on their input's role unchanged (wrappers); anything unknown does
@@ -301,24 +231,6 @@ def is_no_grad_context(qn: str | None, call: ast.expr) -> bool:
     return False
 
 
-def merge_roles(values: list[Value]) -> Value | None:
-    """The one role several values agree on (None when they disagree or carry none)."""
-    with_role = [v for v in values if v is not None and v.role]
-    if not with_role:
-        return None
-    roles = {v.role for v in with_role}
-    if len(roles) != 1:
-        return None
-    return with_role[0]
-
-
-def merge_roles_strict(values: list[Value]) -> Value | None:
-    """Like :func:`merge_roles`, but a named value without a role makes the mix unknown."""
-    if any(v is not None and not v.role and v.idents and not v.stat for v in values):
-        return None
-    return merge_roles(values)
-
-
 def unwrap_iter(node: ast.expr) -> ast.expr:
     """``enumerate(tqdm(loader, ...))`` -> ``loader``; ``zip(a, b)`` -> ``a``."""
     for _ in range(8):
@@ -362,8 +274,18 @@ class ModuleFacts:
         self.calls: list[CallSite] = []
         self.loops: list[LoopInfo] = []
         self.stores: list[Store] = []
+        # provenance of rows and statistics (see provenance.py)
         self.fit_events: list[FitEvent] = []
+        self.stat_uses: list[StatUse] = []
         self.split_events: list[SplitEvent] = []
+        self.resample_events: list[ResampleEvent] = []
+        self.concats: dict[int, ConcatInfo] = {}  # by the id values derived from them carry
+        self.predictions: dict[int, CallSite] = {}  # model outputs, by the id they carry
+        self.class_attrs: dict[tuple[str, str], Value] = {}  # self.<attr> as the methods store it
+        self.back_splits: dict[tuple[int, int], SplitEvent] = {}  # (concat id, scope id) -> slicing back
+        self.fold_applications: set[tuple[int, frozenset[int]]] = set()
+        self.local_results: dict[int, CallSite] = {}  # calls of same-file functions, by call node
+        self.sums: dict[int, tuple[Value, Value]] = {}  # a + b of two named values, by node
         self.ifs: list[ast.If] = []  # every if statement, in walk order
         self.aug_assignments: list[tuple[ast.AST, Value, Value, str]] = []  # (node, data, transform, how)
         self.module_env: dict[str, Value] = {}
@@ -380,6 +302,7 @@ class ModuleFacts:
         passes over every young object would cost about a fifth of the whole check."""
         for info in self.functions:
             info.calls, info.loops, info.callers, info.returns = [], [], [], []
+            info.data = None  # its events name the function as their scope
         for loop in self.loops:
             loop.calls = []
         self._derived.clear()
@@ -420,6 +343,12 @@ def _block_children(node: ast.AST):
             yield from block
 
 
+# statements (and handlers, match cases) that hold blocks of statements: only these are descended
+_COMPOUND = frozenset(getattr(ast, name) for name in (
+    "For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try", "TryStar", "Match", "ExceptHandler",
+    "match_case", "FunctionDef", "AsyncFunctionDef", "ClassDef") if hasattr(ast, name))
+
+
 def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> ModuleFacts:
     facts = ModuleFacts(tree, settings)
     defs: list[tuple[ast.AST, str | None]] = []
@@ -436,7 +365,7 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
             elif isinstance(child, ast.ClassDef):
                 facts.classes.setdefault(child.name, child)
                 stack.append((child, child.name))
-            else:  # other statements, except handlers, match cases
+            elif type(child) in _COMPOUND:  # other blocks, except handlers, match cases
                 stack.append((child, cls))
     if not facts.imports.uses_ml():
         return facts
@@ -472,13 +401,15 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
 
 
 def facts_param_value(facts: ModuleFacts, param: str, info: FunctionInfo) -> Value:
-    role = role_from_name(param)
-    ident = frozenset({facts.new_id()})
-    return Value(role=role, origin=f"parameter {param!r}" if role else "", name=param,
+    role = data_role(param) if param not in ("self", "cls") else None
+    ident_id = facts.new_id()
+    info.param_ids[param] = ident_id
+    ident = frozenset({ident_id})
+    return Value(role=role, origin=f"parameter {param!r}" if role else "", carried=bool(role), name=param,
                  anc=ident, idents=ident, line=info.line)
 
 
-class _ScopeWalker:
+class _ScopeWalker(DataFlow):
     """Walks the statements of one scope in order, evaluating every expression once."""
 
     def __init__(self, facts: ModuleFacts, scope: FunctionInfo | None, env: dict[str, Value]) -> None:
@@ -489,6 +420,8 @@ class _ScopeWalker:
         self.loops: list[LoopInfo] = []
         self.no_grad = 1 if scope is not None and scope.no_grad else 0
         self.stmt: ast.stmt | None = None
+        self.params = set(scope.params) if scope is not None else set()
+        self.guard: tuple[str, str] | None = None  # the innermost ``if <parameter test>:`` around
 
     # -- statements ------------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
@@ -511,8 +444,8 @@ class _ScopeWalker:
         elif isinstance(stmt, ast.AugAssign):
             current = self.ev(stmt.target)
             value = self.ev(stmt.value)
-            combined = self._combine([current, value])
-            self.bind(stmt.target, combined, stmt.value, augmented=True)
+            combined = self._combine([current, value], binop=True)  # X -= X.mean(0) normalises X
+            self.bind(stmt.target, combined, stmt.value)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt)
         elif isinstance(stmt, ast.While):
@@ -522,7 +455,11 @@ class _ScopeWalker:
         elif isinstance(stmt, ast.If):
             self.facts.ifs.append(stmt)
             self.ev(stmt.test)
+            outer = self.guard
+            if self.scope is not None:  # if type_ == 0: ... data events under a guard on a parameter
+                self.guard = _guard_of(stmt.test, self.params) or outer
             self.run(stmt.body)
+            self.guard = outer
             self.run(stmt.orelse)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             entered = 0
@@ -548,6 +485,8 @@ class _ScopeWalker:
                 value = self.ev(stmt.value)
                 if self.scope is not None:
                     self.scope.returns.append(value)
+                if value.applied is not None:  # return frame.fillna(frame.median())
+                    self.note_use(value, value, value.name, None, value.idents)
         elif isinstance(stmt, ast.Expr):
             self.ev(stmt.value)
         elif isinstance(stmt, getattr(ast, "Match", ())):
@@ -562,8 +501,14 @@ class _ScopeWalker:
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         it = self.ev(stmt.iter)
         inner = unwrap_iter(stmt.iter)
+        if it.split is None and it.kind:  # for tr, te in kf: an old iterable KFold(n, n_folds=5)
+            it = self.iterated_splitter(it, inner)
+        elif it.split is None and inner is not stmt.iter and isinstance(inner, ast.Name):
+            splitter = self.env.get(inner.id)  # for i, (tr, te) in enumerate(kf)
+            if splitter is not None and splitter.kind:
+                it = self.iterated_splitter(splitter, inner)
         self._bind_loop_target(stmt.target, stmt.iter, it)
-        self._loop(stmt, it, root_name(inner), stmt.body)
+        self._loop(stmt, it, root_name(inner), stmt.body, _target_ids(stmt.target, self.env))
         self.run(stmt.orelse)
 
     def _bind_loop_target(self, target: ast.expr, iter_node: ast.expr, it: Value) -> None:
@@ -572,13 +517,15 @@ class _ScopeWalker:
                 and iter_node.func.id == "enumerate" and isinstance(target, ast.Tuple)
                 and len(target.elts) == 2 and iter_node.args):
             self.bind(target.elts[0], NOTHING, iter_node)
-            self.bind(target.elts[1], it, iter_node)  # enumerate(x) carries x's role
-            return
+            target = target.elts[1]  # enumerate(x) carries x's role
+        if it.split is None and it.anc and not it.element and isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+            it = replace(it, element=True)  # for row in rows / for i, row in df.iterrows(): one sample
         self.bind(target, it, iter_node)
 
-    def _loop(self, stmt: ast.stmt, it: Value | None, iter_root: str | None, body: list[ast.stmt]) -> None:
+    def _loop(self, stmt: ast.stmt, it: Value | None, iter_root: str | None, body: list[ast.stmt],
+              target_ids: frozenset[int] = EMPTY) -> None:
         loop = LoopInfo(stmt, self.scope, self.loops[-1] if self.loops else None, it, iter_root,
-                        self.no_grad > 0)
+                        self.no_grad > 0, target_ids=target_ids)
         self.facts.loops.append(loop)
         if self.scope is not None:
             self.scope.loops.append(loop)
@@ -587,26 +534,21 @@ class _ScopeWalker:
         self.loops.pop()
 
     # -- binding ---------------------------------------------------------------------------------
-    def bind(self, target: ast.expr, value: Value, value_node: ast.expr, augmented: bool = False) -> None:
+    def bind(self, target: ast.expr, value: Value, value_node: ast.expr) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
             self._bind_tuple(target, value, value_node)
         elif isinstance(target, ast.Name):
-            self.env[target.id] = self._named(target.id, value, target.lineno)
-            self._note_normalization(value, target, value_node)
+            if isinstance(self.stmt, ast.Assign):
+                value = self.slice_back(value_node, value)
+            old = self.env.get(target.id)
+            named = self._named(target.id, value, target.lineno, node=value_node)
+            self.env[target.id] = named
+            if value.applied is not None:
+                self.note_use(value, value if old is None or value.name != target.id else old,
+                              value.name or target.id, None, named.idents)
         elif isinstance(target, ast.Attribute):
-            spelled = dotted(target)
-            qn = self.imports.qualname(target)
-            self.facts.stores.append(Store(qn or spelled or "", value_node, value, self.stmt,
-                                           self.scope, tuple(self.loops)))
-            if spelled:
-                self.env[spelled] = self._named(target.attr, value, target.lineno, spelled)
-            if target.attr == "transform" and value.aug:
-                owner = self.ev(target.value)
-                self.facts.aug_assignments.append((self.stmt, owner, value, "assigned as its transform"))
+            self._bind_attribute(target, value, value_node)
         elif isinstance(target, ast.Subscript):
-            base = target.value
-            while isinstance(base, ast.Subscript):
-                base = base.value
             self.ev(target.slice)
             key = target.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -614,69 +556,102 @@ class _ScopeWalker:
                 if owner:
                     self.facts.stores.append(Store(f"{owner}[{key.value!r}]", value_node, value,
                                                    self.stmt, self.scope, tuple(self.loops)))
-            if isinstance(base, ast.Name):
-                old = self.ev(base)
-                new_id = self.facts.new_id()
-                merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
-                               call=old.call, anc=old.anc | value.anc | {new_id},
-                               idents=frozenset({new_id}), name=base.id, line=target.lineno)
-                self.env[base.id] = merged
-                self._note_normalization(value, base, value_node, new_id=new_id, old=old)
+            self.update_frame(target, value)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, value, value_node)
 
-    def _note_normalization(self, value: Value, target: ast.expr, node: ast.expr,
-                            new_id: int | None = None, old: Value | None = None) -> None:
-        if not value.normalized:
-            return
-        if new_id is None:
-            new_value = self.env.get(target.id) if isinstance(target, ast.Name) else None
-            ids = new_value.idents if new_value else EMPTY
-        else:
-            ids = frozenset({new_id})
-        what = dotted(target) or "data"
-        if set(name_words(what.rsplit(".", 1)[-1])) & _TARGET_WORDS:
-            return  # rescaling the target (y = y / y.max()) does not leak features
-        self.facts.fit_events.append(FitEvent(self.stmt, ids, f"{what!r} is normalised or imputed "
-                                              f"with its own statistics", self.scope, ids))
+    def _bind_attribute(self, target: ast.Attribute, value: Value, value_node: ast.expr) -> None:
+        spelled = dotted(target)
+        qn = self.imports.qualname(target)
+        self.facts.stores.append(Store(qn or spelled or "", value_node, value, self.stmt,
+                                       self.scope, tuple(self.loops)))
+        if value.applied is not None and isinstance(target.value, ast.Name) and target.value.id != "self":
+            self.update_frame(target, value)  # df.age = df.age.fillna(df.age.mean())
+        elif spelled:
+            named = self._named(target.attr, value, target.lineno, spelled, node=value_node)
+            self.env[spelled] = named
+            self.store_class_attr(target, named)
+        if target.attr == "transform" and value.aug:
+            owner = self.ev(target.value)
+            self.facts.aug_assignments.append((self.stmt, owner, value, "assigned as its transform"))
 
-    def _named(self, name: str, value: Value, line: int, spelled: str | None = None) -> Value:
-        """The value a name holds after ``name = value`` (role precedence of the catalog)."""
-        token = role_from_name(name)
-        role, origin, carried = value.role, value.origin, value.carried
-        if token and not (value.role and value.carried):
-            if token != value.role:
-                role, origin, carried = token, f"name {spelled or name!r}", False
+    def update_frame(self, target: ast.expr, value: Value) -> None:
+        """``df[c] = v``, ``df.loc[m, c] = v``, ``df.c.fillna(v, inplace=True)``: the frame (or array)
+        at the root of ``target`` now holds ``v`` in some of its cells."""
+        root, column = _frame_root(target)
+        spelled = dotted(root) if root is not None else None
+        if spelled is None or "()" in spelled:
+            return
+        old = self.ev(root)
+        new_id = self.facts.new_id()
+        merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
+                       call=old.call, anc=old.anc | value.anc | {new_id},
+                       idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
+        self.env[spelled] = merged
+        self.store_class_attr(root, merged)
+        if value.applied is None and value.stat is not None and value.stat.source.idents & old.anc:
+            # df.loc[df.age.isnull(), "age"] = df.age.mean(): imputed with a statistic of itself;
+            # df["fare_mean"] = df.groupby(k)["fare"].transform("mean"): a column derived from one
+            masked = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
+            if masked or column is not None:  # not an array cell (x[i, j] = x.max() marks a position)
+                value = Value(applied=replace(value.stat, how="imputed" if masked else "derived"))
+        if value.applied is not None and column not in TARGET_WORDS:
+            self.note_use(value, old, spelled, column, merged.idents)
+
+    def _named(self, name: str, value: Value, line: int, spelled: str | None = None,
+               node: ast.expr | None = None) -> Value:
+        """The value a name holds after ``name = value``: the role precedence of the catalog. A name
+        refines a role that comes from a source (a split slot, ``ds["test"]``, a constructor flag)
+        but never turns test or validation data into training data; the role of data that already
+        has a name is kept whatever the new name says."""
+        token = self.name_role(name, value, node)
+        role, origin = value.role, value.origin
+        if token and token != role and (role is None or not value.carried and not (
+                token == "train" and role in ("test", "val"))):
+            role, origin = token, f"name {spelled or name!r}"
         ident = frozenset({self.facts.new_id()})
-        return Value(role=role, origin=origin, carried=carried, kind=value.kind, call=value.call,
-                     aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat,
-                     normalized=False, split=value.split, name=spelled or name, items=value.items,
-                     is_index=value.is_index, line=line)
+        return Value(role=role, origin=origin, carried=bool(role), kind=value.kind, call=value.call,
+                     aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat, steps=value.steps,
+                     split=value.split, piece_of=value.piece_of, name=spelled or name, items=value.items,
+                     is_index=value.is_index, element=value.element, pred=value.pred, line=line)
 
     def _bind_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr) -> None:
         elts = target.elts
         if value.split is not None:
-            roles = _split_roles(value.split, len(elts))
-            for elt, role in zip(elts, roles):
-                label = {"train": "training", "test": "test", "val": "validation"}.get(role or "", "")
-                where = line_ref(value.split.line, value.split.func.rsplit('.', 1)[-1])
-                piece = Value(role=role, origin=f"{label} split of {value.split.func} at {where}" if role else "",
-                              anc=value.split.anc,
-                              is_index=value.split.func.endswith(".split") or _index_name(elt),
-                              line=value.split.line)
-                if isinstance(elt, (ast.Tuple, ast.List)):  # (x_train, y_train), (x_test, y_test)
-                    for sub in elt.elts:
-                        self.bind(sub, piece, value_node)
-                else:
-                    self.bind(elt, piece, value_node)
+            self._bind_split(elts, value.split, value_node)
             return
+        nodes = (value_node.elts if isinstance(value_node, (ast.Tuple, ast.List))
+                 and len(value_node.elts) == len(elts) else [value_node] * len(elts))
         if value.items is not None and len(value.items) == len(elts):
-            for elt, item in zip(elts, value.items):
-                self.bind(elt, item, value_node)
+            for elt, item, node in zip(elts, value.items, nodes):
+                self.bind(elt, item, node)
             return
-        for elt in elts:
+        site = self.facts.local_results.get(id(value_node))
+        for index, elt in enumerate(elts):
+            anc = value.anc
+            if site is not None:  # a, b = helper(x, y): each part carries its own id (summaries.py)
+                item = self.facts.new_id()
+                site.item_ids.append(item)
+                anc = anc | {item}
             self.bind(elt, Value(role=value.role, origin=value.origin, carried=bool(value.role),
-                                 anc=value.anc, line=value.line), value_node)
+                                 anc=anc, element=value.element, pred=value.pred, line=value.line), value_node)
+
+    def _bind_split(self, elts: list[ast.expr], split: SplitInfo, value_node: ast.expr) -> None:
+        """The parts of a split, by position: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
+        event = split.event
+        folds = split.func.endswith(".split") or (event is not None and event.kind == "folds")
+        anc = split.anc | {event.piece_id} if event is not None else split.anc
+        where = line_ref(split.line, split.func.rsplit(".", 1)[-1])
+        for elt, role in zip(elts, split_roles(split, len(elts))):
+            label = ROLE_LABEL.get(role or "", "")
+            piece = Value(role=role, origin=f"{label} split of {split.func} at {where}" if role else "",
+                          carried=folds and bool(role),  # fold indices are validation data whatever their name
+                          anc=anc, is_index=folds or _index_name(elt), piece_of=event, line=split.line)
+            if isinstance(elt, (ast.Tuple, ast.List)):  # (x_train, y_train), (x_test, y_test)
+                for sub in elt.elts:
+                    self.bind(sub, piece, value_node)
+            else:
+                self.bind(elt, piece, value_node)
 
     # -- expressions -----------------------------------------------------------------------------
     def ev(self, node: ast.expr | None, depth: int = 0) -> Value:
@@ -687,109 +662,152 @@ class _ScopeWalker:
         if kind is ast.Constant:
             return NOTHING
         if kind is ast.Name:
-            if node.id in self.facts.local_names:
-                self.facts.references.append((node.id, self.scope))
-            value = self.env.get(node.id)
-            if value is None:
-                value = self.facts.module_env.get(node.id) if self.scope is not None else None
-            if value is None:
-                role = role_from_name(node.id)
-                ident = frozenset({self.facts.new_id()})
-                value = Value(role=role, origin=f"name {node.id!r}" if role else "", name=node.id,
-                              anc=ident, idents=ident, line=node.lineno)
-                self.env[node.id] = value
-            return value
+            return self._name(node)
         if kind is ast.Call:
             return self._call(node, depth)
         if kind is ast.Attribute:
-            spelled = dotted(node)
-            if spelled and spelled in self.env:
-                return self.env[spelled]
-            base = self.ev(node.value, depth)
-            if node.attr in METADATA_ATTRS:
-                return Value(anc=base.anc, line=node.lineno)
-            if base.role:
-                return Value(role=base.role, origin=base.origin, carried=True, anc=base.anc,
-                             idents=base.idents, name=spelled or base.name, line=base.line)
-            role = role_from_name(node.attr)
-            if role:
-                return Value(role=role, origin=f"name {spelled or node.attr!r}", name=spelled,
-                             anc=base.anc, idents=base.idents, line=node.lineno)
-            return Value(anc=base.anc, idents=base.idents, name=spelled, line=node.lineno)
-        if isinstance(node, ast.Subscript):
-            base = self.ev(node.value, depth)
-            index = self.ev(node.slice, depth)
-            key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                role = key_role(key.value)
-                if role:
-                    where = dotted(node.value) or "data"
-                    return Value(role=role, origin=f"{where}[{key.value!r}]", anc=base.anc,
-                                 idents=base.idents, kind=base.kind, name=f"{where}[{key.value!r}]", line=node.lineno)
-            if index.role and index.is_index and not base.role:
-                # rows picked by split indices: a position, so a name the user gives wins
-                return Value(role=index.role, origin=index.origin, carried=False,
-                             anc=base.anc | index.anc, idents=base.idents, kind=base.kind,
-                             name=base.name, line=node.lineno)
-            # a slice is a manual split (val = pool[:n]): like a split position, a name may override it
-            manual_split = isinstance(key, ast.Slice)
-            return Value(role=base.role, origin=base.origin, carried=bool(base.role) and not manual_split,
-                         kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
-                         stat=base.stat,
-                         normalized=base.normalized, name=base.name, line=node.lineno)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return self._attribute(node, depth)
+        if kind is ast.Subscript:
+            return self._subscript(node, depth)
+        if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
             items = tuple(self.ev(e, depth) for e in node.elts)
             merged = self._combine(list(items), strict=True)
             merged.items = items
             return merged
-        if isinstance(node, ast.BinOp):
+        if kind is ast.BinOp:
             left = self.ev(node.left, depth)
             right = self.ev(node.right, depth)
+            if type(node.op) is ast.Add and left.idents and right.idents and left.stat is None \
+                    and right.stat is None:  # train_text + test_text: maybe two lists put together
+                self.facts.sums[id(node)] = (left, right)
             return self._combine([left, right], binop=True, strict=isinstance(node.op, ast.Add))
-        if isinstance(node, ast.Starred):
+        if kind is ast.Starred:
             return self.ev(node.value, depth)
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        if kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp or kind is ast.DictComp:
             for gen in node.generators:
                 it = self.ev(gen.iter, depth)
-                self.bind(gen.target, it, gen.iter)
+                self.bind(gen.target, replace(it, element=True) if it.anc and it.split is None else it, gen.iter)
                 for cond in gen.ifs:
                     self.ev(cond, depth)
-            if isinstance(node, ast.DictComp):
+            if kind is ast.DictComp:
                 self.ev(node.key, depth)
                 return self.ev(node.value, depth)
             return self.ev(node.elt, depth)
         if kind is ast.Lambda:
             return NOTHING
-        if isinstance(node, ast.NamedExpr):
+        if kind is ast.NamedExpr:
             value = self.ev(node.value, depth)
             self.bind(node.target, value, node.value)
             return value
+        if kind is ast.Compare:
+            return self._combine([self.ev(node.left, depth), *(self.ev(c, depth) for c in node.comparators)])
+        if kind is ast.BoolOp:
+            return self._combine([self.ev(v, depth) for v in node.values])
+        if kind is ast.UnaryOp:
+            return self.ev(node.operand, depth)
+        if kind is ast.JoinedStr:  # f"...{loss:.3f}": the values are evaluated, the string is not data
+            for part in node.values:
+                if type(part) is ast.FormattedValue:
+                    self.ev(part.value, depth)
+            return NOTHING
+        if kind is ast.Dict:
+            for key in node.keys:
+                self.ev(key, depth)
+            return self._combine([self.ev(v, depth) for v in node.values])
+        if kind is ast.IfExp:
+            self.ev(node.test, depth)
+            return self._combine([self.ev(node.body, depth), self.ev(node.orelse, depth)])
+        if kind is ast.Slice:
+            return self._combine([self.ev(node.lower, depth), self.ev(node.upper, depth), self.ev(node.step, depth)])
         parts = [self.ev(child, depth) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
         return self._combine(parts)
 
+    def _name(self, node: ast.Name) -> Value:
+        if node.id in self.facts.local_names:
+            self.facts.references.append((node.id, self.scope))
+        value = self.env.get(node.id)
+        if value is None:
+            value = self.facts.module_env.get(node.id) if self.scope is not None else None
+        if value is None:
+            if node.id in self.imports.aliases:
+                return NOTHING  # a module, function or class imported here: not data
+            role = self.name_role(node.id, None, None)
+            ident = frozenset({self.facts.new_id()})
+            value = Value(role=role, origin=f"name {node.id!r}" if role else "", carried=bool(role), name=node.id,
+                          anc=ident, idents=ident, line=node.lineno)
+            self.env[node.id] = value
+        return value
+
+    def _attribute(self, node: ast.Attribute, depth: int) -> Value:
+        spelled = dotted(node)
+        if spelled and spelled in self.env:
+            return self.env[spelled]
+        shared = self.class_attr(node)
+        if shared is not None:
+            return shared
+        base = self.ev(node.value, depth)
+        if node.attr in METADATA_ATTRS:
+            return Value(anc=base.anc, line=node.lineno)
+        if base.role:
+            return Value(role=base.role, origin=base.origin, carried=base.carried, anc=base.anc,
+                         idents=base.idents, stat=base.stat, name=spelled or base.name, line=base.line)
+        role = self.name_role(node.attr, None, None) if base.anc else None
+        if role:
+            return Value(role=role, origin=f"name {spelled or node.attr!r}", carried=True, name=spelled,
+                         anc=base.anc, idents=base.idents, line=node.lineno)
+        return Value(anc=base.anc, idents=base.idents, stat=base.stat, name=spelled or base.name, pred=base.pred,
+                     line=node.lineno)
+
+    def _subscript(self, node: ast.Subscript, depth: int) -> Value:
+        base = self.ev(node.value, depth)
+        index = self.ev(node.slice, depth)
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            role = key_role(key.value)
+            if role:
+                where = dotted(node.value) or "data"
+                return Value(role=role, origin=f"{where}[{key.value!r}]", anc=base.anc,
+                             idents=base.idents, kind=base.kind, name=f"{where}[{key.value!r}]", line=node.lineno)
+        if index.is_index and index.role and (index.carried or not base.role):
+            # rows picked by split indices: fold rows are validation data whatever their name; rows of a
+            # holdout of indices are like a split position (a name the user gives refines them)
+            rows = self.fold_rows(node, base, index)
+            return Value(role=index.role, origin=index.origin, carried=index.carried,
+                         anc=base.anc | index.anc | rows, idents=base.idents, kind=base.kind,
+                         name=base.name, line=node.lineno)
+        # a slice is a manual split (val = pool[:n]): like a split position, a name may refine it
+        manual_split = isinstance(key, ast.Slice)
+        return Value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
+                     kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
+                     stat=base.stat, applied=base.applied, name=base.name, element=base.element,
+                     pred=base.pred, line=node.lineno)
+
     def _combine(self, parts: list[Value], binop: bool = False, strict: bool = False) -> Value:
         """Merge operands. ``strict`` (concatenation, displays): a role survives only when every
-        named operand carries it — ``[data, test]`` is not test data."""
+        named operand carries it — ``[data, test]`` is not test data. With ``binop``, data combined
+        with a statistic is normalised by it (``(X - mu) / sd``)."""
         anc: frozenset[int] = EMPTY
         idents: frozenset[int] = EMPTY
-        stat: frozenset[int] = EMPTY
-        normalized = False
+        stat = applied = None
+        data = []
         for p in parts:
             anc |= p.anc
             idents |= p.idents
-            stat |= p.stat
-            normalized = normalized or p.normalized
-        if binop and len(parts) == 2:
-            a, b = parts
-            if (b.stat and not a.stat and a.anc & b.stat) or (a.stat and not b.stat and b.anc & a.stat):
-                normalized = True
-        data = [p for p in parts if not p.stat]
+            if p.stat is not None:
+                stat = stat or p.stat
+            else:
+                data.append(p)
+                applied = applied or p.applied
+        if stat is not None and not any(p.anc for p in data):
+            return Value(stat=stat, anc=anc, idents=idents)  # statistics only (mu / 2, hi - lo)
+        if binop and stat is not None and applied is None:
+            applied = stat
         merged = merge_roles_strict(data) if strict else merge_roles(data)
-        value = Value(anc=anc, idents=idents, normalized=normalized)
-        if all(p.stat for p in parts if p.anc) and stat:
-            value.stat = stat
+        value = Value(anc=anc, idents=idents, applied=applied,
+                      pred=any(p.pred for p in data) and all(p.pred for p in data if p.anc),
+                      element=any(p.element for p in data))
         if merged is not None:
-            value.role, value.origin, value.carried, value.name = merged.role, merged.origin, True, merged.name
+            value.take_role(merged)
         return value
 
     def _call(self, node: ast.Call, depth: int) -> Value:
@@ -801,71 +819,61 @@ class _ScopeWalker:
             self.ev(func, depth)  # torch.compile(m)(x), handlers[key](x)
         args = [self.ev(a, depth) for a in node.args]
         kwargs = {}
+        inplace = False
         for kw in node.keywords:
             value = self.ev(kw.value, depth)
             if kw.arg:
                 kwargs[kw.arg] = value
+                inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
+                                      and kw.value.value is True)
         site = CallSite(node, qn, dotted(func), method, recv, args, kwargs, self.scope,
                         tuple(self.loops), self.no_grad > 0, self.stmt)
         site.local = self.facts.resolve_local(func, self.scope)
+        if qn is None:
+            site.callback, _ = self.callback(node, method)
+        if site.local is not None or site.callback is not None:
+            site.result_id = self.facts.new_id()
+            self.facts.local_results[id(node)] = site
         self.facts.calls.append(site)
         if self.scope is not None:
             self.scope.calls.append(site)
         for loop in self.loops:
             loop.calls.append(site)
-        return self._call_result(site, node, qn, method, recv, args, kwargs)
+        result = self._call_result(site, node, qn, method, recv, args, kwargs)
+        if inplace and recv is not None:  # df.fillna(df.mean(), inplace=True) changes df
+            self.update_frame(func.value, result)
+            return NOTHING
+        return result
 
     def _call_result(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None,
                      recv: Value | None, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        cls = last_part(qn)
-        line = node.lineno
         all_anc = all_idents = EMPTY
         for v in (recv, *args, *kwargs.values()):
             if v is not None:
                 all_anc |= v.anc
                 all_idents |= v.idents
+        if site.result_id:
+            all_anc |= {site.result_id}
+        found = None
+        if method in DATAFLOW_METHODS or (qn is not None and last_part(qn) in DATAFLOW_FUNCS):
+            found = (self.split_call(node, qn, method, recv, args, kwargs, all_anc)
+                     or self.statistic_call(node, qn, method, recv, args, kwargs, all_anc, all_idents)
+                     or self.resample_call(site, node, qn, method, recv, args, all_anc, all_idents))
+        if found is None:
+            found = self._constructed(site, node, qn, method, recv, args, kwargs, all_anc, all_idents)
+        if found is not None:
+            return found
+        if method in PREDICT_METHODS and qn is None:
+            return self.prediction(site, all_anc, all_idents)
+        return self._flow(site, node, qn, method, recv, args, kwargs, all_anc, all_idents)
 
-        # -- splits --------------------------------------------------------------------------
-        split_func = SPLIT_FUNCS.get(qn or "")
-        if split_func or (qn and qn.endswith(".load_data") and qn.startswith("keras.datasets.")):
-            data_args = [a for a in args if not (split_func == "random_split" and a is args[-1] and len(args) > 1)]
-            inputs = [a for a in data_args if a.anc] if split_func else []
-            if split_func:
-                self._split_event(node, split_func, inputs)
-            role = merge_roles(inputs)
-            info = SplitInfo(split_func or "load_data", line, max(1, len(data_args)),
-                             role.role if role else None, all_anc)
-            return Value(split=info, anc=all_anc, line=line)
-        if method == "split" and recv is not None and last_part(recv.kind) in SPLITTER_CLASSES:
-            self._split_event(node, f"{last_part(recv.kind)}.split", args)
-            role = merge_roles(args)
-            return Value(split=SplitInfo(f"{last_part(recv.kind)}.split", line, 1,
-                                         role.role if role else None, all_anc), anc=all_anc, line=line)
-        if cls in CV_FUNCS and qn and qn.startswith("sklearn."):
-            self._split_event(node, cls, args[1:] + [kwargs[k] for k in ("X", "y") if k in kwargs])
-        if method in ("fit", "fit_transform") and recv is not None and last_part(recv.kind) in SEARCH_CLASSES:
-            self._split_event(node, f"{last_part(recv.kind)}.fit", args)
-
-        # -- statistics and preprocessing --------------------------------------------------------
-        if method in STAT_METHODS and recv is not None and recv.anc and not recv.stat and _whole_axis(node, 0):
-            return Value(stat=recv.anc, anc=recv.anc, line=line)
-        if qn and qn.startswith(STAT_MODULES) and cls in STAT_METHODS and args and _whole_axis(node, 1):
-            return Value(stat=args[0].anc, anc=args[0].anc, line=line)
-        if method in IMPUTE_METHODS and recv is not None and recv.anc:
-            if any(a.stat & recv.anc for a in (*args, *kwargs.values())):
-                return Value(role=recv.role, origin=recv.origin, carried=bool(recv.role),
-                             anc=all_anc, idents=all_idents, normalized=True, name=recv.name, line=line)
-        if method in ("fit", "fit_transform") and recv is not None and _is_feature_transformer(recv.kind):
-            data = args[0] if args else kwargs.get("X") or kwargs.get("raw_documents")
-            if data is not None and data.anc:
-                product = self.facts.new_id()  # the fitted statistics, carried by the result
-                all_anc |= {product}
-                self.facts.fit_events.append(FitEvent(node, data.idents or data.anc,
-                                                      f"{last_part(recv.kind)} is fitted on "
-                                                      f"{data.name or 'data'!r}", self.scope,
-                                                      recv.idents | {product}))
-
-        # -- constructors, datasets, augmentation ----------------------------------------------
+    def _constructed(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
+                     args: list[Value], kwargs: dict[str, Value], all_anc: frozenset[int],
+                     all_idents: frozenset[int]) -> Value | None:
+        """Objects built by constructors: data sets (and their roles), transforms (and their
+        augmentation), Pipelines (and their stateful step)."""
+        cls = last_part(qn)
+        line = node.lineno
         if method and recv is not None and recv.aug and method in ("flow", "flow_from_directory",
                                                                    "flow_from_dataframe"):
             source = dataset_role(node)
@@ -877,12 +885,13 @@ class _ScopeWalker:
             if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1:
                 result.name = dotted(stmt.targets[0])
             if role_v is not None and role_v.role:
-                result.role, result.origin, result.carried = role_v.role, role_v.origin, bool(data)
+                result.role, result.origin, result.carried = role_v.role, role_v.origin, role_v.carried
             self.facts.aug_assignments.append((node, result, recv, f"generated by {method}()"))
             return result
         local_class = isinstance(node.func, ast.Name) and node.func.id in self.facts.classes
-        source = dataset_role(node)
-        if source or local_class or (qn and (cls[:1].isupper() or qn.startswith("datasets.load_dataset"))):
+        source = dataset_role(node) if node.keywords or node.args else None
+        if source or local_class or (qn and (cls[:1].isupper() or cls in COMPOSITES
+                                             or qn.startswith("datasets.load_dataset"))):
             kind = qn or (f"<local>.{node.func.id}" if local_class else None)
             value = Value(kind=kind, call=node, anc=all_anc, idents=all_idents, line=line)
             aug = augmentation_of(qn, node)
@@ -892,53 +901,104 @@ class _ScopeWalker:
                 inner = merge_aug(args)
                 if inner:
                     value.aug = inner
+            if cls in COMPOSITES and qn.startswith("sklearn."):
+                value.steps = stateful_step([*args, *kwargs.values()])
             if source:
                 value.role, value.origin = source[0], f"{source[1]} at {line_ref(line)}"
             else:
                 carried = merge_roles(args[:2] if cls == "Subset" else
                                       args[:1] + [kwargs[k] for k in ("dataset", "x", "data") if k in kwargs])
                 if carried is not None:
-                    value.role, value.origin, value.carried, value.name = (
-                        carried.role, carried.origin, True, carried.name)
+                    value.take_role(carried)
             return value
         if site.local is not None and site.local.returns:
             aug = merge_aug(site.local.returns)
             if aug:
                 return Value(aug=aug, anc=all_anc, line=line)
+        return None
 
-        # -- role flow through wrappers and methods ----------------------------------------------
+    def _flow(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
+              args: list[Value], kwargs: dict[str, Value], all_anc: frozenset[int],
+              all_idents: frozenset[int]) -> Value:
+        """Roles through wrappers and methods: ``DataLoader(x)``, ``np.array(x)``, ``x.to(device)``."""
+        line = node.lineno
         result = Value(anc=all_anc, idents=all_idents, line=line)
         if recv is not None and method in ("to", "cuda", "cpu", "float", "double", "half"):
             result.kind = recv.kind
+            if recv.role:  # x.to(device): the receiver's data, whatever the device is called
+                result.take_role(recv)
+                return result
+        stats = [a.stat for a in args if a.stat is not None]
+        if stats and all(a.stat is not None for a in args if a.anc):  # float(X.mean()), np.sqrt(X.var())
+            return Value(stat=stats[0], anc=all_anc, line=line)
         if method in NON_DATA_METHODS or (isinstance(node.func, ast.Name) and node.func.id in ROLE_NEUTRAL_BUILTINS):
             return Value(anc=all_anc, line=line)
-        data_args = args + list(kwargs.values())
+        data_args = args + list(kwargs.values()) if kwargs else args
+        for a in data_args:
+            if a.pred:
+                result.pred = all(b.pred for b in data_args if b.anc and b.stat is None)
+                break
+        # one sample stays one sample through what is done to it (row.values, np.array(band))
+        result.element = recv.element if recv is not None and recv.anc else bool(args) and args[0].element
         fname = method or (node.func.id if isinstance(node.func, ast.Name) else last_part(qn))
         if fname in WRAPPER_FUNCS:  # np.array(x), torch.tensor(x), tqdm(x): the first argument's role
             merged = merge_roles(args[:1])
+            if args and args[0].split is not None:  # enumerate(kf.split(X)), list(kf.split(X))
+                return Value(split=args[0].split, anc=all_anc, line=line)
         elif fname in COMBINE_FUNCS and args:  # np.concatenate([a, b]), pd.concat([a, b]), a.append(b)
             parts = list(args[0].items or args[:1]) + args[1:]
-            if method and recv is not None and recv.idents:
-                parts.append(recv)
+            if method and qn is None and recv is not None and recv.idents:
+                parts.insert(0, recv)
             merged = merge_roles_strict(parts)
+            concat = self.concatenation(node, fname, method, parts)
+            if concat is not None:
+                result.anc = all_anc | {concat}
         else:
             merged = merge_roles_strict(data_args)
         if merged is None and method and recv is not None and recv.role and method not in NON_DATA_METHODS \
                 and not any(a.role for a in data_args):
             merged = recv  # X_test.reshape(...), test_ds.map(f): the receiver's data
         if merged is not None:
-            result.role, result.origin, result.carried, result.name = merged.role, merged.origin, True, merged.name
+            result.take_role(merged)
             if merged is recv:
                 result.kind, result.aug = recv.kind, recv.aug
         return result
 
-    def _split_event(self, node: ast.Call, func: str, data: list[Value]) -> None:
-        anc = EMPTY
-        for value in data:
-            anc |= value.anc
-        role = merge_roles(data)
-        self.facts.split_events.append(SplitEvent(node, anc, func, self.scope,
-                                                  role.role if role else None))
+
+def _target_ids(target: ast.expr, env: dict[str, Value]) -> frozenset[int]:
+    """The identities a loop's target names hold once bound (``for k, (a, b) in ...``)."""
+    ids: frozenset[int] = EMPTY
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id in env:
+            ids |= env[node.id].idents
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+    return ids
+
+
+def _frame_root(target: ast.expr) -> tuple[ast.expr | None, str | None]:
+    """``df["age"]`` -> (df, "age"); ``df.loc[m, "age"]`` -> (df, "age"); ``self.df.age`` -> (self.df,
+    "age"); ``X[:, 0]`` -> (X, None)."""
+    column = None
+    node = target
+    for _ in range(8):
+        if isinstance(node, ast.Subscript):
+            key = node.slice
+            last = key.elts[-1] if isinstance(key, ast.Tuple) and key.elts else key
+            if column is None and isinstance(last, ast.Constant) and isinstance(last.value, str):
+                column = last.value
+            node = node.value
+        elif isinstance(node, ast.Attribute) and node.attr in ("loc", "iloc", "at", "iat", "ix", "values", "str"):
+            node = node.value
+        else:
+            break
+    if node is target and isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Call):
+        return node.value, node.attr  # df.age (a column by attribute)
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return node, column
+    return None, column
 
 
 def merge_aug(values: list[Value]) -> str | None:
@@ -952,43 +1012,15 @@ def merge_aug(values: list[Value]) -> str | None:
     return None
 
 
-def _whole_axis(node: ast.Call, axis_pos: int) -> bool:
-    """A statistic over the whole data or the sample axis (axis 0), not per sample."""
-    axis = None
-    for kw in node.keywords:
-        if kw.arg in ("axis", "dim"):
-            axis = kw.value
-    if axis is None and len(node.args) > axis_pos:  # x.mean(0) / np.mean(x, 0)
-        axis = node.args[axis_pos]
-    if axis is None:
-        return True
-    if isinstance(axis, ast.Constant):
-        return axis.value in (0, None)
-    return False
-
-
-_TRANSFORMER_MODULES = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.decomposition.",
-                        "sklearn.feature_selection.", "sklearn.feature_extraction.",
-                        "sklearn.kernel_approximation.", "sklearn.random_projection.",
-                        "sklearn.compose.", "sklearn.cross_decomposition.", "category_encoders.",
-                        "imblearn.")
-_TARGET_ENCODERS = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinarizer"})
-# transformers that learn nothing from the data they are "fitted" on
-STATELESS_TRANSFORMERS = frozenset({"PolynomialFeatures", "Binarizer", "Normalizer", "FunctionTransformer",
-                                    "FeatureHasher", "HashingVectorizer", "MissingIndicator"})
-_TARGET_WORDS = frozenset({"y", "target", "targets", "label", "labels"})
-
-
-def _is_feature_transformer(kind: str | None) -> bool:
-    if not kind or last_part(kind) in _TARGET_ENCODERS or last_part(kind) in STATELESS_TRANSFORMERS:
-        return False
-    return kind.startswith(_TRANSFORMER_MODULES) and not kind.startswith("imblearn.")
+_FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder", "flow_from_directory", "image_dataset_from_directory",
+                              "text_dataset_from_directory", "audio_dataset_from_directory", "ImageDataset",
+                              "load_files"})
 
 
 def dataset_role(call: ast.Call) -> tuple[str, str] | None:
     """Role given by a dataset constructor: ``train=False``, ``split="test"``, a folder path."""
-    fname = dotted(call.func) or "dataset"
-    short = fname.rsplit(".", 1)[-1]
+    func = call.func
+    short = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else "dataset"
     for kw in call.keywords:
         val = kw.value
         if kw.arg in ("train", "is_train", "is_training") and isinstance(val, ast.Constant) \
@@ -999,9 +1031,7 @@ def dataset_role(call: ast.Call) -> tuple[str, str] | None:
             role = _split_string_role(val.value)
             if role:
                 return role, f"{short}({kw.arg}={val.value!r})"
-    if short in ("ImageFolder", "DatasetFolder", "flow_from_directory", "image_dataset_from_directory",
-                 "text_dataset_from_directory", "audio_dataset_from_directory", "ImageDataset",
-                 "load_files"):
+    if short in _FOLDER_DATASETS:
         paths = call.args[:1] + [kw.value for kw in call.keywords if kw.arg in ("root", "directory")]
         for path in paths:
             role = _path_role(path)
@@ -1024,23 +1054,6 @@ def _path_role(node: ast.expr) -> str | None:
                 if role:
                     found = role
     return found
-
-
-def _split_roles(split: SplitInfo, n: int) -> list[str | None]:
-    """Roles by position of the outputs of a split call."""
-    holdout = "val" if split.input_role in ("train", "val") else "test"
-    if split.func == "train_test_split":
-        return ["train" if i % 2 == 0 else holdout for i in range(n)]
-    if split.func == "random_split":
-        if n == 2:
-            return ["train", holdout]
-        if n == 3:
-            return ["train", "val", "test"]
-        return ["train"] + [None] * (n - 1)
-    if split.func == "load_data":
-        return ["train", "test"][:n] + [None] * max(0, n - 2)
-    # splitter.split(X): (train_idx, held_out_idx); a cross-validation fold is a validation fold
-    return ["train", "val"][:n] + [None] * max(0, n - 2)
 
 
 _INDEX_WORDS = frozenset({"idx", "index", "indices", "ids", "inds", "ix", "indexes"})

@@ -31,6 +31,7 @@ ML_ROOTS = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)
 def canonical(qualname: str) -> str:
     """Map equivalent package spellings onto one (``tf.keras.layers.X`` -> ``keras.layers.X``)."""
     dotted = qualname + "."
@@ -77,6 +78,9 @@ class ImportMap:
 
     def qualname(self, node: ast.AST) -> str | None:
         """The canonical qualified name of a Name/Attribute chain, or None when it is not imported."""
+        if type(node) is ast.Name:
+            base = self.aliases.get(node.id)
+            return canonical(base) if base is not None else None
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
@@ -134,10 +138,17 @@ def name_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORD.findall(name))
 
 
+# Abbreviations that mark a role only as a whole word of a data value's name, words being split
+# at underscores and digits (``X_te``, ``va_paths``, ``X_tr2``; not ``teX``, not ``tree``).
+ABBREVIATIONS = {"tr": "train", "te": "test", "va": "val", "vl": "val"}
+_ABBREVIATION = re.compile(r"(?<![^\W\d_])(tr|te|va|vl)(?![^\W\d_])", re.IGNORECASE)
+
+
 @lru_cache(maxsize=8192)
-def role_from_name(name: str) -> str | None:
+def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     """Role token of an identifier: ``X_test`` -> test, ``valLoader`` -> val, ``x`` -> None.
 
+    With ``abbreviations`` (names of data values), ``X_te`` -> test and ``y_va`` -> val too.
     When a name carries two tokens (``train_val_split``, ``test_on_train``), it is ambiguous and
     has no role.
     """
@@ -148,9 +159,18 @@ def role_from_name(name: str) -> str | None:
         role = ROLE_TOKENS.get(word) or _EXTRA_TOKENS.get(word) or _glued_role(word)
         if role:
             roles.add(role)
+    if abbreviations:
+        for word in _ABBREVIATION.findall(name):
+            roles.add(ABBREVIATIONS[word.lower()])
     if len(roles) == 1:
         return roles.pop()
     return None
+
+
+def data_role(name: str) -> str | None:
+    """The role a data value's name gives it: role tokens, and the abbreviations ``tr``/``te``/``va``/
+    ``vl`` when they stand as whole words (``X_te``, ``va_paths``)."""
+    return role_from_name(name, True)
 
 
 _EXTRA_TOKENS: dict[str, str] = {}
@@ -165,13 +185,18 @@ def use_extra_tokens(tokens: dict[str, str]) -> None:
         role_from_name.cache_clear()
 
 
+_GLUED_TOKENS = ("train", "test", "valid", "val", "eval", "dev", "holdout", "trn", "tst")
+_GLUED = re.compile("(?P<head>{tokens})(?:{suffixes})|(?:{prefixes})(?P<tail>{tokens})".format(
+    tokens="|".join(_GLUED_TOKENS), suffixes="|".join(sorted(_GLUE_SUFFIXES, key=len, reverse=True)),
+    prefixes="|".join(sorted(_GLUE_PREFIXES, key=len, reverse=True))))
+
+
 def _glued_role(word: str) -> str | None:
-    for token in ("train", "test", "valid", "val", "eval", "dev", "holdout", "trn", "tst"):
-        if word.startswith(token) and word[len(token):] in _GLUE_SUFFIXES:
-            return ROLE_TOKENS[token]
-        if word.endswith(token) and word[: -len(token)] in _GLUE_PREFIXES:
-            return ROLE_TOKENS[token]
-    return None
+    """``testloader`` -> test, ``xtrain`` -> train: a token glued to a common data word."""
+    match = _GLUED.fullmatch(word)
+    if match is None:
+        return None
+    return ROLE_TOKENS[match.group("head") or match.group("tail")]
 
 
 # Path components in string literals: ``"data/val"``, ``os.path.join(root, "test")``.

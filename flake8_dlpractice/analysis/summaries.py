@@ -1,8 +1,15 @@
 """Same-file function summaries, computed once per module after the walk, in linear time.
 
 A summary says what a function does to its parameters: trains on them (a training loop over it,
-``fit``), evaluates them, validates them every epoch. What a function does through the functions
-it calls is part of its summary, so summaries are computed callees first: the functions are
+``fit``), evaluates them, validates them every epoch; splits or cross-validates them, learns
+statistics from them, normalises them with their own statistics, resamples them
+(:class:`~provenance.DataSummary`). A call of the function then does the same to its arguments:
+the data events are repeated at every call site (a split of the argument, a fit on it), so the
+rules pair a fit in the module body with a split inside a helper, a ``self.data`` normalised in
+one method with a split in another, a callback applied with ``df.apply(f)``.
+
+What a function does through the functions it calls is part of its summary, so summaries are
+computed callees first: the functions are
 ordered by the strongly connected components of the call graph (Tarjan's algorithm, iterative),
 each component once, in reverse topological order. Only functions that call each other (a
 component of several functions, or a function calling itself) are iterated to a fixpoint, and
@@ -11,10 +18,12 @@ call site, not one pass over the module per link.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import ast
+from typing import Iterable, Iterator
 
-from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, bound_arguments, is_data_loop,
-                    is_model_call, root_name, training_ancestor, trains_directly, training_guards)
+from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, bound_arguments, guard_may_hold,
+                    is_data_loop, is_model_call, root_name, training_ancestor, trains_directly, training_guards)
+from .provenance import DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic, StatUse
 
 
 def components(functions: list[FunctionInfo], callees: dict[int, list[FunctionInfo]]) -> list[list[FunctionInfo]]:
@@ -73,11 +82,16 @@ def components(functions: list[FunctionInfo], callees: dict[int, list[FunctionIn
 def summarize(facts: ModuleFacts) -> None:
     """Fill in callers, which functions and loops train or evaluate, and parameter summaries."""
     callees: dict[int, list[FunctionInfo]] = {}
+    data_sites: dict[int, list[tuple[CallSite, FunctionInfo]]] = {}
     for site in facts.calls:
         if site.local is not None:
             site.local.callers.append(site)
+        callee = callee_of(facts, site)
+        if callee is not None:
+            data_sites.setdefault(id(callee), []).append((site, callee))
             if site.scope is not None:
-                callees.setdefault(id(site.scope), []).append(site.local)
+                callees.setdefault(id(site.scope), []).append(callee)
+    data = _DataEvents(facts)
     for component in components(facts.functions, callees):
         members = {id(info) for info in component}
         recursive = len(component) > 1 or any(id(c) in members for c in callees.get(id(component[0]), ()))
@@ -87,7 +101,179 @@ def summarize(facts: ModuleFacts) -> None:
             info.guards = training_guards(info)
             _direct_params(info)
         _propagate_params(component, members, recursive)
+        for info in component:
+            info.data = data.summary(info)
+        if recursive:  # calls inside the component first, then the summaries once more
+            for info in component:
+                for site, callee in data_sites.get(id(info), ()):
+                    if site.scope is not None and id(site.scope) in members:
+                        data.repeat_at(site, callee)
+            for info in component:
+                info.data = data.summary(info)
+        for info in component:
+            for site, callee in data_sites.get(id(info), ()):
+                if not (recursive and site.scope is not None and id(site.scope) in members):
+                    data.repeat_at(site, callee)
     _loops([loop for loop in facts.loops if loop.scope is None])
+
+
+def callee_of(facts: ModuleFacts, site: CallSite) -> FunctionInfo | None:
+    """The same-file function a call runs: ``helper(x)``, ``self.method(x)``, a callback
+    (``df.apply(f)``), a local class's ``__init__`` (``Model(df)``) or method (``model.run(df)``)."""
+    if site.local is not None:
+        return site.local
+    if site.callback is not None:
+        return site.callback
+    func = site.node.func
+    if isinstance(func, ast.Name) and func.id in facts.classes:
+        return facts.methods.get((func.id, "__init__"))
+    kind = site.recv.kind if site.recv is not None else None
+    if kind and kind.startswith("<local>.") and site.method:
+        return facts.methods.get((kind[len("<local>."):], site.method))
+    return None
+
+
+def bound_values(facts: ModuleFacts, site: CallSite, callee: FunctionInfo) -> Iterator[tuple[str, Value]]:
+    """(parameter, argument value) pairs of a call of a same-file function; a callback's first
+    parameter gets the data it is applied to."""
+    if site.callback is callee and site.local is None:
+        params = [p for p in callee.params if p not in ("self", "cls")]
+        data = (site.recv if isinstance(site.node.func, ast.Attribute)
+                else site.args[1] if len(site.args) > 1 else None)
+        if params and data is not None:
+            yield params[0], data
+        return
+    for index, (node, value) in enumerate(zip(site.node.args, site.args)):
+        if isinstance(node, ast.Starred):
+            break
+        param = callee.param_for(site, index, None)
+        if param:
+            yield param, value
+    for kw in site.node.keywords:
+        if kw.arg and kw.arg in callee.params and kw.arg in site.kwargs:
+            yield kw.arg, site.kwargs[kw.arg]
+
+
+class _DataEvents:
+    """The data events of the module indexed by the parameters they involve, so a function's data
+    summary is read off without scanning every event; events repeated at call sites are indexed
+    as they are made (for the callers' summaries, computed later)."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.owner: dict[int, str] = {}
+        for info in facts.functions:
+            for param, ident in info.param_ids.items():
+                self.owner[ident] = param
+        self.params = frozenset(self.owner)
+        self.touching: dict[int, list[object]] = {}
+        for split in facts.split_events:
+            self._index(split, split.anc)
+        for fit in facts.fit_events:
+            self._index(fit, fit.source.anc)
+        for use in facts.stat_uses:
+            if use.stat.fit is None and use.how != "transformed":
+                self._index(use, use.stat.source.anc & use.target.anc)
+        for resample in facts.resample_events:
+            self._index(resample, resample.data.anc)
+
+    def _index(self, event: object, anc: frozenset[int]) -> None:
+        if self.params:
+            for ident in anc & self.params:
+                self.touching.setdefault(ident, []).append(event)
+
+    def summary(self, info: FunctionInfo) -> DataSummary | None:
+        found = DataSummary()
+        for param, ident in info.param_ids.items():
+            for event in self.touching.get(ident, ()):
+                if isinstance(event, SplitEvent):
+                    found.splits.setdefault(param, event)
+                elif isinstance(event, FitEvent):
+                    found.fits.setdefault(param, event)
+                elif isinstance(event, StatUse):
+                    found.normalises.setdefault(param, event)
+                elif isinstance(event, ResampleEvent):
+                    found.resamples.setdefault(param, event)
+        return found or None
+
+    def repeat_at(self, site: CallSite, callee: FunctionInfo) -> None:
+        """The callee's data events, repeated at a call site for the arguments it passes."""
+        summary = callee.data
+        if summary is None or site.scope is callee:
+            return
+        guarded = bool(callee.guards) and site.local is callee and not any(
+            guard_may_hold(callee, site, g) for g in callee.guards)
+        parts = _returned_parts(callee, site)
+        for param, value in bound_values(self.facts, site, callee):
+            if not value.anc:
+                continue
+            products = _products(site, parts, param)
+            split = summary.splits.get(param)
+            if split is not None and self._holds(split, callee, site):
+                self._split_at(site, callee, value, split, products)
+            if guarded or value.element:
+                continue
+            for event in (summary.fits.get(param), summary.normalises.get(param), summary.resamples.get(param)):
+                if event is not None and self._holds(event, callee, site):
+                    self._learning_at(site, callee, value, event, products)
+
+    def _holds(self, event, callee: FunctionInfo, site: CallSite) -> bool:
+        """Whether the ``if <parameter test>:`` around the event may hold for this call."""
+        guard = event.guard
+        return guard is None or event.scope is not callee or site.local is not callee or \
+            guard_may_hold(callee, site, guard)
+
+    def _split_at(self, site: CallSite, callee: FunctionInfo, value: Value, split: SplitEvent,
+                  products: frozenset[int]) -> None:
+        name = callee.class_name if callee.name == "__init__" and callee.class_name else callee.name
+        event = SplitEvent(site.node, value.anc, f"{name}()", site.scope, value.role, "helper",
+                           min(products), inputs=(value,), via=callee, via_line=split.line)
+        self.facts.split_events.append(event)
+        self._index(event, value.anc)
+
+    def _learning_at(self, site: CallSite, callee: FunctionInfo, value: Value, inner, products: frozenset[int]) -> None:
+        facts = self.facts
+        mixed = self._mixed(inner, callee)
+        if isinstance(inner, FitEvent):
+            event = FitEvent(site.node, inner.what, value, site.scope, products, callee, inner.line, mixed=mixed)
+            facts.fit_events.append(event)
+        elif isinstance(inner, StatUse):
+            stat = Statistic(inner.stat.what, value, site.line, how=inner.how)
+            event = StatUse(site.node, stat, value, inner.how, site.scope, products, value.name, None, callee,
+                            mixed=mixed)
+            facts.stat_uses.append(event)
+        else:
+            event = ResampleEvent(site.node, value, f"{callee.name}()", site.scope, products, callee)
+            facts.resample_events.append(event)
+        self._index(event, value.anc)
+
+    def _mixed(self, inner, callee: FunctionInfo) -> bool:
+        """An event inside the callee learning from several of its parameters at once (a concat)."""
+        if getattr(inner, "mixed", False):
+            return True
+        anc = inner.source.anc if isinstance(inner, FitEvent) else (
+            inner.stat.source.anc if isinstance(inner, StatUse) else inner.data.anc)
+        return sum(1 for ident in callee.param_ids.values() if ident in anc) > 1
+
+
+def _returned_parts(callee: FunctionInfo, site: CallSite) -> list[frozenset[str]] | None:
+    """``return a, b``: the parameters each returned part derives from, when the call unpacks them."""
+    if not site.item_ids:
+        return None
+    for value in callee.returns:
+        if value.items is not None and len(value.items) == len(site.item_ids):
+            return [frozenset(p for p, ident in callee.param_ids.items() if ident in item.anc) for item in value.items]
+    return None
+
+
+def _products(site: CallSite, parts: list[frozenset[str]] | None, param: str) -> frozenset[int]:
+    """The ids that carry what the callee did to ``param`` on: the unpacked parts derived from it
+    (``x_tr, x_te = prepare(x_tr, x_te)``), or the whole result."""
+    if parts is not None:
+        items = frozenset(item for item, params in zip(site.item_ids, parts) if param in params)
+        if items:
+            return items
+    return frozenset({site.result_id}) if site.result_id else frozenset({0})
 
 
 def _trains(component: list[FunctionInfo], members: set[int]) -> None:

@@ -4,22 +4,15 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..analysis.facts import (FIT_METHODS, STATELESS_TRANSFORMERS, CallSite, ModuleFacts, Value,
-                              bound_arguments, dataset_role, guard_may_hold, is_model_call, last_part,
-                              root_name, training_ancestor)
+from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
+                              guard_may_hold, is_model_call, last_part, root_name, training_ancestor)
+from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
+                              split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
-from .base import Finding, Rule, line_ref
+from ..analysis.provenance import PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, row_wise_constructor
+from .base import Finding, Rule, Step, line_ref
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
-
-
-def describe(value: Value, fallback: str = "data") -> str:
-    """``'X_te' (test split of train_test_split at line 12)``"""
-    name = value.name or fallback
-    origin = value.origin
-    if not origin or origin == f"name {name!r}":
-        return f"{name!r} (named as {'test' if value.role == 'test' else value.role} data)"
-    return f"{name!r} ({origin})"
 
 
 def _receiver(site: CallSite) -> str:
@@ -49,13 +42,23 @@ class TestDataInFitting(Rule):
     `scaler.fit_transform(X_test)`, `partial_fit`/`train_on_batch`, a training loop (a loop that
     calls `backward()` or `optimizer.step()`) iterating a test loader, `trainer.fit(model,
     test_loader)`, Hugging Face `Trainer(train_dataset=test_ds)`, and calls to functions of the same
-    file that train on one of their parameters (`train(model, test_loader)`).
+    file that train on one of their parameters (`train(model, test_loader)`). Also the test data
+    normalised or imputed with its own statistics: `X_te.fillna(X_te.mean())`,
+    `(X_te - X_te.mean(0)) / X_te.std(0)`, `test["age"].fillna(test["age"].median(), inplace=True)`,
+    `scale(X_te)`, or a same-file helper that does it (`test = clean(test)`) — a run of such
+    statements on one frame is one finding that counts the others — and an estimator fitted on
+    predictions made on test data, with the test labels (stacking on the test set).
 
     Test data is recognised from where it comes from: the test slot of `train_test_split` /
-    `random_split` / a KFold split, dataset constructors (`CIFAR10(train=False)`, `split="test"`,
-    `load_dataset(...)["test"]`, an `ImageFolder` of a `test` folder) and names (`X_test`,
-    `test_loader`, `holdout`). The role follows the data through `DataLoader`, `Subset`, `.to()`,
-    slicing and transforms.
+    `random_split`, dataset constructors (`CIFAR10(train=False)`, `split="test"`,
+    `load_dataset(...)["test"]`, an `ImageFolder` of a `test` folder), names (`X_test`,
+    `test_loader`, `holdout`, and `te` as a whole word of a data name: `X_te`, `te_df`) and use:
+    data of unknown role that is only ever passed to `predict`/`score` of a model trained in the
+    file is test data. The role follows the data through `DataLoader`, `Subset`, `.to()`, slicing
+    and transforms. A name refines a role that comes from a source (`val_ds = ds["test"]` is
+    validation data) but never turns test data into training data (`train_dl =
+    DataLoader(ds["test"])` stays test data); cross-validation folds are validation data whatever
+    they are called; predictions carry no split role.
 
     ## Why is this bad?
     The guide's *Data Preparation* section asks for a train/validation/test split where the test
@@ -83,15 +86,18 @@ class TestDataInFitting(Rule):
     a runtime argument decides (`get_loader(args.split)`), is not tracked. Values with no known
     role never trigger the rule, nor does a mix of test data and data of unknown role
     (`pd.concat([df, test])`: fitting encoders on train plus an unlabelled competition test set is a
-    deliberate choice). Stateless transformers (`PolynomialFeatures`, `Normalizer`, ...),
-    inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and
-    a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged. A same-file
-    helper that trains only behind a flag (`if train:`, `if scaler is None:`) is flagged only when
-    the call passes a constant that turns the training branch on (a flag passed on to a second
-    helper is not followed). Names are evidence: a throwaway variable called `test` that holds
-    something else (`test = df[cols].dropna()` inside an imputation helper) is taken for test
-    data. Objects stored on `self` in one method and fitted in another are not followed.
-    Resampling of test data is DLP105 and a grid search fitted on test data is DLP101.
+    deliberate choice; DLP102 reports statistics of such a concatenation once it is split back).
+    Stateless and row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`,
+    ...), inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`,
+    UMAP) and a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged;
+    neither are statistics of one sample (a helper applied to each image) nor rescaled, clipped
+    or blended predictions. A same-file helper that trains only behind a flag (`if train:`, `if
+    scaler is None:`) is flagged only when the call passes a constant that turns the training
+    branch on (a flag passed on to a second helper is not followed). Names are evidence: a
+    throwaway variable called `test` that holds something else (`test = df[cols].dropna()` inside
+    an imputation helper) is taken for test data. A loop over `[train, test]` that imputes each
+    frame with its own statistics is not followed. Resampling of test data is DLP105 and a grid
+    search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -99,14 +105,66 @@ class TestDataInFitting(Rule):
     section = SECTION_SPLIT
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        leaks = facts.derived(Leaks)
+        reported: set[int] = set()  # one finding per statement: the first reason found
+        for finding in self._findings(facts, leaks):
+            if finding.line not in reported:
+                reported.add(finding.line)
+                yield finding
+
+    def _findings(self, facts: ModuleFacts, leaks: Leaks) -> Iterator[Finding]:
         for site in facts.calls:
-            yield from self._call(site)
+            yield from self._call(leaks, site)
         for loop in facts.loops:
             if loop.trains and loop.iter is not None and loop.iter.role == "test":
-                yield self.finding(loop.node, f"test data {describe(loop.iter)} is iterated by a "
-                                   f"training loop")
+                yield self.finding(loop.node, data_headline(loop.iter, "is iterated by a training loop"),
+                                   trace=data_path(loop.iter, loop.node, "training loop"))
+        yield from self._own_statistics(leaks)
 
-    def _call(self, site: CallSite) -> Iterator[Finding]:
+    def _own_statistics(self, leaks: Leaks) -> Iterator[Finding]:
+        """The test split normalised or imputed with its own statistics (inline, through a helper,
+        or with ``scale(X_te)``): one finding per run of statements on the same frame."""
+        groups: dict[tuple, list] = {}
+        for learning in leaks.learnings:
+            fit, use = learning.fit, learning.use
+            if fit is not None:
+                if _is_fit_call(fit.node) or fit.mixed or not leaks.is_test(learning.source):
+                    continue
+                what = (f"passed to {fit.via.name}(), which fits {learning.what} on it" if fit.via
+                        else f"scaled with its own statistics by {learning.what}")
+                yield self.finding(fit.node, first_fitting([f"test data {_test_text(leaks, learning.source)} is {what}",
+                                                            f"test data {quoted(learning.source.name)} is {what}"]))
+                continue
+            if use is None or use.mixed or not (leaks.is_test(use.target) and leaks.is_test(use.stat.source)):
+                continue
+            name = use.frame or use.target.name
+            key = (id(learning.scope), name, id(use.via)) if name else (id(use),)
+            groups.setdefault(key, []).append(use)
+        for uses in groups.values():
+            uses.sort(key=lambda u: (u.line, u.node.col_offset))
+            use = uses[0]
+            others = sorted({u.line for u in uses[1:]} - {use.line})
+            suffix = group_suffix(others, all(u.column for u in uses))
+            data = _test_text(leaks, use.target, use.column)
+            if use.via is not None:
+                verb = {"imputed": "imputes it with", "normalised": "normalises it with", "binned": "bins it with",
+                        "derived": "derives a column from"}.get(use.how, f"{use.how} it with")
+                rest = f"is passed to {use.via.name}(), which {verb} its own {use.stat.what}"
+                options = [f"test data {data} {rest}{suffix}", f"test data {quoted(use.target.name)} {rest}{suffix}",
+                           f"test data {data} {rest}", f"test data {quoted(use.target.name)} {rest}"]
+            else:
+                column = f"[{quoted(use.column, limit=16)}]" if use.column and not others else ""
+                phrase = PHRASES.get(use.how, f"is {use.how} with")
+                frame = quoted(use.frame or use.target.name)
+                options = [f"test data {data} {phrase} its own {use.stat.what}{suffix}",
+                           f"test data {frame}{column} {phrase} its own {use.stat.what}{suffix}",
+                           f"test data {frame} {phrase} its own {use.stat.what}"]
+            trace = () if use.stat.line == use.line else (
+                Step(use.stat.line, 0, "source", f"{use.stat.what} of test data"),
+                Step(use.line, use.node.col_offset, "sink", use.how))
+            yield self.finding(use.node, first_fitting(options), trace=trace)
+
+    def _call(self, leaks: Leaks, site: CallSite) -> Iterator[Finding]:
         recv_kind = site.recv.kind if site.recv is not None else None
         if site.method in FIT_METHODS or site.method == "fit_transform":
             if site.method in ("fit", "fit_transform") and last_part(recv_kind) in SEARCH:
@@ -114,21 +172,33 @@ class TestDataInFitting(Rule):
             if site.method == "fit" and is_lightning_trainer(recv_kind, site.name):
                 data = site.arg(1, "train_dataloaders") or site.kwargs.get("train_dataloader")
                 if data is not None and data.role == "test":
-                    yield self.finding(site.node, f"test data {describe(data)} is passed to "
-                                       f"{site.name or 'trainer.fit'}() as training data")
+                    yield self.finding(site.node, data_headline(
+                        data, f"is passed to {site.name or 'trainer.fit'}() as training data"),
+                        trace=data_path(data, site.node, "trainer.fit"))
                 return
             if _learns_nothing(site):
                 return
             data = site.arg(0, "x") or site.kwargs.get("X") or site.kwargs.get("train_data")
-            if data is not None and data.role == "test":
-                yield self.finding(site.node, f"test data {describe(data)} is used to fit "
-                                   f"{_receiver(site)!r}")
+            if data is not None and leaks.is_test(data):
+                yield self.finding(site.node, first_fitting([
+                    f"test data {_test_text(leaks, data)} is used to fit {_receiver(site)!r}",
+                    f"test data {quoted(data.name)} is used to fit {_receiver(site)!r}"]),
+                    trace=data_path(data, site.node, site.method or "fit"))
+            elif data is not None and data.role is None:
+                labels = site.arg(1, "y")
+                made_on = _test_predictions(leaks, data)
+                if made_on is not None and labels is not None and labels.role == "test":
+                    yield self.finding(site.node, first_fitting([
+                        f"{_receiver(site)!r} is fitted on predictions on test data "
+                        f"({line_ref(made_on.line, made_on.method or '')}) with test labels {quoted(labels.name)}",
+                        f"{_receiver(site)!r} is fitted on predictions on test data with test labels"]))
             return
         if is_hf_trainer(site.qn):
             data = site.kwargs.get("train_dataset")
             if data is not None and data.role == "test":
-                yield self.finding(site.node, f"test data {describe(data)} is passed to "
-                                   f"{last_part(site.qn)}(train_dataset=...)")
+                yield self.finding(site.node, data_headline(
+                    data, f"is passed to {last_part(site.qn)}(train_dataset=...)"),
+                                   trace=data_path(data, site.node, "train_dataset"))
             return
         callee = site.local
         if callee is not None and callee.trained_params:
@@ -138,9 +208,13 @@ class TestDataInFitting(Rule):
                 if param in callee.trained_params:
                     value = _arg_value(site, arg)
                     if value is not None and value.role == "test":
-                        yield self.finding(site.node, f"test data {describe(value)} is passed to "
-                                           f"{callee.name}(), which trains on its parameter "
-                                           f"{param!r} ({line_ref(callee.trained_params[param])})")
+                        where = line_ref(callee.trained_params[param])
+                        yield self.finding(site.node, first_fitting([
+                            f"test data {describe(value)} is passed to {callee.name}(), which trains on it ({where})",
+                            f"test data {quoted(value.name)} is passed to {callee.name}(), which trains on it "
+                            f"({where})",
+                            f"test data {quoted(value.name)} is passed to {callee.name}(), which trains on it"]),
+                            trace=data_path(value, site.node, f"{callee.name}()"))
 
 
 # estimators whose "fit" on held-out data is the correct use: inspection and visualisation
@@ -158,13 +232,37 @@ def _learns_nothing(site: CallSite) -> bool:
     cls = last_part(kind)
     if cls in STATELESS_TRANSFORMERS or kind.startswith(_INSPECTION_PREFIXES) or cls == "PermutationImportance":
         return True
+    if row_wise_constructor(cls, site.recv.call):
+        return True
     if cls == "ImageDataGenerator" and site.recv.call is not None:
         return not any(kw.arg in _FEATUREWISE for kw in site.recv.call.keywords)
     return False
 
 
-SEARCH = frozenset({"GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV",
-                    "HalvingRandomSearchCV", "BayesSearchCV"})
+SEARCH = SEARCH_CLASSES
+
+
+def _is_fit_call(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+        node.func.attr in FIT_METHODS or node.func.attr == "fit_transform")
+
+
+def _test_text(leaks: Leaks, value: Value, column: str | None = None) -> str:
+    """``'X_te' (test split of ...)``, or ``'df_sub' (only ever predicted on)`` for test data by use;
+    with ``column``, ``'df'['age'] (...)``."""
+    text = describe(value) if value.role == "test" else f"{quoted(value.name)} (only ever predicted on)"
+    if column:
+        name, _, origin = text.partition(" ")
+        text = f"{name[1:-1]}[{quoted(column, limit=16)}] {origin}".rstrip()
+    return text
+
+
+def _test_predictions(leaks: Leaks, data: Value) -> CallSite | None:
+    """The prediction on test data that ``data`` derives from (stacking on test predictions)."""
+    for ident, site in leaks.facts.predictions.items():
+        if ident in data.anc and site.args and leaks.is_test(site.args[0]):
+            return site
+    return None
 
 
 def _arg_value(site: CallSite, arg: ast.expr) -> Value | None:
@@ -201,7 +299,9 @@ class TestDataInTuning(Rule):
     or random search fitted on test data, Lightning `trainer.fit(model, train_dl, test_dl)`, Hugging
     Face `Trainer(eval_dataset=test_ds)`, test data evaluated every epoch inside a training loop
     (directly or through a same-file `evaluate()` function), and keeping the "best" model or epoch
-    by a test-set metric (`if test_acc > best_acc: torch.save(...)`).
+    by a test-set metric (`if test_acc > best_acc: torch.save(...)`), and a search (or
+    `cross_val_score` in a loop over candidate settings) run on all the rows whose choice is then
+    scored on a test split carved from those same rows.
 
     ## Why is this bad?
     *Data Preparation* in the guide: the test set is used neither for training nor for tuning.
@@ -225,8 +325,11 @@ class TestDataInTuning(Rule):
 
     ## Known limits
     A data set that only ships a "test" split and uses it as validation on purpose is still
-    reported: rename the split (`val_ds = ds["test"]`) to record the decision. An `eval_set`
-    without early stopping only reports metrics and is not flagged.
+    reported: name the split (`val_ds = ds["test"]`, `val_enc = encode(ds["test"])`) to record the
+    decision. An `eval_set` without early stopping only reports metrics and is not flagged.
+    Cross-validation folds are validation data whatever they are called (`for tr, te in
+    kf.split(X)`). Test data recognised only by its use (predicted on) does not count here.
+    `cross_val_score` outside a loop reports a score and chooses nothing.
     """
 
     code, name = "DLP101", "test-data-in-tuning"
@@ -236,6 +339,7 @@ class TestDataInTuning(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         selections = list(self._best_by_test(facts))
         yield from selections
+        yield from self._tuned_on_test_rows(facts)
         # per-epoch evaluation on the test set; when its result picks the best model, the `if`
         # that selects is the one finding
         chosen_lines = [f.line for f in selections]
@@ -250,9 +354,9 @@ class TestDataInTuning(Rule):
             outer = training_ancestor(loop.parent)
             if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
                     and outer is not None and not selects(outer)):
-                yield self.finding(loop.node, f"test data {describe(loop.iter)} is evaluated inside "
-                                   f"the training loop at {line_ref(outer.line)}: the test set is being "
-                                   f"used as a validation set")
+                yield self.finding(loop.node, data_headline(
+                    loop.iter, f"is evaluated in the training loop at {line_ref(outer.line)}"),
+                    trace=data_path(loop.iter, loop.node, "evaluated each epoch"))
         # the model run on test data right inside the training loop: `test_out = net(test_x)`;
         # one finding per training loop (the logits and the loss computed from them are the same defect)
         seen_loops: set[int] = set()
@@ -265,46 +369,50 @@ class TestDataInTuning(Rule):
             data = next((a for a in site.args if a.role == "test"), None)
             if data is not None and id(outer) not in seen_loops:
                 seen_loops.add(id(outer))
-                yield self.finding(site.node, f"test data {describe(data)} is evaluated inside the "
-                                   f"training loop at {line_ref(outer.line)}: the test set is being used as "
-                                   f"a validation set")
+                yield self.finding(site.node, data_headline(
+                    data, f"is evaluated in the training loop at {line_ref(outer.line)}"),
+                    trace=data_path(data, site.node, "evaluated in training"))
 
     def _call(self, facts: ModuleFacts, site: CallSite, selects) -> Iterator[Finding]:
         recv_kind = site.recv.kind if site.recv is not None else None
         if site.method in ("fit", "fit_transform") and last_part(recv_kind) in SEARCH:
             data = site.arg(0, "X")
             if data is not None and data.role == "test":
-                yield self.finding(site.node, f"{last_part(recv_kind)} is fitted on test data "
-                                   f"{describe(data)}: hyper-parameters are chosen on the test set")
+                yield self.finding(site.node, first_fitting([
+                    f"{last_part(recv_kind)} is fitted on test data {describe(data)}",
+                    f"{last_part(recv_kind)} is fitted on test data {quoted(data.name)}"]),
+                    trace=data_path(data, site.node, "search"))
             return
         if site.method == "fit" and is_lightning_trainer(recv_kind, site.name):
             data = site.arg(2, "val_dataloaders") or site.kwargs.get("val_dataloader")
             if data is not None and data.role == "test":
-                yield self.finding(site.node, f"test data {describe(data)} is passed to "
-                                   f"{site.name or 'trainer.fit'}() as validation data")
+                yield self.finding(site.node, data_headline(
+                    data, f"is passed to {site.name or 'trainer.fit'}() as validation data"),
+                    trace=data_path(data, site.node, "validation"))
             return
         if site.method in ("fit", "fit_generator"):
             val = site.kwargs.get("validation_data")
             if val is not None and _has_role(val, "test"):
-                yield self.finding(site.node, f"test data {describe(_with_role(val, 'test'))} is "
-                                   f"passed as validation_data: per-epoch validation, early stopping "
-                                   f"and checkpoint selection then tune on the test set")
+                test = _with_role(val, "test")
+                yield self.finding(site.node, data_headline(test, "is passed as validation_data"),
+                                   trace=data_path(test, site.node, "validation_data"))
                 return
             eval_set = site.kwargs.get("eval_set")
             if eval_set is not None and _has_role(eval_set, "test"):
                 ctor = site.recv.call if site.recv is not None else None
                 evidence = [site.node] + ([ctor] if ctor is not None else [])
                 if _mentions_early_stopping(evidence):
-                    yield self.finding(site.node, f"test data {describe(_with_role(eval_set, 'test'))} "
-                                       f"is in eval_set with early stopping: the number of trees "
-                                       f"is chosen on the test set")
+                    test = _with_role(eval_set, "test")
+                    yield self.finding(site.node, data_headline(test, "is in eval_set with early stopping"),
+                                       trace=data_path(test, site.node, "eval_set"))
             return
         if is_hf_trainer(site.qn):
             data = site.kwargs.get("eval_dataset")
             if data is not None and _has_role(data, "test"):
-                yield self.finding(site.node, f"test data {describe(_with_role(data, 'test'))} is "
-                                   f"passed to {last_part(site.qn)}(eval_dataset=...): evaluation "
-                                   f"during training and best-model selection use the test set")
+                test = _with_role(data, "test")
+                yield self.finding(site.node, data_headline(
+                    test, f"is passed to {last_part(site.qn)}(eval_dataset=...)"),
+                                   trace=data_path(test, site.node, "eval_dataset"))
             return
         callee = site.local
         if callee is not None and (callee.validated_params or callee.evaluated_params):
@@ -316,15 +424,43 @@ class TestDataInTuning(Rule):
                 if param in callee.validated_params:
                     if role_from_name(param) == "test":
                         continue  # reported inside the callee, where its test parameter is evaluated
-                    yield self.finding(site.node, f"test data {describe(value)} is passed to "
-                                       f"{callee.name}(), which evaluates it inside its training "
-                                       f"loop: the test set is being used as a validation set")
+                    yield self.finding(site.node, data_headline(
+                        value, f"is passed to {callee.name}(), which evaluates it in its training loop"),
+                        trace=data_path(value, site.node, f"{callee.name}()"))
                 elif (param in callee.evaluated_params and training_loop is not None
                       and not selects(training_loop)):
-                    yield self.finding(site.node, f"test data {describe(value)} is evaluated by "
-                                       f"{callee.name}() inside the training loop at "
-                                       f"{line_ref(training_loop.line)}: the test set is being used as a "
-                                       f"validation set")
+                    yield self.finding(site.node, data_headline(
+                        value, f"is evaluated by {callee.name}() in the training loop at "
+                               f"{line_ref(training_loop.line)}"),
+                        trace=data_path(value, site.node, f"{callee.name}()"))
+
+    def _tuned_on_test_rows(self, facts: ModuleFacts) -> Iterator[Finding]:
+        """A search (or ``cross_val_score`` in a parameter loop) run on all the data, whose test split
+        is then scored: the chosen parameters have seen the test rows."""
+        leaks = facts.derived(Leaks)
+        if not any(s.kind in ("search", "cv") for s in leaks.splits):
+            return
+        sweeps = {id(site.node) for site in facts.calls if site.loops and _sweeps(site)}
+        for search in leaks.splits:
+            if search.kind not in ("search", "cv") or not search.inputs or search.via is not None:
+                continue
+            if search.kind == "cv" and id(search.node) not in sweeps:
+                continue  # cross_val_score that only reports a score picks nothing
+            data = search.inputs[0]
+            for holdout in leaks.splits:
+                if holdout.kind != "holdout" or holdout.piece_id in data.anc or not data.idents & holdout.anc:
+                    continue
+                test = next((t for t in leaks.scored_tests if holdout.piece_id in t.anc), None)
+                if test is None:
+                    continue
+                func = search.func.split(".", 1)[0]
+                yield self.finding(search.node, first_fitting([
+                    f"{func} tunes on all of {quoted(data.name)}, test rows included: {quoted(test.name)} "
+                    f"(split by {split_ref(holdout)}) is scored",
+                    f"{func} tunes on all of {quoted(data.name)}, including the test rows of {quoted(test.name)}"]),
+                    trace=(Step(holdout.line, 0, "source", "test split"),
+                           Step(search.line, getattr(search.node, "col_offset", 0), "sink", func)))
+                break
 
     def _best_by_test(self, facts: ModuleFacts) -> Iterator[Finding]:
         """``if test_acc > best_acc: torch.save(...)``"""
@@ -342,8 +478,16 @@ class TestDataInTuning(Rule):
             other_name = (root_name(other) or "").lower()
             if "best" in other_name or _selects_model(node.body):
                 label = root_name(metric) or "a test metric"
-                yield self.finding(node, f"the best model is selected by {label!r}, a test-set "
-                                   f"metric: choose checkpoints on a validation split")
+                yield self.finding(node, first_fitting([
+                    f"the best model is selected by {quoted(label, limit=40)}, a test-set metric",
+                    f"the best model is selected by {quoted(label)}, a test-set metric"]))
+
+
+def _sweeps(site: CallSite) -> bool:
+    """``for k in ks: cross_val_score(KNN(k), X, y)``: the estimator is built from the loop's variable,
+    so the scores choose a setting."""
+    estimator = site.arg(0, "estimator")
+    return estimator is not None and any(estimator.anc & loop.target_ids for loop in site.loops)
 
 
 def _has_role(value: Value, role: str) -> bool:
@@ -390,80 +534,6 @@ def _selects_model(body: list[ast.stmt]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-class PreprocessingBeforeSplit(Rule):
-    """
-    ## What it does
-    Flags statistics learnt from data that is split afterwards: `fit`/`fit_transform` of a scaler,
-    imputer, feature encoder, PCA, feature selector or vectoriser on data that later goes into
-    `train_test_split`, `random_split`, a KFold-style splitter, `cross_val_score` or a grid search;
-    and normalising or imputing data with its own statistics (`(X - X.mean()) / X.std()`,
-    `df.fillna(df.mean())`) before it is split.
-
-    ## Why is this bad?
-    The guide's *Data Preparation* section says to normalise with the statistics of the training
-    data. Statistics computed on the whole data set contain the test rows: the mean, the variance,
-    the vocabulary, the principal components or the selected features have seen the test set, and
-    the test score is optimistic (*Common Pitfalls: data leakage*).
-
-    ## Example
-    ```python
-    X = StandardScaler().fit_transform(X)
-    X_train, X_test, y_train, y_test = train_test_split(X, y)
-    ```
-
-    ## Use instead
-    ```python
-    X_train, X_test, y_train, y_test = train_test_split(X, y)
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    # or, for cross-validation: make_pipeline(StandardScaler(), model)
-    ```
-
-    ## Known limits
-    Label encoding or rescaling of the target (`LabelEncoder`, `y = y / y.max()`) is not a leak and
-    is not flagged, nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
-    `FunctionTransformer`, hashing). Statistics per sample (`x.mean(axis=1)`) are not flagged. A fit
-    whose result never reaches the split data (an exploratory PCA plotted and thrown away) is not
-    flagged. A preprocessor fitted on the training split before a train/validation holdout of that
-    training data is not flagged (the test set stays clean); before cross-validation or a grid
-    search on it, it is — the folds' scores are optimistic; use a `Pipeline`. The data flow is
-    followed within one function or the module body; a split in another function is not seen.
-    """
-
-    code, name = "DLP102", "preprocessing-before-split"
-    summary = "statistics are fitted on data that is split into train and test afterwards"
-    section = "Data Preparation: normalise with the training data's statistics"
-
-    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        reported = set()
-        for event in facts.fit_events:
-            if id(event.node) in reported:
-                continue
-            for split in facts.split_events:
-                if split.scope is not event.scope or split.node.lineno < _end_line(event.node):
-                    continue
-                if split.input_role in ("train", "val") and split.func in NESTED_HOLDOUTS:
-                    continue  # a validation holdout carved from training data keeps the test set clean
-                # the split data was computed from the fitted data, through the fitted statistics
-                if event.def_ids & split.anc and (not event.products or event.products & split.anc):
-                    reported.add(id(event.node))
-                    if split.func in NESTED_HOLDOUTS:
-                        advice = "the statistics include the test rows; compute them on the training split only"
-                    else:
-                        advice = ("every held-out fold is in the statistics; put the preprocessing in "
-                                  "a Pipeline so each fold fits its own")
-                    yield self.finding(event.node, f"{event.description} before it is split by "
-                                       f"{split.func} at {line_ref(split.node.lineno)}: {advice}")
-                    break
-
-
-NESTED_HOLDOUTS = frozenset({"train_test_split", "random_split"})
-
-
-def _end_line(node: ast.AST) -> int:
-    return getattr(node, "end_lineno", None) or node.lineno
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,8 +588,10 @@ class AugmentationOnEvalData(Rule):
             yield from self._dataset(facts, site)
         for node, data, transform, how in facts.aug_assignments:
             if data.role in ("val", "test"):
-                yield self.finding(node, f"{_role_word(data)} data {describe(data)} is "
-                                   f"{how} with random augmentation ({transform.aug})")
+                yield self.finding(node, first_fitting([
+                    f"{_role_word(data)} data {describe(data)} is {how} with random augmentation ({transform.aug})",
+                    f"{_role_word(data)} data {quoted(data.name)} is {how} with random augmentation ({transform.aug})",
+                    f"{_role_word(data)} data {quoted(data.name)} is {how} with random augmentation"]))
 
     def _dataset(self, facts: ModuleFacts, site: CallSite) -> Iterator[Finding]:
         node = site.node
@@ -530,9 +602,11 @@ class AugmentationOnEvalData(Rule):
                 continue
             role = _eval_role_of_dataset(site)
             if role is not None:
-                yield self.finding(node, f"{_role_word(role)} data {describe(role)} is built with "
-                                   f"random augmentation ({tf.aug}) as its {kw}",
-                                   fix=_eval_transform_fix(facts, site, kw))
+                yield self.finding(node, first_fitting([
+                    f"{_role_word(role)} data {describe(role)} is built with random augmentation ({tf.aug})",
+                    f"{_role_word(role)} data {quoted(role.name)} is built with random augmentation ({tf.aug})",
+                    f"{_role_word(role)} data {quoted(role.name)} is built with random augmentation"]),
+                    fix=_eval_transform_fix(facts, site, kw))
                 return
         # random_split carving eval data out of an augmented data set
         if site.qn in ("torch.utils.data.random_split", "torch.utils.data.dataset.random_split") and site.args:
@@ -545,16 +619,21 @@ class AugmentationOnEvalData(Rule):
                     evals = [n for n in names[1:] if n and role_from_name(n) in ("val", "test")]
                     if len(names) >= 2 and (evals or all(role_from_name(n or "") is None for n in names)):
                         victim = evals[0] if evals else names[1]
-                        yield self.finding(node, f"{victim!r} is carved out of "
-                                           f"{source.name or 'a data set'!r} by random_split and "
-                                           f"inherits its random augmentation ({aug})")
+                        yield self.finding(node, first_fitting([
+                            f"{quoted(victim)} is carved out of {quoted(source.name, 'a data set')} by random_split "
+                            f"and inherits its random augmentation ({aug})",
+                            f"{quoted(victim)} is carved out of {quoted(source.name, 'a data set')} by random_split "
+                            f"and inherits its random augmentation"]))
         # tf.data / HF datasets: eval_ds.map(augment)
         if site.method == "map" and site.recv is not None and site.recv.role in ("val", "test") and site.node.args:
             fn = site.node.args[0]
             aug = _augmenting_callable(facts, fn, site)
             if aug:
-                yield self.finding(node, f"{_role_word(site.recv)} data {describe(site.recv)} is "
-                                   f"mapped through random augmentation ({aug})")
+                yield self.finding(node, first_fitting([
+                    f"{_role_word(site.recv)} data {describe(site.recv)} is mapped through random augmentation ({aug})",
+                    f"{_role_word(site.recv)} data {quoted(site.recv.name)} is mapped through random augmentation "
+                    f"({aug})",
+                    f"{_role_word(site.recv)} data {quoted(site.recv.name)} is mapped through random augmentation"]))
 
 
 def _role_word(value: Value) -> str:

@@ -1,4 +1,5 @@
-"""Data Preparation: normalisation statistics and class-imbalance resampling (DLP104, DLP105)."""
+"""Data Preparation: statistics learnt before the split, foreign normalisation statistics and
+class-imbalance resampling (DLP102, DLP104, DLP105)."""
 from __future__ import annotations
 
 import ast
@@ -6,8 +7,11 @@ import re
 from typing import Iterator
 
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
+from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, first_fitting, group_suffix, quoted,
+                              split_clause, split_ref)
 from ..analysis.names import dotted, last_part, name_words
-from .base import Finding, Rule, line_ref
+from ..analysis.provenance import PHRASES, SplitEvent, StatUse
+from .base import Finding, Rule, Step, line_ref
 
 # ---------------------------------------------------------------------------------------------
 # DLP104
@@ -469,10 +473,13 @@ class ForeignNormalizationStats(Rule):
                 if datasets.other:
                     continue
                 label, data_site = datasets.foreign[0]
-            yield self.finding(site.node, f"{site.name or 'Normalize'}() uses ImageNet's {evidence} "
-                               f"on {label} ({data_site.name or label}() at {line_ref(data_site.line)}), "
-                               f"which is not ImageNet-like, and no ImageNet-pretrained weights are "
-                               f"loaded: normalise with {label}'s own mean and std")
+            where = line_ref(data_site.line, last_part(data_site.name) or label)
+            name = site.name or "Normalize"
+            yield self.finding(site.node, first_fitting([
+                f"{name}() uses ImageNet's {evidence} on {label} ({where}), and no ImageNet weights are loaded",
+                f"{quoted(name, limit=30)[1:-1]}() uses ImageNet's {evidence} on {label} ({where})"]),
+                trace=(Step(data_site.line, data_site.node.col_offset, "source", label),
+                       Step(site.line, site.node.col_offset, "sink", "ImageNet statistics")))
 
     @staticmethod
     def _imagenet_stats(resolver: _Resolver, site: CallSite, kind: str) -> str | None:
@@ -503,51 +510,213 @@ class ForeignNormalizationStats(Rule):
 
 
 # ---------------------------------------------------------------------------------------------
+# DLP102
+
+_VERBS = {"imputed": "imputes", "normalised": "normalises", "binned": "bins", "transformed": "transforms",
+          "derived": "derives a column from"}
+
+
+class PreprocessingBeforeSplit(Rule):
+    """
+    ## What it does
+    Flags statistics learnt from data that contains the test rows:
+
+    - `fit`/`fit_transform` of a scaler, imputer, feature encoder, PCA, feature selector or
+      vectoriser, a `Pipeline`/`ColumnTransformer` with such a step, or `scale()`/`minmax_scale()`/
+      `robust_scale()`/`quantile_transform()`/`power_transform()`, on data that is split afterwards
+      (`train_test_split`, `random_split`, a K-fold `split`, `cross_val_score`, a grid search);
+    - normalising, imputing or binning data with its own statistics (`(X - X.mean()) / X.std()`,
+      `df.fillna(df.mean())`, `df["age"].fillna(df["age"].median(), inplace=True)`, `X -= X.mean(0)`,
+      `pd.qcut(df.fare, 4)`, group medians) before it is split;
+    - the most common competition shape: `full = pd.concat([train, test])`, statistics of `full`,
+      then the rows taken back out (`full[:n]`, `full.iloc[n:]`, `full[full.is_test == 1]`,
+      `full.loc[train.index]`);
+    - statistics of the whole data applied to one of its parts after the split
+      (`X_te - X.mean()`, `StandardScaler().fit(X)` then `.transform(X_te)`);
+    - preprocessing before fold indices from `kf.split(raw)` (or an old iterable
+      `KFold(n, n_folds=5)`) are applied to an array derived from `raw`.
+
+    The split may happen in a same-file function or method that splits or cross-validates its
+    argument (or `self.data`), and the statistics may be learnt in one (`df = prepare(df)`, a
+    callback applied with `df.apply(f)`). A run of statements that impute or normalise columns of
+    one frame before the same split is one finding, on the first statement, whose message counts the
+    others; each fitted transformer is its own finding.
+
+    ## Why is this bad?
+    The guide's *Data Preparation* section says to normalise with the statistics of the training
+    data. Statistics computed on the whole data set contain the test rows: the mean, the variance,
+    the vocabulary, the principal components or the selected features have seen the test set, and
+    the test score is optimistic (*Common Pitfalls: data leakage*).
+
+    ## Example
+    ```python
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y)
+    ```
+
+    ## Use instead
+    ```python
+    X_train, X_test, y_train, y_test = train_test_split(X, y)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    # or, for cross-validation: make_pipeline(StandardScaler(), model)
+    ```
+
+    ## Known limits
+    Label encoding or rescaling of the target (`LabelEncoder`, `y = y / y.max()`) is not a leak and
+    is not flagged, nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
+    `FunctionTransformer`, hashing), row-wise work (`x.mean(axis=1)`, `normalize`, `Imputer(axis=1)`,
+    `df.apply(f, axis=1)`, a helper applied to each sample), fixed bins (`pd.cut(x, [0, 18, 65])`),
+    logs and constants. A fit whose result never reaches the split data (an exploratory PCA plotted
+    and thrown away) is not flagged. A preprocessor fitted on training data before a plain
+    train/validation holdout of it is not flagged when a separate labelled test set is scored in
+    the module and stayed out of the statistics; before cross-validation or a grid search on it,
+    it is — the folds' scores are optimistic; use a `Pipeline`. Concatenations are recognised when
+    one part is test or validation data (by name, source or use); `pd.get_dummies` and label
+    encoding on a concatenation are not statistics. A loop over `[train, test]` that imputes each
+    frame is not followed (each pass is a different frame).
+    """
+
+    code, name = "DLP102", "preprocessing-before-split"
+    summary = "statistics are learnt from data that contains the test rows (before the split, or from all of it)"
+    section = "Data Preparation: normalise with the training data's statistics"
+
+    def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        leaks = facts.derived(Leaks)
+        groups: dict[tuple, list[tuple[Learning, SplitEvent, StatUse | None]]] = {}
+        for learning in leaks.learnings:
+            after: StatUse | None = None
+            split = leaks.split_after(learning)
+            if split is None:
+                found = leaks.split_before(learning)
+                if found is None:
+                    continue
+                split, after = found
+            use = learning.use
+            if use is not None and use.frame and use.via is None:
+                # a run of columns of one frame imputed before the same split; the parts of a split
+                # normalised with the same statistics of the whole
+                key = ((id(learning.scope), use.frame, id(split)) if after is None else
+                       (id(learning.scope), use.stat.source.idents, id(split), "after"))
+                groups.setdefault(key, []).append((learning, split, after))
+            else:
+                yield self._finding(learning, split, after)
+        for members in groups.values():
+            members.sort(key=lambda m: (m[0].line, m[0].node.col_offset))
+            learning, split, after = members[0]
+            others = sorted({m[0].line for m in members[1:]} - {learning.line})
+            columns = all(m[0].use is not None and m[0].use.column for m in members)
+            yield self._finding(learning, split, after, others, columns)
+
+    def _finding(self, learning: Learning, split: SplitEvent, after: StatUse | None,
+                 others: list[int] = (), columns: bool = False) -> Finding:
+        grouped = bool(others)
+        subject, data = _subject(learning, whole=after is not None, grouped=grouped)
+        short, _ = _subject(learning, whole=after is not None, grouped=True)
+        suffix = group_suffix(list(others), columns)
+        if after is None:
+            clause, compact = split_clause(split), split_clause(split, short=True)
+            options = [f"{subject}{clause}{suffix}", f"{subject}{compact}{suffix}", f"{subject}{clause}",
+                       f"{short}{clause}", f"{short}{compact}"]
+            if split.kind == "back" and split.concat is not None:
+                origin, _ = _subject(learning, grouped=grouped, origin=concat_origin(split.concat))
+                options[2:2] = [f"{origin}{clause}"]
+                options.insert(0, f"{origin}{clause}{suffix}")
+        else:
+            where = (f"split back at {split_ref(split)}" if split.kind == "back"
+                     else f"split by {split_ref(split)}")
+            short_where = f"split at {line_ref(split.line)}"
+            target = quoted(after.target.name)
+            if learning.fit is not None:
+                options = [f"{subject} ({where}) and applied to its part {target}",
+                           f"{subject} ({where}) and applied to {target}",
+                           f"{subject} ({short_where}) and applied to {target}",
+                           f"{subject} ({short_where})"]
+            else:
+                options = [f"{subject} ({where}){suffix}", f"{subject} ({short_where}){suffix}",
+                           f"{subject} ({where})", f"{subject} ({short_where})"]
+        return self.finding(learning.node, first_fitting(options), trace=_trace(learning, split, after, data))
+
+
+def _subject(learning: Learning, whole: bool = False, grouped: bool = False, origin: str = "") -> tuple[str, str]:
+    """What learnt the statistics, as the headline's subject (``origin`` said of the data), and a
+    few words for the data path."""
+    source = learning.source
+    fit, use = learning.fit, learning.use
+    of_all = "all of " if whole else ""
+    origin = f" ({origin})" if origin else ""
+    if fit is not None:
+        if fit.via is not None:
+            return (f"{fit.via.name}() fits {learning.what} on {of_all}{quoted(source.name)}{origin}",
+                    f"{fit.via.name}() fits {learning.what}")
+        return f"{learning.what} is fitted on {of_all}{quoted(source.name)}{origin}", f"{learning.what} fitted"
+    assert use is not None
+    stat = use.stat.what
+    if use.via is not None:
+        verb = _VERBS.get(use.how, use.how)
+        return (f"{use.via.name}() {verb} {quoted(source.name)}{origin} with its own {stat}"
+                if use.how != "derived" else f"{use.via.name}() {verb} the {stat} of {quoted(source.name)}{origin}",
+                f"{use.via.name}()")
+    target = quoted(use.frame or use.target.name)
+    if use.column and use.frame and not grouped:
+        target = f"{quoted(use.frame, limit=16)[1:-1]}[{quoted(use.column, limit=16)}]"
+    phrase = PHRASES.get(use.how, f"is {use.how} with")
+    if whole:
+        return (f"{target} {phrase} the {stat} of all of {quoted(source.name)}", f"{use.how} with the {stat} of all")
+    own = bool(source.idents & (use.target.anc | use.target.idents))
+    what = f"its own {stat}" if own else f"the {stat} of {quoted(source.name)}"
+    return f"{target}{origin} {phrase} {what}", f"{use.how} with its {stat}"
+
+
+def _trace(learning: Learning, split: SplitEvent, after: StatUse | None, done: str) -> tuple[Step, ...]:
+    steps = []
+    concat = split.concat if split.kind == "back" else None
+    if after is not None:
+        steps.append(Step(split.line, 0, "source", "split" if split.kind != "back" else "split back"))
+    elif concat is not None:
+        steps.append(Step(concat.line, concat.node.col_offset, "source", "concat"))
+    steps.append(Step(learning.line, learning.node.col_offset, "step", done))
+    if after is not None:
+        steps.append(Step(after.line, after.node.col_offset, "sink", f"applied to {quoted(after.target.name)}"))
+    else:
+        sink = "split back" if split.kind == "back" else split.func
+        if split.kind == "folds" and getattr(split.node, "lineno", split.line) != split.line:
+            steps.append(Step(split.node.lineno, split.node.col_offset, "sink", f"folds of {split.func}"))
+        else:
+            steps.append(Step(split.line, getattr(split.node, "col_offset", 0), "sink", sink))
+    return tuple(steps)
+
+
+# ---------------------------------------------------------------------------------------------
 # DLP105
-
-RESAMPLE_METHODS = frozenset({"fit_resample", "fit_sample"})
-
-
-def _bound_names(stmt: ast.stmt) -> set[str]:
-    out: set[str] = set()
-    if isinstance(stmt, ast.Assign):
-        for target in stmt.targets:
-            for sub in ast.walk(target):
-                if isinstance(sub, (ast.Name, ast.Attribute)):
-                    spelled = dotted(sub)
-                    if spelled:
-                        out.add(spelled)
-    return out
-
-
-def _role_text(value) -> str:
-    from .leakage import describe
-
-    return describe(value)
 
 
 class ResamplingEvalData(Rule):
     """
     ## What it does
-    Flags over- and under-sampling (`SMOTE`, `ADASYN`, `BorderlineSMOTE`, `RandomOverSampler`,
-    `RandomUnderSampler`, `NearMiss`, `TomekLinks`, ... or an imbalanced-learn pipeline) whose
-    `.fit_resample(X, y)` (or the old `fit_sample`) is applied to
+    Flags over- and under-sampling applied to data that is split afterwards, or to the validation
+    or test split:
 
-    - data that is split afterwards (`train_test_split`, `random_split`, a K-fold `.split`,
-      `cross_val_score`, a grid search `.fit`) — the resampled arrays, or data derived from them,
-      reach the split later in the same scope; or
-    - the validation or test split (`X_test`, `X_val`, the test slot of a split).
+    - imbalanced-learn samplers (`SMOTE`, `ADASYN`, `BorderlineSMOTE`, `RandomOverSampler`,
+      `RandomUnderSampler`, `NearMiss`, `TomekLinks`, ...) through `.fit_resample(X, y)` (or the
+      old `fit_sample`);
+    - manual over-sampling: `sklearn.utils.resample(minority, replace=True, ...)` (replacement is
+      its default), `df.sample(n, replace=True)` or `df.sample(frac=3)`, and concatenating the same
+      rows more than once (`pd.concat([df, minority, minority])`, `pd.concat([df] + [minority] * 4)`).
 
+    "Split afterwards" covers `train_test_split`, `random_split`, K-fold splits, `cross_val_score`
+    and searches, slicing back out of a concatenation, and same-file functions that split their
+    argument. Test data includes data of unknown role that is only ever predicted on.
     imbalanced-learn's `Pipeline([... SMOTE(), clf])` resamples only while fitting and is the
     correct way to combine resampling with cross-validation: it is not flagged.
 
     ## Why is this bad?
     The guide's *Data Preparation* section recommends over/undersampling such as SMOTE for
     class imbalance, but only on the training split, and never to touch the test set. SMOTE
-    creates synthetic points by interpolating between neighbours: resampled before the split,
-    near-copies of training points end up in the test set and inflate the score; resampled
-    evaluation data no longer has the real class balance, so precision, recall and accuracy
-    describe a distribution the model will never see.
+    creates synthetic points by interpolating between neighbours, and over-sampling duplicates
+    rows: resampled before the split, copies of training points end up in the test set and
+    inflate the score; resampled evaluation data no longer has the real class balance, so
+    precision, recall and accuracy describe a distribution the model will never see.
 
     ## Example
     ```python
@@ -562,10 +731,10 @@ class ResamplingEvalData(Rule):
     ```
 
     ## Known limits
-    "Split afterwards" is followed through names within one function or the module body
-    (the names bound by the `fit_resample` statement and names assigned from calls on them);
-    arrays handed to another function that splits them are not followed. A data set whose
-    role is unknown and is never split in the file is not flagged.
+    A data set whose role is unknown and is never split in the file is not flagged. `df.sample`
+    without replacement (shuffling, sub-sampling) and `resample(..., replace=False)` are not
+    over-sampling. Duplicated rows are recognised when the same name is concatenated twice or a
+    list of it is multiplied; rows repeated by index (`df.loc[idx.repeat(3)]`) are not.
     """
 
     code, name = "DLP105", "resampling-eval-data"
@@ -573,49 +742,33 @@ class ResamplingEvalData(Rule):
     section = "Data Preparation: handle class imbalance on the training split only"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        for site in facts.calls:
-            if site.method not in RESAMPLE_METHODS:
-                continue
-            data = site.arg(0, "X")
-            sampler = (dotted(site.node.func.value) if isinstance(site.node.func, ast.Attribute) else None) \
-                or "the sampler"
-            if isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Call):
-                sampler = f"{last_part(dotted(site.node.func.value.func) or '') or 'sampler'}()"
-            if data is not None and data.role in ("val", "test"):
+        leaks = facts.derived(Leaks)
+        for event in facts.resample_events:
+            data = event.data
+            how = _resampler(event.node, event.how) if event.via is None else f"{event.via.name}()"
+            verb = "resamples" if event.how in ("fit_resample", "fit_sample") or event.via else "oversamples"
+            if data.role in ("val", "test") or leaks.test_by_use(data):
                 role = "validation" if data.role == "val" else "test"
-                yield self.finding(site.node, f"{sampler}.{site.method}() resamples {role} data "
-                                   f"{_role_text(data)}: resample the training split only and "
-                                   f"evaluate on the real class balance")
+                origin = describe(data) if data.role else f"{quoted(data.name)} (only ever predicted on)"
+                yield self.finding(event.node, first_fitting([f"{how} {verb} {role} data {origin}",
+                                                              f"{how} {verb} {role} data {quoted(data.name)}"]))
                 continue
-            split = self._split_after(facts, site)
+            split = leaks.split_after(Learning(event.node, how, data, event.products, event.scope), nested=False)
             if split is not None:
-                yield self.finding(site.node, f"{sampler}.{site.method}() resamples data that is "
-                                   f"split afterwards by {split.func} at {line_ref(split.node.lineno)}: "
-                                   f"synthetic or duplicated samples leak into the held-out part; "
-                                   f"split first, then resample the training split")
+                yield self.finding(event.node, first_fitting([
+                    f"{how} {verb} {quoted(data.name)}{split_clause(split)}",
+                    f"{how} {verb} {quoted(data.name, limit=12)}{split_clause(split)}"]),
+                    trace=(Step(event.line, event.node.col_offset, "step", verb),
+                           Step(split.line, getattr(split.node, "col_offset", 0), "sink", split.func)))
 
-    @staticmethod
-    def _split_after(facts: ModuleFacts, site: CallSite):
-        names = _bound_names(site.stmt) if isinstance(site.stmt, ast.Assign) and site.stmt.value is site.node else set()
-        if not names:
-            return None
-        end = getattr(site.node, "end_lineno", site.line) or site.line
-        # names derived from the resampled arrays by later calls in the same scope
-        splits = [s for s in facts.split_events if s.scope is site.scope and s.node.lineno > end]
-        if not splits:
-            return None
-        first_split = min(s.node.lineno for s in splits)
-        for other in facts.calls:
-            if other.scope is not site.scope or other.line <= end or other.line >= first_split:
-                continue
-            st = other.stmt
-            if isinstance(st, ast.Assign) and st.value is other.node and names & _names_in(other.node):
-                names |= _bound_names(st)
-        for split in sorted(splits, key=lambda s: s.node.lineno):
-            call = split.node
-            args = [*call.args, *(kw.value for kw in call.keywords)]
-            if isinstance(call.func, ast.Attribute) and split.func.endswith(".fit"):
-                pass
-            if any(names & _names_in(arg) for arg in args):
-                return split
-        return None
+
+def _resampler(node: ast.AST, how: str) -> str:
+    """``SMOTE().fit_resample()``, ``sm.fit_resample()``, ``resample(replace=True)``, ``concat(...)``."""
+    if how not in ("fit_resample", "fit_sample") or not isinstance(node, ast.Call):
+        return how if not how.startswith("concatenating") else "pd.concat()"
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        sampler = f"{last_part(dotted(func.value.func) or '') or 'sampler'}()"
+    else:
+        sampler = (dotted(func.value) if isinstance(func, ast.Attribute) else None) or "the sampler"
+    return f"{sampler}.{how}()"

@@ -1,0 +1,503 @@
+"""Where rows and statistics come from, as the facts walker evaluates expressions.
+
+:class:`DataFlow` is the part of the walker (``facts._ScopeWalker``) that records provenance: the
+statistics (and the data they are computed from), their application to data (in place or not),
+fitted transformers, resampling, concatenations, and every kind of split — including rows sliced
+back out of a concatenation and fold indices applied to data derived after the split call. The
+records are defined in :mod:`provenance`; the walker calls these methods from its one pass, so
+nothing here walks the tree again.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..findings import line_ref
+from .names import data_role, dotted, last_part, name_words
+from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_STAT_METHODS, IMPUTE_METHODS,
+                         SEARCH_CLASSES, SPLIT_FUNCS, TARGET_WORDS,
+                         SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo, FitEvent, ResampleEvent,
+                         SplitEvent, SplitKind, Statistic, StatUse, cut_statistic, functional_statistic,
+                         is_feature_transformer, old_cv_iterable, oversampling, row_wise_constructor,
+                         whole_axis)
+from .values import EMPTY, SplitInfo, Value, merge_roles
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .facts import CallSite, FunctionInfo, ModuleFacts
+
+PREDICT_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function",
+                             "predict_classes", "predict_on_batch", "predict_generator"})
+# calls that run a fitted object on data (its statistics are applied to that data)
+APPLY_METHODS = frozenset({"transform", "predict", "predict_proba", "decision_function", "score"})
+ROW_CONCATS = frozenset({"concat", "concatenate", "vstack", "row_stack", "cat"})
+# calls that may split, compute or apply statistics, or resample: only these reach the handlers below
+DATAFLOW_METHODS = (STAT_METHODS | IMPUTE_METHODS | GROUP_STAT_METHODS | APPLY_METHODS
+                    | {"fit", "fit_transform", "split", "fit_resample", "fit_sample", "sample"})
+DATAFLOW_FUNCS = (frozenset(name.rsplit(".", 1)[-1] for name in SPLIT_FUNCS) | CV_FUNCS | STAT_METHODS
+                  | FUNCTIONAL_PREPROCESSORS | {"cut", "qcut", "resample", "load_data"})
+# methods that keep the rows they are called on: ``full[:n].drop(columns="y").values``
+_ROW_KEEPING = frozenset({"drop", "copy", "reset_index", "to_numpy", "astype", "fillna", "dropna",
+                          "select_dtypes", "sort_index", "set_index", "rename", "reindex", "filter"})
+_MASK_CALLS = frozenset({"isin", "notnull", "isnull", "notna", "isna", "between", "eq", "ne", "gt", "lt",
+                         "ge", "le", "duplicated"})
+_CALLBACK_METHODS = frozenset({"apply", "transform", "map", "applymap", "pipe", "agg", "aggregate"})
+_ROW_INDEXERS = frozenset({"iloc", "loc", "ix"})
+_DEVICE_STRINGS = frozenset({"cuda", "cpu", "mps", "tpu", "xla"})
+
+
+def row_selection(node: ast.expr) -> ast.expr | None:
+    """The data expression whose rows ``node`` selects (``full`` in ``full[:n].drop(columns="y")``,
+    ``full.iloc[n:]``, ``full[full.is_test == 1]``, ``full.loc[train.index]``, ``full.head(n)``), or
+    None when ``node`` does not select rows."""
+    for _ in range(12):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in _ROW_KEEPING:
+                node = node.func.value
+                continue
+            if node.func.attr in ("head", "tail") and (node.args or node.keywords):
+                return node.func.value
+            return None
+        if isinstance(node, ast.Attribute) and node.attr in ("values", "T"):
+            node = node.value
+            continue
+        if not isinstance(node, ast.Subscript):
+            return None
+        base, key = node.value, node.slice
+        indexer = isinstance(base, ast.Attribute) and base.attr in _ROW_INDEXERS
+        first = key.elts[0] if isinstance(key, ast.Tuple) and key.elts else key
+        if _row_key(first, indexer):
+            return base.value if indexer else base
+        if not indexer and _column_key(key) and isinstance(base, (ast.Subscript, ast.Call, ast.Attribute)):
+            node = base  # full[:n][features]: columns of selected rows
+            continue
+        return None
+    return None
+
+
+def _row_key(key: ast.expr, indexer: bool) -> bool:
+    if isinstance(key, ast.Slice):
+        return key.lower is not None or key.upper is not None
+    if isinstance(key, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(key, ast.UnaryOp) and isinstance(key.op, (ast.Invert, ast.Not)):
+        return True
+    if isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute):
+        return key.func.attr in _MASK_CALLS
+    if isinstance(key, ast.Attribute):
+        return key.attr == "index" or (not indexer and key.attr not in ("columns", "values"))
+    return indexer and isinstance(key, ast.Name)
+
+
+def _column_key(key: ast.expr) -> bool:
+    if isinstance(key, ast.Constant):
+        return isinstance(key.value, str)
+    if isinstance(key, (ast.List, ast.Name)):
+        return True
+    return False
+
+
+def _grouped(node: ast.expr) -> bool:
+    """Whether the receiver chain passes through ``.groupby(...)``."""
+    for _ in range(8):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "groupby":
+                return True
+            node = node.func.value
+        elif isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        else:
+            return False
+    return False
+
+
+def group_statistic(call: ast.Call) -> str | None:
+    """``.transform("median")``, ``.agg(np.mean)``, ``.transform(lambda x: x.fillna(x.mean()))``."""
+    if not call.args:
+        return None
+    fn = call.args[0]
+    if isinstance(fn, ast.Constant) and isinstance(fn.value, str) and fn.value in STAT_METHODS:
+        return fn.value
+    if isinstance(fn, ast.Attribute) and fn.attr in STAT_METHODS:
+        return fn.attr
+    if isinstance(fn, ast.Lambda):
+        for sub in ast.walk(fn.body):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in STAT_METHODS:
+                return sub.func.attr
+    return None
+
+
+def stateful_step(values, depth: int = 0) -> str | None:
+    """The first step of a Pipeline/ColumnTransformer/FeatureUnion that learns statistics."""
+    for value in values:
+        if value is None:
+            continue
+        if value.steps:
+            return value.steps
+        cls = last_part(value.kind)
+        if (value.kind and cls not in COMPOSITES and is_feature_transformer(value.kind)
+                and not row_wise_constructor(cls, value.call)):
+            return cls
+        if value.items and depth < 4:
+            found = stateful_step(value.items, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def duplicated_part(node: ast.Call) -> str | None:
+    """A named part concatenated more than once along the rows: ``pd.concat([df, minority, minority])``,
+    ``pd.concat([df] + [minority] * 4)``. Labels repeated to match augmented copies are not counted."""
+    if not node.args:
+        return None
+    found = _repeated_name(node.args[0])
+    if found and not set(name_words(found.rsplit(".", 1)[-1])) & TARGET_WORDS:
+        return found
+    return None
+
+
+def _repeated_name(first: ast.expr) -> str | None:
+    seen: set[str] = set()
+    stack = [first]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, ast.BinOp):
+            if isinstance(part.op, ast.Mult):
+                for side in (part.left, part.right):
+                    if isinstance(side, (ast.List, ast.Tuple)) and side.elts \
+                            and isinstance(side.elts[0], (ast.Name, ast.Attribute)):
+                        return dotted(side.elts[0])
+            stack.extend((part.left, part.right))
+        elif isinstance(part, (ast.List, ast.Tuple)):
+            for elt in part.elts:
+                name = dotted(elt) if isinstance(elt, (ast.Name, ast.Attribute)) else None
+                if name and name in seen:
+                    return name
+                if name:
+                    seen.add(name)
+    return None
+
+
+def _axis_is_columns(node: ast.Call) -> bool:
+    """Not a concatenation of rows: ``axis=1`` (or any axis but the first)."""
+    axis = next((kw.value for kw in node.keywords if kw.arg in ("axis", "dim")), None)
+    if axis is None and len(node.args) > 1:
+        axis = node.args[1]
+    if axis is None:
+        return False
+    return not (isinstance(axis, ast.Constant) and axis.value in (0, None, "index", "rows"))
+
+
+def split_roles(split: SplitInfo, n: int) -> list[str | None]:
+    """Roles by position of the outputs of a split call."""
+    holdout = "val" if split.input_role in ("train", "val") else "test"
+    if split.func == "train_test_split":
+        return ["train" if i % 2 == 0 else holdout for i in range(n)]
+    if split.func == "random_split":
+        if n == 2:
+            return ["train", holdout]
+        if n == 3:
+            return ["train", "val", "test"]
+        return ["train"] + [None] * (n - 1)
+    if split.func == "load_data":
+        return ["train", "test"][:n] + [None] * max(0, n - 2)
+    # splitter.split(X), an old iterable KFold: (train_idx, held_out_idx); a cross-validation
+    # fold is a validation fold
+    return ["train", "val"][:n] + [None] * max(0, n - 2)
+
+
+class DataFlow:
+    """Provenance handlers of the facts walker (a mixin: ``facts._ScopeWalker`` provides the state)."""
+
+    facts: ModuleFacts
+    env: dict[str, Value]
+    scope: FunctionInfo | None
+    stmt: ast.stmt | None
+    guard: tuple[str, str] | None
+
+    # -- splits ----------------------------------------------------------------------------------
+    def split_event(self, node: ast.AST, func: str, data: list[Value], kind: SplitKind, **extra) -> SplitEvent:
+        anc = EMPTY
+        for value in data:
+            anc |= value.anc
+        role = merge_roles(data)
+        event = SplitEvent(node, anc, func, self.scope, role.role if role else None, kind,
+                           self.facts.new_id(), inputs=tuple(data), guard=self.guard, **extra)
+        self.facts.split_events.append(event)
+        return event
+
+    def split_call(self, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
+                   args: list[Value], kwargs: dict[str, Value], all_anc: frozenset[int]) -> Value | None:
+        """The value of a call that splits data, or None (cross-validation and searches are split
+        events too, but their value is something else)."""
+        line = node.lineno
+        split_func = SPLIT_FUNCS.get(qn or "")
+        if split_func or (qn and qn.endswith(".load_data") and qn.startswith("keras.datasets.")):
+            data_args = [a for a in args if not (split_func == "random_split" and a is args[-1] and len(args) > 1)]
+            inputs = [a for a in data_args if a.anc] if split_func else []
+            role = merge_roles(inputs)
+            event = self.split_event(node, split_func, inputs, "holdout") if split_func else None
+            info = SplitInfo(split_func or "load_data", line, max(1, len(data_args)), role.role if role else None,
+                             all_anc, event)
+            return Value(split=info, anc=all_anc, line=line)
+        if recv is not None and method == "split" and last_part(recv.kind) in SPLITTER_CLASSES:
+            func = f"{last_part(recv.kind)}.split"
+            event = self.split_event(node, func, args, "folds")
+            return Value(split=SplitInfo(func, line, 1, event.input_role, all_anc, event), anc=all_anc, line=line)
+        cls = last_part(qn)
+        if cls in CV_FUNCS and qn.startswith("sklearn."):
+            self.split_event(node, cls, args[1:] + [kwargs[k] for k in ("X", "y") if k in kwargs], "cv")
+        elif (recv is not None and method in ("fit", "fit_transform")
+              and last_part(recv.kind) in SEARCH_CLASSES):
+            data = args[:2] + [kwargs[k] for k in ("X", "y") if k in kwargs]
+            self.split_event(node, f"{last_part(recv.kind)}.fit", data, "search")
+        return None
+
+    def iterated_splitter(self, it: Value, inner: ast.expr) -> Value:
+        """``for tr, te in kf`` over an old iterable ``KFold(n, n_folds=5)``: a split into folds."""
+        if inner is not None and it.split is None and it.kind and old_cv_iterable(it.kind, it.call):
+            func = f"{last_part(it.kind)}"
+            event = self.split_event(it.call, func, [it], "folds", line=it.call.lineno)
+            return Value(split=SplitInfo(func, it.call.lineno, 1, None, it.anc, event), anc=it.anc, line=it.line)
+        return it
+
+    def fold_rows(self, node: ast.Subscript, base: Value, index: Value) -> frozenset[int]:
+        """Rows picked from ``base`` by split indices (``X[tr_idx]``, ``df.iloc[va_idx]``): a split
+        of ``base`` too, when it is not the data the indices were computed on. Returns the ids the
+        rows carry."""
+        event = index.piece_of
+        if event is None or not base.anc:
+            return EMPTY
+        key = (id(event), base.idents)
+        if key not in self.facts.fold_applications and not base.idents <= event.anc:
+            self.facts.fold_applications.add(key)
+            self.facts.split_events.append(SplitEvent(node, base.anc, event.func, self.scope, base.role,
+                                                      event.kind, event.piece_id, line=event.line))
+        return frozenset({event.piece_id})
+
+    def slice_back(self, value_node: ast.expr, value: Value) -> Value:
+        """Rows taken back out of a concatenation of train and test (``train = full[:n]``): a split."""
+        concats = self.facts.concats
+        if not concats or not value.anc or row_selection(value_node) is None:
+            return value
+        concat_id = next((c for c in concats if c in value.anc), None)
+        if concat_id is None:
+            return value
+        key = (concat_id, id(self.scope))
+        event = self.facts.back_splits.get(key)
+        if event is None:
+            event = SplitEvent(self.stmt, value.anc, "slicing back", self.scope, None, "back",
+                               self.facts.new_id(), concat=concats[concat_id])
+            self.facts.split_events.append(event)
+            self.facts.back_splits[key] = event
+        return replace(value, anc=value.anc | {event.piece_id})
+
+    # -- statistics ------------------------------------------------------------------------------
+    def statistic_call(self, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
+                       args: list[Value], kwargs: dict[str, Value], anc: frozenset[int],
+                       idents: frozenset[int]) -> Value | None:
+        """The value of a call that computes, fits or applies statistics; None for other calls."""
+        line = node.lineno
+        if qn is None and method is not None and recv is not None:
+            if method in STAT_METHODS and recv.anc and whole_axis(node, 0):
+                if recv.stat is not None:
+                    return Value(stat=recv.stat, line=line)
+                return Value(stat=Statistic(method, recv, line), line=line)
+            if method in IMPUTE_METHODS and recv.anc and recv.stat is None:
+                stat = next((a.stat for a in (*args, *kwargs.values()) if a.stat is not None), None)
+                if stat is not None:
+                    return _data_like(recv, anc, idents, line, applied=replace(stat, how="imputed"))
+            if method in GROUP_STAT_METHODS and recv.anc and isinstance(node.func, ast.Attribute) \
+                    and _grouped(node.func.value):
+                how = group_statistic(node)
+                if how:
+                    return Value(stat=Statistic(f"group {how}", recv, line), line=line)
+            if method in ("fit", "fit_transform") and stateful(recv):
+                return self._fit(node, method, recv, args, kwargs, anc, idents)
+            if method in APPLY_METHODS and recv.stat is not None and recv.stat.fit is not None and args:
+                product = self.facts.new_id()
+                self.facts.stat_uses.append(StatUse(node, recv.stat, args[0], "transformed", self.scope,
+                                                    frozenset({product})))
+                if method == "transform":
+                    return _data_like(args[0], anc | {product}, idents, line)
+            return None
+        if qn is None or not args:
+            return None
+        cls = last_part(qn)
+        if cls in STAT_METHODS and qn.startswith(STAT_MODULES) and whole_axis(node, 1) and args[0].anc:
+            return Value(stat=args[0].stat or Statistic(cls, args[0], line), line=line)
+        if qn.startswith("sklearn.preprocessing.") and functional_statistic(cls, node):
+            product = self.facts.new_id()
+            self.facts.fit_events.append(FitEvent(node, f"{cls}()", args[0], self.scope, frozenset({product}),
+                                                  guard=self.guard))
+            return _data_like(args[0], anc | {product}, idents, line)
+        if qn.startswith("pandas."):
+            bins = cut_statistic(cls, node)
+            if bins and args[0].anc:
+                return _data_like(args[0], anc, idents, line, applied=Statistic(bins, args[0], line, how="binned"))
+        return None
+
+    def _fit(self, node: ast.Call, method: str, recv: Value, args: list[Value], kwargs: dict[str, Value],
+             anc: frozenset[int], idents: frozenset[int]) -> Value | None:
+        """``scaler.fit(X)``, ``PCA().fit_transform(X)``, a Pipeline with a stateful step fitted on X:
+        the fitted object now carries statistics of X (and the receiver's name holds it)."""
+        data = args[0] if args else kwargs.get("X") or kwargs.get("raw_documents")
+        if data is None or not data.anc:
+            return None
+        line = node.lineno
+        pair = self.facts.sums.get(id(node.args[0])) if node.args else None
+        if pair is not None:  # vectorizer.fit(train_text + test_text): fitted on both put together
+            ident = self.facts.new_id()
+            self.facts.concats[ident] = ConcatInfo(node.args[0], ident, pair)
+            data = replace(data, anc=data.anc | {ident})
+            anc = anc | {ident}
+        product = self.facts.new_id()
+        what = last_part(recv.kind) if not recv.steps else f"{last_part(recv.kind)}({recv.steps})"
+        event = FitEvent(node, what, data, self.scope, frozenset({product}), guard=self.guard)
+        self.facts.fit_events.append(event)
+        fitted = Value(kind=recv.kind, call=recv.call, steps=recv.steps, anc=recv.anc | {product},
+                       idents=recv.idents, stat=Statistic(what, data, line, fit=event), name=recv.name, line=line)
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if isinstance(owner, (ast.Name, ast.Attribute)):
+            self.rebind(owner, fitted)
+        if method == "fit":
+            return fitted
+        return _data_like(data, anc | {product}, idents, line)
+
+    def note_use(self, value: Value, target: Value, frame: str | None, column: str | None,
+                 products: frozenset[int]) -> None:
+        """A statement that binds data changed by a statistic (``X = (X - mu) / sd``,
+        ``df["age"] = df["age"].fillna(m)``, ``df.fillna(df.mean(), inplace=True)``)."""
+        stat = value.applied
+        if stat is None or target.element:
+            return  # an element of a loop or comprehension: one sample scaled by its own values
+        self.facts.stat_uses.append(StatUse(self.stmt, stat, target, stat.how, self.scope, products, frame, column,
+                                            guard=self.guard))
+
+    # -- resampling and concatenation -----------------------------------------------------------
+    def resample_call(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None,
+                      recv: Value | None, args: list[Value], anc: frozenset[int],
+                      idents: frozenset[int]) -> Value | None:
+        if method in ("fit_resample", "fit_sample"):
+            data = site.arg(0, "X")
+            how = method
+        else:
+            how = oversampling(qn, method, node)
+            data = (args[0] if args else None) if qn else recv
+        if how is None or data is None or not data.anc:
+            return None
+        product = self.facts.new_id()
+        self.facts.resample_events.append(ResampleEvent(node, data, how, self.scope, frozenset({product}),
+                                                        guard=self.guard))
+        return _data_like(data, anc | {product}, idents, node.lineno)
+
+    def concatenation(self, node: ast.Call, fname: str, method: str | None, parts: list[Value]) -> int | None:
+        """A concatenation of rows (``pd.concat([train, test])``, ``np.vstack``, ``df.append(other)``
+        bound to a name): registered, and the id the result carries is returned."""
+        if method == "append":
+            stmt = self.stmt
+            if not (isinstance(stmt, ast.Assign) and stmt.value is node):
+                return None  # list.append(x) returns nothing
+        elif fname not in ROW_CONCATS:
+            return None
+        data = [p for p in parts if p.anc]
+        duplicated = duplicated_part(node) if fname in ("concat", "concatenate") else None
+        if len(data) < (1 if duplicated else 2) or _axis_is_columns(node):
+            return None
+        ident = self.facts.new_id()
+        concat = ConcatInfo(node, ident, tuple(data), duplicated)
+        self.facts.concats[ident] = concat
+        if duplicated:
+            self.facts.resample_events.append(ResampleEvent(
+                node, next((p for p in data if p.name == duplicated), data[-1]),
+                f"concatenating {duplicated!r} more than once", self.scope, frozenset({ident})))
+        return ident
+
+    def prediction(self, site: CallSite, anc: frozenset[int], idents: frozenset[int]) -> Value:
+        """A model's predictions: no split role of their own (the id they carry says whose data)."""
+        ident = self.facts.new_id()
+        self.facts.predictions[ident] = site
+        return Value(anc=anc | {ident}, idents=idents, pred=True, line=site.line)
+
+    # -- names and identities --------------------------------------------------------------------
+    def rebind(self, node: ast.expr, value: Value) -> None:
+        """The name (or ``self.<attr>``) ``node`` now holds ``value``: a fitted object after
+        ``scaler.fit(X)``."""
+        spelled = dotted(node)
+        if spelled is None or "()" in spelled:
+            return
+        named = self._named(spelled.rsplit(".", 1)[-1], value, node.lineno, spelled if "." in spelled else None)
+        self.env[spelled] = named
+        self.store_class_attr(node, named)
+
+    def class_attr(self, node: ast.Attribute) -> Value | None:
+        """``self.<attr>`` in a method: what the class's methods stored there (walked so far)."""
+        scope = self.scope
+        if scope is None or scope.class_name is None or not isinstance(node.value, ast.Name) \
+                or node.value.id != "self":
+            return None
+        key = (scope.class_name, node.attr)
+        found = self.facts.class_attrs.get(key)
+        if found is None:
+            ident = frozenset({self.facts.new_id()})
+            role = self.name_role(node.attr, None, None)
+            found = Value(role=role, origin=f"name 'self.{node.attr}'" if role else "", carried=bool(role),
+                          anc=ident, idents=ident, name=f"self.{node.attr}", line=node.lineno)
+            self.facts.class_attrs[key] = found
+        return found
+
+    def store_class_attr(self, node: ast.expr, value: Value) -> None:
+        scope = self.scope
+        if (scope is not None and scope.class_name is not None and isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name) and node.value.id == "self"):
+            self.facts.class_attrs[(scope.class_name, node.attr)] = value
+
+    def name_role(self, name: str, value: Value | None, node: ast.expr | None) -> str | None:
+        """The role a data value's name gives it; none for module aliases and devices."""
+        if name in self.facts.imports.aliases:
+            return None
+        if value is not None and value.kind and value.kind.endswith(".device"):
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and node.value.split(":", 1)[0].lower() in _DEVICE_STRINGS:
+            return None
+        return data_role(name)
+
+    def callback(self, node: ast.Call, method: str | None) -> tuple[FunctionInfo | None, int]:
+        """A same-file function passed to ``df.apply(f)``, ``df.transform(f)``, ``df.pipe(f)``,
+        ``map(f, data)``: (the function, the index of the data argument; -1 for the receiver)."""
+        if method in _CALLBACK_METHODS and node.args:
+            if any(kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value in (1, "columns")
+                   for kw in node.keywords):
+                return None, 0  # row by row: nothing is learnt across rows
+            return self.facts.resolve_local(node.args[0], self.scope), -1
+        if isinstance(node.func, ast.Name) and node.func.id == "map" and len(node.args) == 2:
+            return self.facts.resolve_local(node.args[0], self.scope), 1
+        return None, 0
+
+    # provided by the walker
+    def _named(self, name: str, value: Value, line: int, spelled: str | None = None,
+               node: ast.expr | None = None) -> Value:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _data_like(base: Value, anc: frozenset[int], idents: frozenset[int], line: int,
+               applied: Statistic | None = None) -> Value:
+    """Data with ``base``'s role and name (the same rows, changed)."""
+    return Value(role=base.role, origin=base.origin, carried=base.carried, kind=base.kind, anc=anc, idents=idents,
+                 applied=applied, name=base.name, pred=base.pred, line=line)
+
+
+def stateful(recv: Value) -> bool:
+    """A transformer that learns statistics when fitted (a Pipeline: one of its steps does)."""
+    if recv.steps:
+        return True
+    cls = last_part(recv.kind)
+    return cls not in COMPOSITES and is_feature_transformer(recv.kind) and not row_wise_constructor(cls, recv.call)
+
+
+def describe_split(event: SplitEvent) -> str:
+    """``train_test_split at line 12``"""
+    where = line_ref(event.line, event.func.rsplit(".", 1)[0] if event.kind == "search" else
+                     event.func.rsplit(".", 1)[-1].split("(")[0] if event.kind != "back" else "")
+    return f"{event.func} at {where}"

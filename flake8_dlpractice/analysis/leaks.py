@@ -1,0 +1,349 @@
+"""Leakage queries over the provenance records: which statistics reach held-out rows.
+
+Built once per module (``facts.derived(Leaks)``) and read by DLP100, DLP101, DLP102 and DLP105:
+
+- a *learning* is a fitted transformer (:class:`~provenance.FitEvent`) or data normalised or
+  imputed with an inline statistic (:class:`~provenance.StatUse`); its *source* is the data the
+  statistics come from and its *products* the ids that carry them on;
+- :meth:`Leaks.split_after` pairs a learning with a later split of data that carries its
+  statistics (the classic "preprocessing before the split"), :meth:`Leaks.split_before` with an
+  earlier split whose parts it reaches although its source is the whole (full-data statistics
+  applied after the split);
+- :meth:`Leaks.test_by_use` recognises test data by its use (passed to ``predict`` of a model trained
+  here, never validated on), and :attr:`Leaks.scored_tests` the labelled test sets that are scored.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
+from .dataflow import stateful
+from .facts import FIT_METHODS, CallSite, ModuleFacts, Value
+from .summaries import bound_values
+from .names import dotted, last_part, name_words
+from .provenance import HOLDOUT_SPLITS, TARGET_WORDS, ConcatInfo, FitEvent, SplitEvent, StatUse
+
+_SCORE_METHODS = frozenset({"score", "evaluate"})
+# names of predictions and submissions: rescaling or blending them with their statistics is not fitting
+PREDICTION_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "oof", "proba", "probs", "sub",
+                              "submission", "submit", "blend", "ensemble"})
+_VALIDATION_KWARGS = ("validation_data", "eval_set", "eval_dataset", "valid_sets", "X_val")
+
+
+@dataclass(eq=False)
+class Learning:
+    """Statistics learnt from ``source``: a fitted transformer, or an inline statistic applied."""
+
+    node: ast.AST
+    what: str
+    source: Value
+    products: frozenset[int]
+    scope: object
+    fit: FitEvent | None = None
+    use: StatUse | None = None
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def end_line(self) -> int:
+        return getattr(self.node, "end_lineno", None) or self.node.lineno
+
+
+class Leaks:
+    """Derived once per module; see the module docstring."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.splits = sorted(facts.split_events, key=lambda s: (s.node.lineno, s.node.col_offset))
+        self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events]
+        self.applications: dict[int, list[StatUse]] = {}
+        for use in facts.stat_uses:
+            if use.stat.fit is not None:
+                self.applications.setdefault(id(use.stat.fit), []).append(use)
+            elif use.how != "transformed" and not self.rescales_predictions_or_targets(use):
+                self.learnings.append(Learning(use.node, use.stat.what, use.stat.source, use.products,
+                                               use.scope, use=use))
+        self._used = False
+
+    # -- how data is used ------------------------------------------------------------------------
+    @property
+    def scored_tests(self) -> list[Value]:
+        """Labelled test sets that are scored in the module (``model.score(X_te, y_te)``, metrics)."""
+        self._uses(self.facts.calls)
+        return self._scored_tests
+
+    def _uses(self, calls: list[CallSite]) -> None:
+        if self._used:
+            return
+        self._used = True
+        trained: set[str] = set()
+        for site in calls:
+            fits = site.method in FIT_METHODS and site.recv is not None and not stateful(site.recv)
+            if fits and site.name and "()" not in site.name:
+                trained.add(site.name.rsplit(".", 1)[0])
+            if (fits or site.qn and last_part(site.qn) == "train") and isinstance(site.stmt, ast.Assign) \
+                    and site.stmt.value is site.node:  # clf = SVC().fit(X, y); booster = lgb.train(...)
+                trained.update(dotted(t) or "" for t in site.stmt.targets)
+        predicted = training = validation = frozenset()
+        self._scored_tests: list[Value] = []
+        for site in calls:
+            owner = site.name.rsplit(".", 1)[0] if site.name and "." in site.name else None
+            if site.method in ("predict", "predict_proba", "decision_function", "score", "evaluate") \
+                    and owner in trained and site.args:
+                predicted |= site.args[0].anc
+            if site.method in FIT_METHODS and site.recv is not None and not stateful(site.recv):
+                fitted = site.arg(0, "x") or site.kwargs.get("X")
+                if fitted is not None:  # a model (or a clustering) fitted on it: training data
+                    training |= fitted.anc
+            callee = site.local
+            if callee is not None and callee.trained_params:  # run_model(X_tr, y_tr, X_te) trains on X_tr
+                for param, value in bound_values(self.facts, site, callee):
+                    if param in callee.trained_params:
+                        training |= value.anc
+            for key in _VALIDATION_KWARGS:
+                if key in site.kwargs:
+                    validation |= site.kwargs[key].anc
+            if self._scores_test(site):
+                self._scored_tests.extend(a for a in site.args if a.role == "test")
+        for loop in self.facts.loops:
+            if loop.evaluates and loop.iter is not None and loop.iter.role == "test":
+                self._scored_tests.append(loop.iter)
+        split_inputs = frozenset()
+        for split in self.splits:
+            split_inputs |= split.anc
+        self._predicted = predicted
+        self._not_test = training | validation | split_inputs
+
+    @staticmethod
+    def _scores_test(site: CallSite) -> bool:
+        """``model.score(X_te, y_te)``, ``model.evaluate(X_te, y_te)``, ``accuracy_score(y_te, pred)``."""
+        if not any(a.role == "test" for a in site.args):
+            return False
+        if site.method in _SCORE_METHODS and len(site.args) >= 2:
+            return True
+        return bool(site.qn and site.qn.startswith("sklearn.metrics.")) or (
+            site.method == "test" and (site.name or "").endswith("trainer.test"))
+
+    def test_by_use(self, value: Value) -> bool:
+        """Data of unknown role that is passed to ``predict``/``score``/``evaluate`` of a model trained
+        here, and is neither trained on, validated on nor split: test data by its use."""
+        if value.role is not None or not value.idents:
+            return False
+        self._uses(self.facts.calls)
+        return value.idents <= self._predicted and not value.idents & self._not_test
+
+    def is_test(self, value: Value) -> bool:
+        return value.role == "test" or self.test_by_use(value)
+
+    def rescales_predictions_or_targets(self, use: StatUse) -> bool:
+        """Rescaling, clipping or blending predictions, or the target, with statistics is not fitting."""
+        if use.target.pred:
+            return True
+        names = [use.column, use.frame, use.target.name, use.stat.source.name]
+        for name in names:
+            words = set(name_words(name.rsplit(".", 1)[-1])) if name else set()
+            if words & PREDICTION_WORDS or words & TARGET_WORDS and len(words) <= 2:
+                return True
+        return False
+
+    # -- pairing statistics with splits ----------------------------------------------------------
+    def split_after(self, learning: Learning, nested: bool = True) -> SplitEvent | None:
+        """The first split, after the statistics were learnt, of data that carries them (with
+        ``nested``, a holdout of training data is exempt when a clean labelled test set exists)."""
+        source = learning.source
+        for split in self.splits:
+            if split.scope is learning.scope and split.node.lineno < learning.end_line:
+                continue
+            if not (learning.products & split.anc and self._contains(source, split.anc)):
+                continue
+            if split.kind == "back" and not (split.concat is not None and split.concat.ident in source.anc
+                                             and self.concat_has_test(split.concat)):
+                continue
+            if split.piece_id in source.anc:
+                continue  # statistics of one part of this very split (a training fold) are fine
+            if nested and self.nested_holdout(split, source):
+                continue
+            return split
+        return None
+
+    def _contains(self, source: Value, anc: frozenset[int]) -> bool:
+        """Whether data with ancestry ``anc`` has rows of ``source``: it derives from it, or from a part
+        of a concatenation the source was built from (``vec.fit(pd.concat([train.text, test.text]))``
+        then ``vec.transform(train.text)``)."""
+        if source.idents & anc:
+            return True
+        concats = self.facts.concats
+        return bool(concats) and any(part.idents & anc for ident, concat in concats.items() if ident in source.anc
+                                     for part in concat.parts)
+
+    def split_before(self, learning: Learning) -> tuple[SplitEvent, StatUse] | None:
+        """An application of statistics learnt from the whole of split data to one of its parts."""
+        uses = self.applications.get(id(learning.fit), []) if learning.fit is not None else [learning.use]
+        source = learning.source
+        for use in uses:
+            if use is None:
+                continue
+            target = use.target
+            for split in self.splits:
+                if split.kind in ("cv", "search") or split.piece_id not in target.anc:
+                    continue
+                if split.piece_id in source.anc or not source.idents & split.anc:
+                    continue
+                if split.kind == "back" and not self.concat_has_test(split.concat):
+                    continue
+                if self.nested_holdout(split, source):
+                    continue
+                return split, use
+        return None
+
+    def concat_has_test(self, concat: ConcatInfo | None) -> bool:
+        if concat is None:
+            return False
+        self._uses(self.facts.calls)
+        for index, part in enumerate(concat.parts):
+            if part.role in ("test", "val"):
+                return True
+            if index and part.role is None and part.idents and part.idents <= self._predicted:
+                return True
+        return any(s.concat is concat and s.input_role in ("test", "val") for s in self.splits)
+
+    def nested_holdout(self, split: SplitEvent, source: Value) -> bool:
+        """A plain holdout of training data (``X_fit, X_val = train_test_split(X_train)``) keeps the
+        test set clean — when there is one: a labelled test set, scored here, outside the statistics."""
+        if split.kind not in ("holdout", "helper") or split.input_role not in ("train", "val"):
+            return False
+        if split.kind == "helper" and split.func.rstrip("()") not in self._holdout_helpers(split):
+            return False
+        return any(not (source.idents & test.anc) for test in self.scored_tests)
+
+    @staticmethod
+    def _holdout_helpers(split: SplitEvent) -> set[str]:
+        via = split.via
+        if via is None or via.data is None:
+            return set()
+        inner = next(iter(via.data.splits.values()), None)
+        return {via.name} if inner is not None and inner.func in HOLDOUT_SPLITS else set()
+
+
+# ---------------------------------------------------------------------------------------------
+# How leakage messages name data and splits (shared by the DLP1xx rule modules)
+
+def quoted(name: str | None, fallback: str = "data", limit: int = 24) -> str:
+    """``'X_te'``; long names are shortened so every headline keeps its limit."""
+    name = name or fallback
+    if len(name) > limit:
+        name = name[: limit - 1] + "…"
+    return repr(name)
+
+
+def describe(value: Value, fallback: str = "data") -> str:
+    """``'X_te' (test split of train_test_split at line 12)``"""
+    name = value.name or fallback
+    origin = value.origin
+    if origin == name:
+        return quoted(name)
+    if not origin or origin == f"name {name!r}":
+        role = {"test": "test", "val": "validation", "train": "training"}.get(value.role or "", "")
+        return f"{quoted(name)} (named as {role} data)" if role else quoted(name)
+    return f"{quoted(name)} ({origin})"
+
+
+def split_ref(split: SplitEvent) -> str:
+    """The text a message cites for a split: ``train_test_split at line 12``."""
+    func = split.func
+    if split.kind == "back":
+        return line_ref(split.line, _bound_name(split.node))
+    cited = func.rsplit(".", 1)[-1] if split.kind != "helper" else func
+    return f"{func} at {line_ref(split.line, cited.rstrip('()'))}"
+
+
+def split_clause(split: SplitEvent, short: bool = False) -> str:
+    """`` before it is split by train_test_split at line 12``, ``, then split back at line 20``; with
+    ``short``, the compact forms (`` before train_test_split at line 12``, ``, split back at line 20``)."""
+    if split.kind == "back":
+        return f", {'then ' if not short else ''}split back at {split_ref(split)}"
+    applied = getattr(split.node, "lineno", split.line)
+    if split.kind == "folds" and applied != split.line and not short:
+        return f" before the folds of {split_ref(split)} pick its rows"
+    if short:
+        return f" before {split_ref(split)}"
+    if split.kind in ("folds", "cv"):
+        return f" before {split_ref(split)} splits it into folds"
+    if split.kind == "search":
+        return f" before {split_ref(split)} cross-validates on it"
+    return f" before it is split by {split_ref(split)}"
+
+
+def concat_origin(concat: ConcatInfo) -> str:
+    """``concat of train and test at line 12``"""
+    names = [p.name for p in concat.parts if p.name][:2]
+    what = " and ".join(quoted(n, limit=12)[1:-1] for n in names) if len(names) == 2 else "data sets"
+    node = concat.node
+    func = "" if not isinstance(node, ast.Call) else node.func.attr if isinstance(node.func, ast.Attribute) \
+        else getattr(node.func, "id", "")
+    return f"concat of {what} at {line_ref(concat.line, func)}"
+
+
+def group_suffix(lines: list[int], columns: bool) -> str:
+    """`` (and 8 more columns, lines 14-22)`` for the other statements of a grouped finding."""
+    if not lines:
+        return ""
+    more = f"{len(lines)} more column{'s' if len(lines) > 1 else ''}" if columns else f"{len(lines)} more"
+    return f" (and {more}, {line_ref(lines[0], end=lines[-1])})"
+
+
+def first_fitting(options: list[str], limit: int = MAX_HEADLINE) -> str:
+    """The first headline that keeps the limit once its line references are rendered."""
+    for option in options:
+        if len(render_refs(option)) <= limit:
+            return option
+    return options[-1]
+
+
+def _bound_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Assign) and node.targets:
+        target = node.targets[0]
+        if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
+            target = target.elts[0]
+        return dotted(target) or ""
+    return ""
+
+
+class _Unnumbered(LineMap):
+    def line(self, line: int) -> str:
+        return ""
+
+    def lines(self, start: int, end: int) -> str:
+        return ""
+
+
+def plain_origin(value: Value) -> str:
+    """Where the role comes from, in a few words without line numbers (data paths add their own):
+    ``train_test_split``, ``CIFAR10(train=False)``, ``ds['test']``, ``X_test``."""
+    text = render_refs(value.origin, _Unnumbered()).replace(" at )", ")").rstrip()
+    text = text[:-3] if text.endswith(" at") else text
+    if " split of " in text:
+        text = text.split(" split of ", 1)[1]
+    elif text.startswith(("name ", "parameter ")):
+        text = text.split(" ", 1)[1].strip("'")
+    return text or (value.name or "data")
+
+
+def data_headline(value: Value, rest: str, role_word: str = "test") -> str:
+    """``test data 'X_te' (test split of train_test_split at line 6) <rest>``, shortened to fit."""
+    return first_fitting([f"{role_word} data {describe(value)} {rest}",
+                          f"{role_word} data {quoted(value.name)} {rest}",
+                          f"{role_word} data {quoted(value.name, limit=12)} {rest}"])
+
+
+def data_path(value: Value, sink: ast.AST, action: str) -> tuple[Step, ...]:
+    """Source (where the data got its role) and sink (where it leaks) of a finding's data path."""
+    cited = refs_in(value.origin)
+    line = cited[0].line if cited else value.line
+    if not line or line == sink.lineno:
+        return ()
+    return (Step(line, 0, "source", plain_origin(value)),
+            Step(sink.lineno, sink.col_offset, "sink", action))

@@ -1,0 +1,79 @@
+"""What the analysis knows about a value: its split role, identity and provenance.
+
+A :class:`Value` is built by the walker in :mod:`facts` for every expression it evaluates. Values
+are not changed once the walker has handed them on (``NOTHING`` is shared by every literal).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .provenance import EMPTY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .provenance import SplitEvent, Statistic
+
+__all__ = ["EMPTY", "NOTHING", "SplitInfo", "Value", "merge_roles", "merge_roles_strict"]
+
+
+@dataclass(eq=False)
+class Value:
+    """What the analysis knows about the value of an expression."""
+
+    role: str | None = None
+    origin: str = ""  # where the role comes from, for messages
+    carried: bool = False  # the role belongs to data already named: kept whatever a new name says
+    kind: str | None = None  # qualified name of the constructor that built the object
+    call: ast.Call | None = None  # that constructor call
+    aug: str | None = None  # evidence that this transform augments randomly
+    anc: frozenset[int] = EMPTY  # ids of the definitions this value derives from
+    idents: frozenset[int] = EMPTY  # ids of the named values read directly (a subset of anc)
+    stat: Statistic | None = None  # a statistic (mean/std/...) or a fitted object, and its source
+    applied: Statistic | None = None  # data imputed, normalised or binned with this statistic
+    steps: str | None = None  # a Pipeline/ColumnTransformer's stateful step (``StandardScaler``)
+    split: SplitInfo | None = None  # result of a split call, unpacked by position
+    piece_of: SplitEvent | None = None  # a part of this split (its slot, before it is named)
+    name: str | None = None  # the variable that holds it
+    items: tuple[Value, ...] | None = None  # tuple/list displays, element by element
+    is_index: bool = False  # row indices of a split (``for tr_idx, va_idx in kf.split(X)``)
+    element: bool = False  # one element of iterated data (``for img in images``): a sample
+    pred: bool = False  # a model's predictions (or values computed from predictions only)
+    line: int = 0
+
+    def take_role(self, other: Value) -> None:
+        """Give this value (still being built) the role of ``other``, with its origin and name."""
+        self.role, self.origin, self.carried, self.name = other.role, other.origin, other.carried, other.name
+
+
+# What is known of a literal or an unanalysed expression: nothing. Shared, so never mutated: every
+# value the walker changes after creating it is a fresh one.
+NOTHING = Value()
+
+
+@dataclass(eq=False)
+class SplitInfo:
+    func: str  # train_test_split, random_split, KFold.split, load_data
+    line: int
+    n_inputs: int
+    input_role: str | None
+    anc: frozenset[int]
+    event: SplitEvent | None = None  # None for ready-made splits (keras load_data)
+
+
+def merge_roles(values: list[Value]) -> Value | None:
+    """The one role several values agree on (None when they disagree or carry none)."""
+    with_role = [v for v in values if v is not None and v.role]
+    if not with_role:
+        return None
+    roles = {v.role for v in with_role}
+    if len(roles) != 1:
+        return None
+    return with_role[0]
+
+
+def merge_roles_strict(values: list[Value]) -> Value | None:
+    """Like :func:`merge_roles`, but a named value without a role makes the mix unknown."""
+    if any(v is not None and not v.role and v.idents and not v.stat for v in values):
+        return None
+    return merge_roles(values)
