@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
@@ -135,70 +136,82 @@ def _names_in(node: ast.AST) -> Iterator[str]:
             yield sub.attr
 
 
-def _loss_seeds(body: list[ast.AST], local_trainers: set[str]) -> set[str]:
+@dataclass(eq=False)
+class _Body:
+    """The nodes of a piece of code the loss search asks about, collected in one walk."""
+
+    calls: list[ast.Call] = field(default_factory=list)
+    assigns: list[ast.Assign | ast.AugAssign | ast.AnnAssign] = field(default_factory=list)
+    returns: list[ast.Return] = field(default_factory=list)
+    yields: list[ast.Yield | ast.YieldFrom] = field(default_factory=list)
+
+
+def _collect(nodes: list[ast.AST]) -> _Body:
+    body = _Body()
+    for top in nodes:
+        for sub in ast.walk(top):
+            kind = type(sub)
+            if kind is ast.Call:
+                body.calls.append(sub)
+            elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign):
+                if sub.value is not None:
+                    body.assigns.append(sub)
+            elif kind is ast.Return:
+                body.returns.append(sub)
+            elif kind in (ast.Yield, ast.YieldFrom):
+                body.yields.append(sub)
+    return body
+
+
+_NOT_LOSS_NAMES = frozenset({"scale", "scaler", "self", "accelerator", "fabric", "mean", "sum", "torch"})
+
+
+def _loss_seeds(body: _Body, local_trainers: set[str]) -> set[str]:
     """Names that hold the loss in these statements: what ``backward()`` is called on, what a
     criterion returns, what a same-file training step returns."""
     seeds: set[str] = set()
-    for top in body:
-        for sub in ast.walk(top):
-            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
-                if sub.func.attr in ("backward", "manual_backward"):
-                    target = sub.args[0] if sub.args and sub.func.attr != "backward" else sub.func.value
-                    if sub.func.attr == "backward" and isinstance(sub.func.value, ast.Name) \
-                            and sub.func.value.id in ("accelerator", "fabric", "self") and sub.args:
-                        target = sub.args[0]
-                    for name in _names_in(target):
-                        if name not in ("scale", "scaler", "self", "accelerator", "fabric", "mean",
-                                        "sum", "torch"):
-                            seeds.add(name)
-            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and sub.value is not None:
-                value = sub.value
-                if isinstance(value, ast.Call):
-                    fname = dotted(value.func) or ""
-                    words = words_of(fname.rsplit(".", 1)[-1])
-                    if words & {"loss", "criterion", "criteria", "cost", "objective"} \
-                            or fname.rsplit(".", 1)[-1] in local_trainers:
-                        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                        for target in targets:
-                            seeds.update(n for n in _names_in(target) if isinstance(n, str))
+    for call in body.calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("backward", "manual_backward"):
+            target = call.args[0] if call.args and func.attr != "backward" else func.value
+            if func.attr == "backward" and isinstance(func.value, ast.Name) \
+                    and func.value.id in ("accelerator", "fabric", "self") and call.args:
+                target = call.args[0]
+            seeds.update(name for name in _names_in(target) if name not in _NOT_LOSS_NAMES)
+    for stmt in body.assigns:
+        value = stmt.value
+        if isinstance(value, ast.Call):
+            fname = (dotted(value.func) or "").rsplit(".", 1)[-1]
+            if words_of(fname) & {"loss", "criterion", "criteria", "cost", "objective"} or fname in local_trainers:
+                for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                    seeds.update(_names_in(target))
     return seeds
 
 
-def _loss_inputs(body: list[ast.AST]) -> set[str]:
+def _loss_inputs(body: _Body) -> set[str]:
     """Lists the loss is built from (``loss = torch.stack(policy_loss).sum(); loss.backward()``):
     appending to them builds the loss, it does not record it."""
-    receivers: set[str] = set()
-    for top in body:
-        for sub in ast.walk(top):
-            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
-                    and sub.func.attr == "backward" and isinstance(sub.func.value, ast.Name):
-                receivers.add(sub.func.value.id)
+    receivers = {call.func.value.id for call in body.calls
+                 if isinstance(call.func, ast.Attribute) and call.func.attr == "backward"
+                 and isinstance(call.func.value, ast.Name)}
     out: set[str] = set()
     if not receivers:
         return out
-    for top in body:
-        for sub in ast.walk(top):
-            if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id in receivers
-                                                   for t in sub.targets):
-                out.update(n.id for n in ast.walk(sub.value) if isinstance(n, ast.Name))
+    for stmt in body.assigns:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in receivers for t in stmt.targets):
+            out.update(n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name))
     return out
 
 
-def _propagate(body: list[ast.AST], seeds: set[str]) -> set[str]:
+def _propagate(body: _Body, seeds: set[str]) -> set[str]:
     """Names derived from the seeds by assignment (``total += loss.item()``; ``avg = total / n``)."""
     derived = set(seeds)
-    assigns = []
-    for top in body:
-        for sub in ast.walk(top):
-            if isinstance(sub, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and sub.value is not None:
-                assigns.append(sub)
     for _ in range(3):
         grew = False
-        for sub in assigns:
-            if not any(n in derived for n in _names_in(sub.value)):
+        for stmt in body.assigns:
+            if not any(n in derived for n in _names_in(stmt.value)):
                 continue
-            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-            for target in targets:
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 base = target
                 while isinstance(base, (ast.Subscript, ast.Attribute)):
                     base = base.value
@@ -293,26 +306,32 @@ class _Search:
         self.trainer_names = {f.name for f in facts.functions if f.trains}
         self.loss_inputs: set[str] = set()
         self._training_tops: set[int] | None = None
+        self._bodies: dict[tuple[int, ...], _Body] = {}
+
+    def body(self, nodes: list[ast.AST]) -> _Body:
+        """The calls, assignments, returns and yields of ``nodes``: one walk per piece of code."""
+        key = tuple(id(n) for n in nodes)
+        found = self._bodies.get(key)
+        if found is None:
+            found = self._bodies[key] = _collect(nodes)
+        return found
 
     def recorded(self, loop: LoopInfo) -> bool:
         scope = loop.scope
-        if scope is not None:
-            body = list(scope.node.body)
-        else:
-            body = [_outermost(loop).node]
-        seeds = _loss_seeds(body, self.trainer_names)
-        derived = _propagate(body, seeds)
+        nodes = list(scope.node.body) if scope is not None else [_outermost(loop).node]
+        body = self.body(nodes)
+        derived = _propagate(body, _loss_seeds(body, self.trainer_names))
         self.loss_inputs = _loss_inputs(body)
         for site in loop.calls:
             if site.local is not None:
-                self.loss_inputs |= _loss_inputs(list(site.local.node.body))
+                self.loss_inputs |= _loss_inputs(self.body(list(site.local.node.body)))
         if self._in_nodes(body, derived, metrics=True, depth=0):
             return True
         if scope is None:
             # module level: later statements that use the loss history (``plt.plot(losses)``)
             trailing = self._following(_outermost(loop).node)
-            derived = _propagate([_outermost(loop).node, *trailing], derived)
-            return self._in_nodes(trailing, derived, metrics=False, depth=0)
+            derived = _propagate(self.body([_outermost(loop).node, *trailing]), derived)
+            return self._in_nodes(self.body(trailing), derived, metrics=False, depth=0)
         return self._returned(scope, body, derived, depth=0)
 
     def _following(self, node: ast.AST) -> list[ast.stmt]:
@@ -329,27 +348,23 @@ class _Search:
             out.append(stmt)
         return out
 
-    def _in_nodes(self, nodes: list[ast.AST], derived: set[str], metrics: bool, depth: int) -> bool:
-        for top in nodes:
-            for sub in ast.walk(top):
-                if isinstance(sub, ast.Call):
-                    if self._call_records(sub, derived, metrics, depth):
+    def _in_nodes(self, body: _Body, derived: set[str], metrics: bool, depth: int) -> bool:
+        for call in body.calls:
+            if self._call_records(call, derived, metrics, depth):
+                return True
+        for stmt in body.assigns:
+            if isinstance(stmt, ast.AnnAssign):
+                continue
+            # history["loss"][epoch] = loss.item(); self.last_loss = loss.item()
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, (ast.Subscript, ast.Attribute)) \
+                        and any(n in derived for n in _names_in(stmt.value)):
+                    owner = target.value if isinstance(target, ast.Subscript) else target
+                    spelled = dotted(owner) or ""
+                    if spelled.startswith("self.") or words_of(spelled) & METRIC_WORDS \
+                            or _evidence([target], set(), True):
                         return True
-                elif isinstance(sub, (ast.Assign, ast.AugAssign)):
-                    # history["loss"][epoch] = loss.item(); self.last_loss = loss.item()
-                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                    for target in targets:
-                        if isinstance(target, (ast.Subscript, ast.Attribute)) \
-                                and any(n in derived for n in _names_in(sub.value)):
-                            owner = target.value if isinstance(target, ast.Subscript) else target
-                            spelled = dotted(owner) or ""
-                            if spelled.startswith("self.") or words_of(spelled) & METRIC_WORDS \
-                                    or _evidence([target], set(), True):
-                                return True
-                elif isinstance(sub, (ast.Yield, ast.YieldFrom)) and sub.value is not None:
-                    if _evidence([sub.value], derived, metrics):
-                        return True
-        return False
+        return any(y.value is not None and _evidence([y.value], derived, metrics) for y in body.yields)
 
     def _call_records(self, call: ast.Call, derived: set[str], metrics: bool, depth: int) -> bool:
         kind = _is_tracking_call(call, self.facts)
@@ -377,7 +392,7 @@ class _Search:
             if _evidence(args, derived, metrics):
                 if self._records_anything(local, depth + 1):
                     return True
-            helper_body = list(local.node.body)
+            helper_body = self.body(list(local.node.body))
             helper_derived = _propagate(helper_body, _loss_seeds(helper_body, self.trainer_names))
             if self._in_nodes(helper_body, helper_derived, metrics, depth + 1):
                 return True
@@ -396,29 +411,18 @@ class _Search:
         return None
 
     def _records_anything(self, info: FunctionInfo, depth: int) -> bool:
-        for sub in ast.walk(info.node):
-            if isinstance(sub, ast.Call):
-                kind = _is_tracking_call(sub, self.facts)
-                if kind is not None:
-                    return True
-                local = self.facts.resolve_local(sub.func, info)
-                if local is not None and local is not info and depth < MAX_HELPER_DEPTH \
-                        and self._records_anything(local, depth + 1):
-                    return True
+        for call in self.body([info.node]).calls:
+            if _is_tracking_call(call, self.facts) is not None:
+                return True
+            local = self.facts.resolve_local(call.func, info)
+            if local is not None and local is not info and depth < MAX_HELPER_DEPTH \
+                    and self._records_anything(local, depth + 1):
+                return True
         return False
 
-    def _returned(self, scope: FunctionInfo, body: list[ast.AST], derived: set[str], depth: int) -> bool:
+    def _returned(self, scope: FunctionInfo, body: _Body, derived: set[str], depth: int) -> bool:
         """The function returns the loss or a metric: is it recorded by a same-file caller?"""
-        returns = False
-        for top in body:
-            for sub in ast.walk(top):
-                if isinstance(sub, ast.Return) and sub.value is not None \
-                        and _evidence([sub.value], derived, True):
-                    returns = True
-                    break
-            if returns:
-                break
-        if not returns:
+        if not any(r.value is not None and _evidence([r.value], derived, True) for r in body.returns):
             return False
         callers = [c for c in scope.callers if c.scope is not scope]
         if not callers:
@@ -429,10 +433,11 @@ class _Search:
             if isinstance(site.stmt, ast.Expr) and site.stmt.value is site.node:
                 continue  # result dropped
             if site.scope is not None:
-                cbody = list(site.scope.node.body)
+                nodes = list(site.scope.node.body)
             else:
-                cbody = [_outermost(site.loops[0]).node] if site.loops else [site.stmt]
-                cbody += self._following(cbody[0])
+                nodes = [_outermost(site.loops[0]).node] if site.loops else [site.stmt]
+                nodes += self._following(nodes[0])
+            cbody = self.body(nodes)
             seeds = set()
             if isinstance(site.stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = site.stmt.targets if isinstance(site.stmt, ast.Assign) else [site.stmt.target]
@@ -442,7 +447,7 @@ class _Search:
             # the result itself, or per-epoch metrics printed in the loop that calls the function
             if self._in_nodes(cbody, derived_c, metrics=False, depth=1):
                 return True
-            if site.loops and self._in_nodes([site.loops[0].node], derived_c, metrics=True, depth=1):
+            if site.loops and self._in_nodes(self.body([site.loops[0].node]), derived_c, metrics=True, depth=1):
                 return True
             if _direct_record(site, self.facts):
                 return True

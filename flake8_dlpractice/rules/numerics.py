@@ -185,26 +185,32 @@ def log_of_probabilities(facts: ModuleFacts) -> list[LogOfProbability]:
 LOSS_QNS = frozenset(LOSS_CLASSES_LOGITS) | frozenset(LOSS_FUNCS_LOGITS) | BCE_CLASSES | BCE_FUNCS
 
 
-def loss_sites(facts: ModuleFacts, tf: TrainingFacts):
-    """(site, loss qualified name, input expression, spelled loss) of calls to the losses DLP305/309 know."""
-    cached = getattr(facts, "_dlp3_loss_sites", None)
-    if cached is None:
-        cached = []
-        for site in facts.calls:
-            if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
-                continue
-            func = site.node.func
-            if isinstance(func, ast.Name) and func.id in ("print", "len", "range", "float", "int", "str",
-                                                          "list", "dict", "tuple", "zip", "enumerate"):
-                continue
-            if isinstance(func, ast.Attribute) and site.qn is None and not (
-                    isinstance(func.value, ast.Name) and func.value.id == "self"):
-                continue
-            qn, inp, spelled = loss_target(tf, site)
-            if qn in LOSS_QNS and inp is not None:
-                cached.append((site, qn, inp, spelled))
-        facts._dlp3_loss_sites = cached  # type: ignore[attr-defined]
-    return cached
+@dataclass(frozen=True)
+class LossSite:
+    site: CallSite  # the loss call
+    qn: str  # the loss it computes
+    input: ast.expr  # its input expression
+    spelled: str  # how the loss is written (``criterion``, ``CrossEntropyLoss()``)
+
+
+def loss_sites(facts: ModuleFacts) -> list[LossSite]:
+    """Calls of the losses DLP305/DLP309 know. Use through ``facts.derived(loss_sites)``."""
+    tf = facts.derived(TrainingFacts)
+    out = []
+    for site in facts.calls:
+        if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
+            continue
+        func = site.node.func
+        if isinstance(func, ast.Name) and func.id in ("print", "len", "range", "float", "int", "str",
+                                                      "list", "dict", "tuple", "zip", "enumerate"):
+            continue
+        if isinstance(func, ast.Attribute) and site.qn is None and not (
+                isinstance(func.value, ast.Name) and func.value.id == "self"):
+            continue
+        qn, inp, spelled = loss_target(tf, site)
+        if qn in LOSS_QNS and inp is not None:
+            out.append(LossSite(site, qn, inp, spelled))
+    return out
 
 
 def loss_target(tf: TrainingFacts, site: CallSite) -> tuple[str | None, ast.expr | None, str]:
@@ -249,8 +255,9 @@ def probability_losses(facts: ModuleFacts, wanted: dict[str, str]) -> list[Proba
     layer), reported once, on the first loss computed in training."""
     tf = facts.derived(TrainingFacts)
     groups: dict[int, list[ProbabilityLoss]] = {}
-    for site, qn, inp, spelled in loss_sites(facts, tf):
-        kind = wanted.get(qn or "")
+    for loss in facts.derived(loss_sites):
+        site, qn, inp, spelled = loss.site, loss.qn, loss.input, loss.spelled
+        kind = wanted.get(qn)
         if kind is None:
             continue
         prob = tf.prob_of(inp, site.scope, site.line, models=True)

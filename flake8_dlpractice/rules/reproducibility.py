@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
+from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
                                    module_imports, randomness_of, seed_argument)
 from ..analysis.names import last_part
@@ -118,8 +118,8 @@ class CudnnNondeterministic(Rule):
 def _inference_only(facts: ModuleFacts) -> bool:
     """Nothing trains and models are evaluated (``model.eval()``, ``no_grad``, a TorchScript load):
     autotuned kernels are the right choice there, and results do not feed back into weights."""
-    return any(site.in_no_grad or (site.method == "eval" and not site.node.args)
-               or site.qn in ("torch.jit.load", "torch.no_grad", "torch.inference_mode") for site in facts.calls)
+    return any(site.in_no_grad or (site.method == "eval" and not site.node.args) or site.qn == "torch.jit.load"
+               or is_no_grad_context(site.qn, site.node) for site in facts.calls)
 
 
 def _called(site: CallSite) -> str:

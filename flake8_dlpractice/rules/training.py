@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward, is_data_loop,
-                              is_optimizer_step, trains_directly)
+                              is_no_grad_context, is_optimizer_step, trains_directly)
 from ..analysis.names import dotted, name_words
 from ..analysis.modes import ModeEvent, Modes, Region, callers_of, loop_chain, pick, scope_calls
 from ..analysis.training_facts import (TrainingFacts, direct_mode, loop_ref, names_in, short, unparse,
@@ -221,10 +222,17 @@ def _uses_input_grad(loop: LoopInfo) -> bool:
     return False
 
 
-def eval_loops(facts: ModuleFacts, tf: TrainingFacts) -> list[tuple[LoopInfo, list[CallSite]]]:
-    cached = getattr(facts, "_dlp3_eval_loops", None)
-    if cached is not None:
-        return cached
+@dataclass(frozen=True)
+class EvalLoop:
+    """A loop over data that runs a model without training it (DLP301/DLP302)."""
+
+    loop: LoopInfo
+    models: list[CallSite]  # the model calls inside it
+
+
+def eval_loops(facts: ModuleFacts) -> list[EvalLoop]:
+    """The outermost evaluation loops. Use through ``facts.derived(eval_loops)``."""
+    tf = facts.derived(TrainingFacts)
     out = []
     chosen: set[int] = set()
     for loop in facts.loops:
@@ -239,17 +247,12 @@ def eval_loops(facts: ModuleFacts, tf: TrainingFacts) -> list[tuple[LoopInfo, li
         if not models or _backward_after(facts, loop):
             continue
         parent = loop.parent
-        nested = False
-        while parent is not None:
-            if id(parent) in chosen:
-                nested = True
-                break
+        while parent is not None and id(parent) not in chosen:
             parent = parent.parent
-        if nested:
-            continue
+        if parent is not None:
+            continue  # nested in an evaluation loop already chosen
         chosen.add(id(loop))
-        out.append((loop, models))
-    facts._dlp3_eval_loops = out  # type: ignore[attr-defined]
+        out.append(EvalLoop(loop, models))
     return out
 
 
@@ -391,7 +394,8 @@ class EvalWithoutEvalMode(Rule):
         if not tf.uses_torch:
             return
         modes = facts.derived(Modes)
-        for loop, models in eval_loops(facts, tf):
+        for evaluation in facts.derived(eval_loops):
+            loop, models = evaluation.loop, evaluation.models
             if not any(tf.mode_sensitive(m) for m in models):
                 continue
             names = _model_names(models)
@@ -563,7 +567,8 @@ class EvalWithoutNoGrad(Rule):
         tf = facts.derived(TrainingFacts)
         if not tf.uses_torch or _grad_disabled_globally(facts) or _frozen_model(facts):
             return
-        for loop, models in eval_loops(facts, tf):
+        for evaluation in facts.derived(eval_loops):
+            loop, models = evaluation.loop, evaluation.models
             if loop.in_no_grad or any(m.in_no_grad for m in models) or under_no_grad(loop.scope, 0, facts):
                 continue
             if _uses_input_grad(loop):
@@ -801,10 +806,7 @@ def _no_grad_ranges(facts: ModuleFacts, scope, body_node) -> list[tuple[int, int
             for item in node.items:
                 ctx = item.context_expr
                 func = ctx.func if isinstance(ctx, ast.Call) else ctx
-                qn = facts.imports.qualname(func)
-                if qn in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad") or (
-                        qn in ("torch.set_grad_enabled",) and isinstance(ctx, ast.Call) and ctx.args
-                        and isinstance(ctx.args[0], ast.Constant) and ctx.args[0].value is False):
+                if is_no_grad_context(facts.imports.qualname(func), ctx):
                     out.append((node.lineno, node.end_lineno or node.lineno))
     return out
 
