@@ -76,7 +76,7 @@ PINNED = {
     ("DLP400/flagged_silent_loops.py", 23):
         "this training loop never records its loss or a metric (loss.backward() at line 26)",
     ("DLP401/flagged_keras_fit.py", 12):
-        "model.fit(epochs=100) has no validation_data or validation_split, and nothing else validates",
+        "model.fit(epochs=100) trains with no validation_data or validation_split (also line 16)",
     ("DLP402/flagged_step_helper.py", 21):
         "this training loop neither clips nor logs gradient norms (train_step() at line 22)",
     ("DLP403/flagged_summary_writer.py", 9):

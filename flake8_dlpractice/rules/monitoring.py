@@ -521,6 +521,7 @@ class UntrackedTraining(Rule):
 
     ## Example
     ```python
+    train_loader = DataLoader(torchvision.datasets.MNIST("data", train=True), batch_size=64)
     for epoch in range(10):
         for x, y in train_loader:
             optimizer.zero_grad()
@@ -531,6 +532,7 @@ class UntrackedTraining(Rule):
 
     ## Use instead
     ```python
+    train_loader = DataLoader(torchvision.datasets.MNIST("data", train=True), batch_size=64)
     writer = SummaryWriter()
     for epoch in range(10):
         for step, (x, y) in enumerate(train_loader):
@@ -713,6 +715,9 @@ class NoValidation(Rule):
     made-up numbers, a demo on generated tensors or data from another file has no held-out data
     to speak of.
 
+    One finding per module, on its first training: the trainings of a module share the missing
+    validation split (the message lists the others' lines).
+
     Any of these counts as validation and keeps the module quiet: a loop over validation data,
     an evaluation loop over held-out data, a function or call named after validation
     (`validate(...)`, `validation_step`), validation keywords (`validation_data=`,
@@ -728,9 +733,10 @@ class NoValidation(Rule):
 
     ## Example
     ```python
+    data = np.load("sensors.npz")
     for epoch in range(50):
         for x, y in train_loader:
-            ...
+            optimizer.zero_grad()
             loss.backward()
             optimizer.step()
     test_acc = evaluate(model, test_loader)  # once, at the end
@@ -738,9 +744,12 @@ class NoValidation(Rule):
 
     ## Use instead
     ```python
+    data = np.load("sensors.npz")
     for epoch in range(50):
         for x, y in train_loader:
-            ...
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
         val_loss = evaluate(model, val_loader)
         print(epoch, val_loss)
     ```
@@ -807,9 +816,8 @@ class NoValidation(Rule):
                     continue  # a demo on random arrays
                 shown = ast.unparse(epochs) if len(ast.unparse(epochs)) < 30 else "..."
                 candidates.append((site.node, fitting(
-                    f"{site.name or 'fit'}(epochs={shown}) has no validation_data or validation_split, "
-                    f"and nothing else validates",
-                    f"fit(epochs={shown}) has no validation_data or validation_split")))
+                    f"{site.name or 'fit'}(epochs={shown}) trains with no validation_data or validation_split",
+                    f"fit(epochs={shown}) trains with no validation_data or validation_split")))
             elif site.method == "fit" and lightning and _is_trainer(site):
                 if len(site.node.args) > 2 or site.kwargs.keys() & LIGHTNING_VAL_KEYWORDS:
                     continue
@@ -830,8 +838,16 @@ class NoValidation(Rule):
         evidence = _Validation(facts).evidence
         if evidence is not None:
             return
-        for node, what in candidates:
-            yield self.finding(node, what)
+        # one root cause, one finding: the module holds out no validation data for any of its
+        # trainings; the first training is reported and the message lists the others
+        candidates.sort(key=lambda c: (c[0].lineno, c[0].col_offset))
+        node, what = candidates[0]
+        others = [other.lineno for other, _ in candidates[1:]]
+        also = ""
+        if others:
+            shown = ", ".join(str(line) for line in others[:3]) + (", ..." if len(others) > 3 else "")
+            also = f" (also line{'s' if len(others) > 1 else ''} {shown})"
+        yield self.finding(node, fitting(what + also, what))
 
 
 def _is_trainer(site: CallSite) -> bool:
@@ -904,6 +920,7 @@ class UnmonitoredGradients(Rule):
 
     ## Example
     ```python
+    loader = DataLoader(torchvision.datasets.MNIST("data", train=True), batch_size=64)
     for x, y in loader:
         optimizer.zero_grad()
         loss = criterion(model(x), y)
@@ -913,6 +930,7 @@ class UnmonitoredGradients(Rule):
 
     ## Use instead
     ```python
+    loader = DataLoader(torchvision.datasets.MNIST("data", train=True), batch_size=64)
     for x, y in loader:
         optimizer.zero_grad()
         loss = criterion(model(x), y)

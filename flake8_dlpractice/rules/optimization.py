@@ -304,14 +304,20 @@ class AnomalyDetectionLeftOn(Rule):
     ```python
     torch.autograd.set_detect_anomaly(True)
     for epoch in range(100):
-        train_one_epoch(model, loader)
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
     ```
 
     ## Use instead
     ```python
     torch.autograd.set_detect_anomaly(args.debug)  # or remove the line
     for epoch in range(100):
-        train_one_epoch(model, loader)
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
     ```
 
     ## Fix
@@ -521,12 +527,18 @@ class TrainingFromScratch(Rule):
     ## Example
     ```python
     model = torchvision.models.resnet18(num_classes=10)
+    for images, labels in train_loader:
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
     ```
 
     ## Use instead
     ```python
     model = torchvision.models.resnet18(weights="DEFAULT")
     model.fc = torch.nn.Linear(model.fc.in_features, 10)
+    for images, labels in train_loader:
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
     ```
 
     ## Known limits
@@ -643,8 +655,9 @@ class DeepLearningOnTabular(Rule):
     ```python
     df = pd.read_csv("house_prices.csv")
     X = torch.tensor(df.drop(columns="price").values, dtype=torch.float32)
-    ...
-    loss.backward()
+    for batch in X.split(64):
+        loss = net(batch).pow(2).mean()
+        loss.backward()
     ```
 
     ## Use instead

@@ -36,6 +36,7 @@ class CudnnNondeterministic(Rule):
     ```python
     torch.manual_seed(0)
     torch.backends.cudnn.benchmark = True
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU()).cuda()
     ```
 
     ## Use instead
@@ -43,6 +44,7 @@ class CudnnNondeterministic(Rule):
     torch.manual_seed(0)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU()).cuda()
     ```
 
     ## Fix
@@ -410,8 +412,10 @@ class MissingSeed(Rule):
         labels = _labels(rngs)
         subject = f"the {labels[0]} RNG is" if len(labels) == 1 else f"the {_and(labels)} RNGs are"
         where = line_ref(first.line, first.what)
+        text = first.text.split(" without ", 1)[0]
         headline = fitting(f"{subject} never seeded; first use: {first.text} at {where}",
-                           f"{subject} never seeded; first use: {first.text.split(' without ', 1)[0]} at {where}",
+                           f"{subject} never seeded; first use: {text} at {where}",
+                           f"no seed for {', '.join(labels)}; first use: {text} at {where}",
                            f"{subject} never seeded; first use at {where}")
         yield Finding(line, 0, self.code, headline, fix)
 

@@ -619,13 +619,19 @@ class SchedulerBeforeOptimizer(Rule):
     ```python
     for epoch in range(epochs):
         scheduler.step()
-        train(model, loader, optimizer)
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
     ```
 
     ## Use instead
     ```python
     for epoch in range(epochs):
-        train(model, loader, optimizer)
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
         scheduler.step()
     ```
 
