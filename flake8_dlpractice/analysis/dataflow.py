@@ -326,11 +326,9 @@ class DataFlow:
         cls = last_part(qn)
         if cls in STAT_METHODS and qn.startswith(STAT_MODULES) and whole_axis(node, 1) and args[0].anc:
             return Value(stat=args[0].stat or Statistic(cls, args[0], line), line=line)
-        if qn.startswith("sklearn.preprocessing.") and functional_statistic(cls, node):
-            product = self.facts.new_id()
-            self.facts.fit_events.append(FitEvent(node, f"{cls}()", args[0], self.scope, frozenset({product}),
-                                                  guard=self.guard))
-            return _data_like(args[0], anc | {product}, idents, line)
+        if qn.startswith("sklearn.preprocessing.") and functional_statistic(cls, node) and args[0].anc:
+            # scale(X): X normalised with its own statistics, like (X - X.mean(0)) / X.std(0)
+            return _data_like(args[0], anc, idents, line, applied=Statistic(f"{cls}() statistics", args[0], line))
         if qn.startswith("pandas."):
             bins = cut_statistic(cls, node)
             if bins and args[0].anc:

@@ -58,7 +58,8 @@ class Leaks:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.splits = sorted(facts.split_events, key=lambda s: (s.node.lineno, s.node.col_offset))
-        self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events]
+        self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events
+                          if not _is_target(f.source.name)]
         self.applications: dict[int, list[StatUse]] = {}
         for use in facts.stat_uses:
             if use.stat.fit is not None:
@@ -145,7 +146,7 @@ class Leaks:
         names = [use.column, use.frame, use.target.name, use.stat.source.name]
         for name in names:
             words = set(name_words(name.rsplit(".", 1)[-1])) if name else set()
-            if words & PREDICTION_WORDS or words & TARGET_WORDS and len(words) <= 2:
+            if words & PREDICTION_WORDS or _is_target(name):
                 return True
         return False
 
@@ -164,6 +165,8 @@ class Leaks:
                 continue
             if split.piece_id in source.anc:
                 continue  # statistics of one part of this very split (a training fold) are fine
+            if source.role == "test" and split.kind != "back" and split.input_role != "test":
+                continue  # the test set's own statistics are DLP100's; this split is of other data
             if nested and self.nested_holdout(split, source):
                 continue
             return split
@@ -310,6 +313,14 @@ def _bound_name(node: ast.AST) -> str:
             target = target.elts[0]
         return dotted(target) or ""
     return ""
+
+
+def _is_target(name: str | None) -> bool:
+    """``y``, ``y_train``, ``train.target``, ``labels``: the target, whose rescaling leaks no feature."""
+    if not name:
+        return False
+    words = set(name_words(name.rsplit(".", 1)[-1]))
+    return bool(words & TARGET_WORDS) and len(words) <= 2
 
 
 class _Unnumbered(LineMap):

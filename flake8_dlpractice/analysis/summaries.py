@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Iterator
 
+from .names import name_words
 from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, bound_arguments, guard_may_hold,
                     is_data_loop, is_model_call, root_name, training_ancestor, trains_directly, training_guards)
 from .provenance import DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic, StatUse
@@ -205,8 +206,8 @@ class _DataEvents:
             guard_may_hold(callee, site, g) for g in callee.guards)
         parts = _returned_parts(callee, site)
         for param, value in bound_values(self.facts, site, callee):
-            if not value.anc:
-                continue
+            if not value.anc or _names_a_path(value.name):
+                continue  # GetData(data_dir): what the callee reads from a path is not the argument
             products = _products(site, parts, param)
             split = summary.splits.get(param)
             if split is not None and self._holds(split, callee, site):
@@ -254,6 +255,13 @@ class _DataEvents:
         anc = inner.source.anc if isinstance(inner, FitEvent) else (
             inner.stat.source.anc if isinstance(inner, StatUse) else inner.data.anc)
         return sum(1 for ident in callee.param_ids.values() if ident in anc) > 1
+
+
+_PATH_WORDS = frozenset({"path", "paths", "dir", "directory", "folder", "file", "filename", "fname", "url", "root"})
+
+
+def _names_a_path(name: str | None) -> bool:
+    return bool(name) and bool(_PATH_WORDS & set(name_words(name.rsplit(".", 1)[-1])))
 
 
 def _returned_parts(callee: FunctionInfo, site: CallSite) -> list[frozenset[str]] | None:

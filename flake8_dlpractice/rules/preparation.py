@@ -574,7 +574,14 @@ class PreprocessingBeforeSplit(Rule):
     it is — the folds' scores are optimistic; use a `Pipeline`. Concatenations are recognised when
     one part is test or validation data (by name, source or use); `pd.get_dummies` and label
     encoding on a concatenation are not statistics. A loop over `[train, test]` that imputes each
-    frame is not followed (each pass is a different frame).
+    frame is not followed (each pass is a different frame). Data flow through same-file functions
+    is followed by what they do to each parameter: a helper that takes several data sets and
+    returns them as one tuple mixes their ancestry (only the parts it unpacks into separate names
+    are told apart), branches are told apart only by a test on a parameter (`if scaled:`), and what
+    a helper reads from a path it is given is not the argument. A column derived from a group
+    statistic of the whole data (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`)
+    and a global `x / x.max()` are statistics, also when the maximum is known to be a constant
+    such as 255.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
@@ -593,10 +600,10 @@ class PreprocessingBeforeSplit(Rule):
                     continue
                 split, after = found
             use = learning.use
-            if use is not None and use.frame and use.via is None:
-                # a run of columns of one frame imputed before the same split; the parts of a split
-                # normalised with the same statistics of the whole
-                key = ((id(learning.scope), use.frame, id(split)) if after is None else
+            if use is not None and use.frame:
+                # a run of columns of one frame imputed before the same split (by the same helper);
+                # the parts of a split normalised with the same statistics of the whole
+                key = ((id(learning.scope), use.frame, id(split), id(use.via)) if after is None else
                        (id(learning.scope), use.stat.source.idents, id(split), "after"))
                 groups.setdefault(key, []).append((learning, split, after))
             else:
