@@ -641,7 +641,7 @@ class UnseededSplit(Rule):
                 if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3:
                     continue
                 yield self.finding(node, f"{_called(site)}() has no generator= and torch is never seeded",
-                                   self._generator_fix(facts, site))
+                                   generator_fix(facts, site, "0"))
             elif _random_sklearn_split(site):
                 if site.kwarg_node("random_state") is not None:
                     continue
@@ -652,17 +652,6 @@ class UnseededSplit(Rule):
                           title=f"add random_state={seed}")
                 yield self.finding(node, f"{_called(site)}() has no random_state and NumPy is not seeded "
                                    f"before it", fix)
-
-    @staticmethod
-    def _generator_fix(facts: ModuleFacts, site: CallSite) -> Fix | None:
-        imports = facts.derived(module_imports)
-        alias = imports.alias_of("torch")
-        if not alias and not imports.name_free("torch"):
-            return None
-        seed = _module_seed(facts, site, ("torch",)) or "0"
-        value = f"{alias or 'torch'}.Generator().manual_seed({seed})"
-        data = [("keyword", "generator"), ("value", value)] + ([] if alias else [("imports", "torch")])
-        return Fix("unsafe", "add-keyword", span_of(site.node), tuple(data), title=f"add generator={value}")
 
 
 class UnseededLoaderWorkers(Rule):
@@ -760,19 +749,21 @@ class UnseededLoaderWorkers(Rule):
             yield self.finding(node, fitting(
                 f"{_loader_label(site)} {how} without generator=/worker_init_fn=; torch seeded at {seeded}",
                 f"DataLoader() {how} without generator=/worker_init_fn=; torch seeded at {seeded}"),
-                self._generator_fix(facts, site))
+                generator_fix(facts, site, None, "add a seeded generator="))
 
-    @staticmethod
-    def _generator_fix(facts: ModuleFacts, site: CallSite) -> Fix | None:
-        imports = facts.derived(module_imports)
-        alias = imports.alias_of("torch")
-        if not alias and not imports.name_free("torch"):
-            return None
-        torch_name = alias or "torch"
-        seed = _module_seed(facts, site, ("torch",)) or f"{torch_name}.initial_seed()"
-        value = f"{torch_name}.Generator().manual_seed({seed})"
-        data = [("keyword", "generator"), ("value", value)] + ([] if alias else [("imports", "torch")])
-        return Fix("unsafe", "add-keyword", span_of(site.node), tuple(data), title="add a seeded generator=")
+
+def generator_fix(facts: ModuleFacts, site: CallSite, default_seed: str | None, title: str = "") -> Fix | None:
+    """Add ``generator=torch.Generator().manual_seed(<seed>)`` to a split or loader call: the module's
+    torch seed when it is valid there, else ``default_seed`` (``torch.initial_seed()`` when None)."""
+    imports = facts.derived(module_imports)
+    alias = imports.alias_of("torch")
+    if not alias and not imports.name_free("torch"):
+        return None
+    torch_name = alias or "torch"
+    seed = _module_seed(facts, site, ("torch",)) or default_seed or f"{torch_name}.initial_seed()"
+    value = f"{torch_name}.Generator().manual_seed({seed})"
+    data = [("keyword", "generator"), ("value", value)] + ([] if alias else [("imports", "torch")])
+    return Fix("unsafe", "add-keyword", span_of(site.node), tuple(data), title=title or f"add generator={value}")
 
 
 def _loader_label(site: CallSite) -> str:
