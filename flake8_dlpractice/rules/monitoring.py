@@ -788,8 +788,9 @@ class NoValidation(Rule):
                 continue  # a library function: its caller, in another module, may validate
             if _single_iteration(loop):
                 continue  # range(1): one epoch, like Keras fit(epochs=1)
-            candidates.append((loop.node, f"this training loop is never checked against a validation split "
-                                          f"({_training_evidence(loop)})"))
+            candidates.append((loop.node, fitting(
+                f"this training loop is never checked against a validation split ({_training_evidence(loop)})",
+                "this training loop is never checked against a validation split")))
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
         random_names = set()
         for site in facts.calls:

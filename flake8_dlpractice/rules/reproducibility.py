@@ -95,9 +95,11 @@ class CudnnNondeterministic(Rule):
             return
         if all(s.team for s in torch_seeds):
             return  # a project's own seed helper: whether it also sets determinism is not seen
-        yield self.finding(first.call.node, f"torch is seeded, but cuDNN may pick non-deterministic kernels "
-                           f"for {_called(layer)} ({line_ref(layer.line, _called(layer))})",
-                           fix=self._fix(facts, seeds, first))
+        layer_ref = line_ref(layer.line, last_part(_called(layer)))
+        yield self.finding(first.call.node, fitting(
+            f"torch is seeded, but cuDNN may pick non-deterministic kernels for {_called(layer)} ({layer_ref})",
+            f"torch is seeded, but cuDNN may pick non-deterministic kernels for {last_part(_called(layer))} "
+            f"({layer_ref})"), fix=self._fix(facts, seeds, first))
 
     @staticmethod
     def _fix(facts: ModuleFacts, seeds: Seeds, first: SeedCall) -> Fix | None:
