@@ -166,11 +166,13 @@ def _effective(seed: SeedCall) -> bool:
 
 
 def _looks_like_seed_helper(site: CallSite) -> bool:
-    func = site.node.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if "seed" not in name and "Seed" not in name and "SEED" not in name:
-        return False
-    return "initial_seed" not in name.lower()
+    """A call named like a seed helper (``set_seed``, ``utils.seed_all``, ``init_seeds``)."""
+    spelled = site.name
+    if not spelled or ("seed" not in spelled and "Seed" not in spelled and "SEED" not in spelled):
+        return False  # the common case, decided on the precomputed spelling
+    name = spelled.rsplit(".", 1)[-1]
+    low = name.lower()
+    return "seed" in low and "initial_seed" not in low
 
 
 def _bind_names(target: ast.expr, into: set[str]) -> None:

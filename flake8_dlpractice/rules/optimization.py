@@ -732,36 +732,22 @@ class DeepLearningOnTabular(Rule):
     def _tabular_flow(self, facts: ModuleFacts, reads: list[CallSite],
                       sinks: list[tuple[ast.AST, str]]) -> tuple[str, str] | None:
         """(the read, the conversion of features that reaches training) as evidence, or None."""
+        module = _Assignments(facts.tree)
+        if module.not_tabular:
+            return None
         # (1) names holding DataFrames read from files, and what derives from them
-        read_nodes = {id(s.node) for s in reads}
-        kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
-        assigns = sorted((n for n in ast.walk(facts.tree) if isinstance(n, kinds) and n.value is not None),
-                         key=lambda n: (n.lineno, n.col_offset))
         frames: set[str] = set()
-        first_read = min(r.line for r in reads)
-        for stmt in assigns:
-            if any(id(sub) in read_nodes for sub in ast.walk(stmt.value)):
-                frames |= _target_names(_assign_targets(stmt))
+        for read in reads:
+            if isinstance(read.stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                frames |= _target_names(_assign_targets(read.stmt))
         if not frames:
             return None
-        for name in frames | {a for s in assigns for a in _target_names(_assign_targets(s))}:
-            if set(name_words(name)) & IMAGE_WORDS:
-                return None
-        derived = set(frames)
-        for _ in range(3):
-            for stmt in assigns:
-                if _loads(stmt.value) & derived:
-                    derived |= _target_names(_assign_targets(stmt))
-        for sub in ast.walk(facts.tree):
-            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 100:
-                if set(name_words(sub.value)) & {"pixel", "pixels", "image", "img", "filename", "path",
-                                                 "text", "sentence", "review", "tweet"}:
-                    return None
-            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
-                    and sub.func.attr in ("reshape", "view") and len(sub.args) >= 3:
-                return None  # pixel columns reshaped into images
+        if any(set(name_words(name)) & IMAGE_WORDS for name in frames | module.all_targets):
+            return None
+        derived = module.closure(frames)
         # (2) conversions of feature columns to arrays/tensors (not an index, ids or the labels)
-        conversions = [conv for stmt in assigns if stmt.lineno >= first_read
+        first_read = min(r.line for r in reads)
+        conversions = [conv for stmt, _loaded, _targets in module.rows if stmt.lineno >= first_read
                        for conv in [_conversion(facts, stmt, derived)] if conv is not None]
         if not conversions:
             return None
@@ -769,13 +755,48 @@ class DeepLearningOnTabular(Rule):
         first = min(reads, key=lambda r: r.line)
         reader = f"{last_part(first.qn)} at {line_ref(first.line, last_part(first.qn))}"
         for how, targets in conversions:
-            if _reaches_training(facts, assigns, targets, sinks):
+            if _reaches_training(facts, module, targets, sinks):
                 return reader, how
-        if _reaches_training(facts, assigns, derived | {t for _, ts in conversions for t in ts}, sinks):
+        if _reaches_training(facts, module, derived | {t for _, ts in conversions for t in ts}, sinks):
             return reader, reader
         return None
 
 
+class _Assignments:
+    """The module's assignments with the names each reads and binds, in line order (one walk),
+    and whether the module handles images or text (pixel columns reshaped, path/text strings)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+        found = []
+        self.not_tabular = False
+        for sub in ast.walk(tree):
+            if isinstance(sub, kinds):
+                if sub.value is not None:
+                    found.append(sub)
+            elif isinstance(sub, ast.Constant):
+                if isinstance(sub.value, str) and len(sub.value) < 100 and \
+                        set(name_words(sub.value)) & _NOT_TABULAR_WORDS:
+                    self.not_tabular = True
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in ("reshape", "view") and len(sub.args) >= 3:
+                self.not_tabular = True  # pixel columns reshaped into images
+        found.sort(key=lambda n: (n.lineno, n.col_offset))
+        self.rows = [(stmt, _loads(stmt.value), _target_names(_assign_targets(stmt))) for stmt in found]
+        self.all_targets = {name for _, _, targets in self.rows for name in targets}
+
+    def closure(self, names: set[str], rounds: int = 3) -> set[str]:
+        """``names`` and what is assigned from them (a few rounds)."""
+        out = set(names)
+        for _ in range(rounds):
+            for _stmt, loaded, targets in self.rows:
+                if loaded & out:
+                    out |= targets
+        return out
+
+
+_NOT_TABULAR_WORDS = frozenset({"pixel", "pixels", "image", "img", "filename", "path", "text", "sentence",
+                                "review", "tweet"})
 _INDEX_ATTRS = frozenset({"index", "columns", "id", "ID", "Id", "dtypes"})
 _LABEL_WORDS = frozenset({"y", "target", "targets", "label", "labels", "id", "ids", "idx", "index"})
 
@@ -805,15 +826,11 @@ def _conversion(facts: ModuleFacts, stmt: ast.AST, derived: set[str]) -> tuple[s
     return None
 
 
-def _reaches_training(facts: ModuleFacts, assigns: list[ast.AST], names: set[str],
+def _reaches_training(facts: ModuleFacts, module: _Assignments, names: set[str],
                       sinks: list[tuple[ast.AST, str]]) -> bool:
     """Data held by ``names`` (or derived from them by assignments) is used by a training loop or
     passed to ``fit``."""
-    used = set(names)
-    for _ in range(3):
-        for stmt in assigns:
-            if _loads(stmt.value) & used:
-                used |= _target_names(_assign_targets(stmt))
+    used = module.closure(names)
     for loop in facts.loops:
         if loop.trains and _loads(loop.node) & used:
             return True
