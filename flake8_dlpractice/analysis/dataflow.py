@@ -14,13 +14,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import line_ref
-from .names import data_role, dotted, last_part, name_words
+from .names import data_role, dotted, last_part
 from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_STAT_METHODS, IMPUTE_METHODS,
-                         SEARCH_CLASSES, SPLIT_FUNCS, TARGET_WORDS,
-                         SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo, FitEvent, ResampleEvent,
-                         SplitEvent, SplitKind, Statistic, StatUse, cut_statistic, functional_statistic,
-                         is_feature_transformer, old_cv_iterable, oversampling, row_wise_constructor,
-                         whole_axis)
+                         SEARCH_CLASSES, SPLIT_FUNCS, SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo,
+                         FitEvent, ResampleEvent, SplitEvent, SplitKind, Statistic, StatUse, cut_statistic,
+                         functional_statistic, is_feature_transformer, is_target_name, old_cv_iterable,
+                         oversampling, row_wise_constructor, whole_axis)
 from .values import EMPTY, SplitInfo, Value, merge_roles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,7 +150,7 @@ def duplicated_part(node: ast.Call) -> str | None:
     if not node.args:
         return None
     found = _repeated_name(node.args[0])
-    if found and not set(name_words(found.rsplit(".", 1)[-1])) & TARGET_WORDS:
+    if found and not is_target_name(found):
         return found
     return None
 
@@ -178,6 +177,17 @@ def _repeated_name(first: ast.expr) -> str | None:
     return None
 
 
+def _single_shuffle(splitter: Value) -> bool:
+    """``ShuffleSplit(n_splits=1, ...)``: a single random train/test holdout."""
+    call = splitter.call
+    if call is None or "Shuffle" not in last_part(splitter.kind):
+        return False
+    count = next((kw.value for kw in call.keywords if kw.arg in ("n_splits", "n_iter")), None)
+    if count is None and call.args:
+        count = call.args[0]
+    return isinstance(count, ast.Constant) and count.value == 1
+
+
 def _axis_is_columns(node: ast.Call) -> bool:
     """Not a concatenation of rows: ``axis=1`` (or any axis but the first)."""
     axis = next((kw.value for kw in node.keywords if kw.arg in ("axis", "dim")), None)
@@ -191,7 +201,8 @@ def _axis_is_columns(node: ast.Call) -> bool:
 def split_roles(split: SplitInfo, n: int) -> list[str | None]:
     """Roles by position of the outputs of a split call."""
     holdout = "val" if split.input_role in ("train", "val") else "test"
-    if split.func == "train_test_split":
+    if split.func == "train_test_split" or split.event is not None and split.event.kind == "holdout" \
+            and split.func.endswith(".split"):
         return ["train" if i % 2 == 0 else holdout for i in range(n)]
     if split.func == "random_split":
         if n == 2:
@@ -242,7 +253,9 @@ class DataFlow:
             return Value(split=info, anc=all_anc, line=line)
         if recv is not None and method == "split" and last_part(recv.kind) in SPLITTER_CLASSES:
             func = f"{last_part(recv.kind)}.split"
-            event = self.split_event(node, func, args, "folds")
+            # StratifiedShuffleSplit(n_splits=1, test_size=0.2): one holdout, not cross-validation folds
+            kind: SplitKind = "holdout" if _single_shuffle(recv) else "folds"
+            event = self.split_event(node, func, args, kind)
             return Value(split=SplitInfo(func, line, 1, event.input_role, all_anc, event), anc=all_anc, line=line)
         cls = last_part(qn)
         if cls in CV_FUNCS and qn.startswith("sklearn."):

@@ -29,8 +29,8 @@ from ..settings import DEFAULT_SETTINGS, RuleSettings
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
 from .dataflow import DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, split_roles, stateful_step
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
-from .provenance import (COMPOSITES, TARGET_WORDS, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent,
-                         StatUse)
+from .provenance import (COMPOSITES, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent,
+                         StatUse, is_target_name)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
 
@@ -595,7 +595,7 @@ class _ScopeWalker(DataFlow):
             masked = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
             if masked or column is not None:  # not an array cell (x[i, j] = x.max() marks a position)
                 value = Value(applied=replace(value.stat, how="imputed" if masked else "derived"))
-        if value.applied is not None and column not in TARGET_WORDS:
+        if value.applied is not None and not is_target_name(column):
             self.note_use(value, old, spelled, column, merged.idents)
 
     def _named(self, name: str, value: Value, line: int, spelled: str | None = None,
@@ -639,7 +639,7 @@ class _ScopeWalker(DataFlow):
     def _bind_split(self, elts: list[ast.expr], split: SplitInfo, value_node: ast.expr) -> None:
         """The parts of a split, by position: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
         event = split.event
-        folds = split.func.endswith(".split") or (event is not None and event.kind == "folds")
+        folds = event is not None and event.kind == "folds"
         anc = split.anc | {event.piece_id} if event is not None else split.anc
         where = line_ref(split.line, split.func.rsplit(".", 1)[-1])
         for elt, role in zip(elts, split_roles(split, len(elts))):

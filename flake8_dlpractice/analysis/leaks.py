@@ -15,6 +15,7 @@ Built once per module (``facts.derived(Leaks)``) and read by DLP100, DLP101, DLP
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
@@ -22,12 +23,14 @@ from .dataflow import stateful
 from .facts import FIT_METHODS, CallSite, ModuleFacts, Value
 from .summaries import bound_values
 from .names import dotted, last_part, name_words
-from .provenance import HOLDOUT_SPLITS, TARGET_WORDS, ConcatInfo, FitEvent, SplitEvent, StatUse
+from .provenance import HOLDOUT_SPLITS, ConcatInfo, FitEvent, SplitEvent, StatUse, is_target_name
 
 _SCORE_METHODS = frozenset({"score", "evaluate"})
-# names of predictions and submissions: rescaling or blending them with their statistics is not fitting
-PREDICTION_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "oof", "proba", "probs", "sub",
-                              "submission", "submit", "blend", "ensemble"})
+# names of results (predictions, submissions, scores): rescaling or blending them with their own
+# statistics is not fitting
+RESULT_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "oof", "proba", "probs", "sub",
+                          "submission", "submit", "blend", "ensemble", "score", "scores", "loss", "losses",
+                          "acc", "accuracy", "auc", "metric", "metrics", "error", "errors"})
 _VALIDATION_KWARGS = ("validation_data", "eval_set", "eval_dataset", "valid_sets", "X_val")
 
 
@@ -59,7 +62,7 @@ class Leaks:
         self.facts = facts
         self.splits = sorted(facts.split_events, key=lambda s: (s.node.lineno, s.node.col_offset))
         self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events
-                          if not _is_target(f.source.name)]
+                          if not is_target_name(f.source.name)]
         self.applications: dict[int, list[StatUse]] = {}
         for use in facts.stat_uses:
             if use.stat.fit is not None:
@@ -99,6 +102,10 @@ class Leaks:
                 fitted = site.arg(0, "x") or site.kwargs.get("X")
                 if fitted is not None:  # a model (or a clustering) fitted on it: training data
                     training |= fitted.anc
+            if site.qn and last_part(site.qn) == "train" and site.qn.startswith(("lightgbm.", "xgboost.")):
+                data = site.arg(1, "train_set") or site.kwargs.get("dtrain")  # lgb.train(params, lgb.Dataset(X, y))
+                if data is not None:
+                    training |= data.anc
             callee = site.local
             if callee is not None and callee.trained_params:  # run_model(X_tr, y_tr, X_te) trains on X_tr
                 for param, value in bound_values(self.facts, site, callee):
@@ -146,7 +153,7 @@ class Leaks:
         names = [use.column, use.frame, use.target.name, use.stat.source.name]
         for name in names:
             words = set(name_words(name.rsplit(".", 1)[-1])) if name else set()
-            if words & PREDICTION_WORDS or _is_target(name):
+            if words & RESULT_WORDS or is_target_name(name):
                 return True
         return False
 
@@ -254,13 +261,15 @@ def describe(value: Value, fallback: str = "data") -> str:
     return f"{quoted(name)} ({origin})"
 
 
-def split_ref(split: SplitEvent) -> str:
-    """The text a message cites for a split: ``train_test_split at line 12``."""
+def split_ref(split: SplitEvent, short: bool = False) -> str:
+    """The text a message cites for a split: ``train_test_split at line 12`` (with ``short``,
+    ``KFold at line 8`` for ``KFold.split``)."""
     func = split.func
     if split.kind == "back":
         return line_ref(split.line, _bound_name(split.node))
     cited = func.rsplit(".", 1)[-1] if split.kind != "helper" else func
-    return f"{func} at {line_ref(split.line, cited.rstrip('()'))}"
+    shown = func[:-len(".split")] if short and func.endswith(".split") else func
+    return f"{shown} at {line_ref(split.line, cited.rstrip('()'))}"
 
 
 def split_clause(split: SplitEvent, short: bool = False) -> str:
@@ -272,7 +281,7 @@ def split_clause(split: SplitEvent, short: bool = False) -> str:
     if split.kind == "folds" and applied != split.line and not short:
         return f" before the folds of {split_ref(split)} pick its rows"
     if short:
-        return f" before {split_ref(split)}"
+        return f" before {split_ref(split, short=True)}"
     if split.kind in ("folds", "cv"):
         return f" before {split_ref(split)} splits it into folds"
     if split.kind == "search":
@@ -299,11 +308,29 @@ def group_suffix(lines: list[int], columns: bool) -> str:
 
 
 def first_fitting(options: list[str], limit: int = MAX_HEADLINE) -> str:
-    """The first headline that keeps the limit once its line references are rendered."""
+    """The first headline that keeps the limit once its line references are rendered; failing
+    that, the last one with long names shortened and, if need be, cut at a word (never inside a
+    line reference)."""
     for option in options:
         if len(render_refs(option)) <= limit:
             return option
-    return options[-1]
+    text = _LONG_NAME.sub(lambda m: f"'{m.group(1)[:11]}…'", options[-1])
+    if len(render_refs(text)) <= limit:
+        return text
+    base = text
+    while len(render_refs(base)) + 2 > limit:
+        cut = base.rfind(" ")
+        marker = base.rfind(_MARKER_OPEN, 0, cut)
+        if marker > base.rfind(_MARKER_CLOSE, 0, cut):
+            cut = base.rfind(" ", 0, marker)  # never inside a line reference
+        if cut <= 0:
+            break
+        base = base[:cut].rstrip(",")
+    return base + " …"
+
+
+_LONG_NAME = re.compile(r"'([^'\s\ue000-\ue002]{13,})'")  # a quoted name (no spaces)
+_MARKER_OPEN, _MARKER_CLOSE = "\ue000", "\ue002"  # line_ref's markers (findings.py)
 
 
 def _bound_name(node: ast.AST) -> str:
@@ -313,14 +340,6 @@ def _bound_name(node: ast.AST) -> str:
             target = target.elts[0]
         return dotted(target) or ""
     return ""
-
-
-def _is_target(name: str | None) -> bool:
-    """``y``, ``y_train``, ``train.target``, ``labels``: the target, whose rescaling leaks no feature."""
-    if not name:
-        return False
-    words = set(name_words(name.rsplit(".", 1)[-1]))
-    return bool(words & TARGET_WORDS) and len(words) <= 2
 
 
 class _Unnumbered(LineMap):

@@ -138,6 +138,8 @@ def name_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORD.findall(name))
 
 
+# f_test, chi2_test, t_test: names of statistical tests, not of test data
+_STATISTICAL_TESTS = frozenset({"f", "p", "t", "z", "ks", "chi", "anova"})
 # Abbreviations that mark a role only as a whole word of a data value's name, words being split
 # at underscores and digits (``X_te``, ``va_paths``, ``X_tr2``; not ``teX``, not ``tree``).
 ABBREVIATIONS = {"tr": "train", "te": "test", "va": "val", "vl": "val"}
@@ -154,8 +156,11 @@ def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     """
     if len(name) > 80:
         return None
+    words = name_words(name)
+    if len(words) == 2 and words[1] == "test" and words[0] in _STATISTICAL_TESTS:
+        return None  # f_test, p_test: a statistical test's result, not test data
     roles = set()
-    for word in name_words(name):
+    for word in words:
         role = ROLE_TOKENS.get(word) or _EXTRA_TOKENS.get(word) or _glued_role(word)
         if role:
             roles.add(role)

@@ -16,10 +16,11 @@ values it reads (``idents``) and of everything it derives from (``anc``).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .names import last_part
+from .names import last_part, name_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import FunctionInfo, Value
@@ -95,6 +96,19 @@ FUNCTIONAL_PREPROCESSORS = frozenset({"scale", "minmax_scale", "robust_scale", "
 COMPOSITES = frozenset({"Pipeline", "make_pipeline", "ColumnTransformer", "make_column_transformer",
                         "FeatureUnion", "make_union"})
 TARGET_WORDS = frozenset({"y", "target", "targets", "label", "labels"})
+_GLUED_TARGET = re.compile(r"y_?(?:train|test|val|valid|tr|te|trn|tst|cv|dev)", re.IGNORECASE)
+
+
+def is_target_name(name: str | None) -> bool:
+    """``y``, ``y_train``, ``Ytrain``, ``train.target``, ``labels``: the target, whose rescaling or
+    repetition says nothing about the features."""
+    if not name:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    words = set(name_words(last))
+    return bool(words & TARGET_WORDS) and len(words) <= 2 or bool(_GLUED_TARGET.fullmatch(last))
+
+
 # what applying a statistic does to data, as a message says it: "'df' is imputed with its own median"
 PHRASES = {"imputed": "is imputed with", "normalised": "is normalised with", "binned": "is binned with",
            "transformed": "is transformed with", "derived": "gets a column from"}

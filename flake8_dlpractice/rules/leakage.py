@@ -145,7 +145,7 @@ class TestDataInFitting(Rule):
             use = uses[0]
             others = sorted({u.line for u in uses[1:]} - {use.line})
             suffix = group_suffix(others, all(u.column for u in uses))
-            data = _test_text(leaks, use.target, use.column)
+            data = _test_text(leaks, use.target, use.column, use.frame)
             if use.via is not None:
                 verb = {"imputed": "imputes it with", "normalised": "normalises it with", "binned": "bins it with",
                         "derived": "derives a column from"}.get(use.how, f"{use.how} it with")
@@ -247,10 +247,12 @@ def _is_fit_call(node) -> bool:
         node.func.attr in FIT_METHODS or node.func.attr == "fit_transform")
 
 
-def _test_text(leaks: Leaks, value: Value, column: str | None = None) -> str:
+def _test_text(leaks: Leaks, value: Value, column: str | None = None, frame: str | None = None) -> str:
     """``'X_te' (test split of ...)``, or ``'df_sub' (only ever predicted on)`` for test data by use;
-    with ``column``, ``'df'['age'] (...)``."""
-    text = describe(value) if value.role == "test" else f"{quoted(value.name)} (only ever predicted on)"
+    with ``column``, ``'df'['age'] (...)``; ``frame`` names data the value does not name itself
+    (``unseen = (unseen - unseen.mean(0)) / ...``)."""
+    name = value.name or frame
+    text = describe(value, name or "data") if value.role == "test" else f"{quoted(name)} (only ever predicted on)"
     if column:
         name, _, origin = text.partition(" ")
         text = f"{name[1:-1]}[{quoted(column, limit=16)}] {origin}".rstrip()
@@ -329,7 +331,10 @@ class TestDataInTuning(Rule):
     decision. An `eval_set` without early stopping only reports metrics and is not flagged.
     Cross-validation folds are validation data whatever they are called (`for tr, te in
     kf.split(X)`). Test data recognised only by its use (predicted on) does not count here.
-    `cross_val_score` outside a loop reports a score and chooses nothing.
+    `cross_val_score` outside a loop reports a score and chooses nothing; in a loop that builds the
+    estimator from the loop's variable it is taken for a choice, also when the scores are only
+    plotted or reported (compare settings on the training rows to be sure). A
+    `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation.
     """
 
     code, name = "DLP101", "test-data-in-tuning"
