@@ -379,6 +379,11 @@ class Source:
             self._tree = ast.parse(self.text, filename=self.path)
         return self._tree
 
+    def drop_tree(self) -> None:
+        """Let the module tree go (a source kept for later, as the language server keeps the last
+        check of each document, should not hold a tree of every node: :meth:`parse` reads it again)."""
+        self._tree = None
+
     def locate(self, line: int) -> tuple[int | None, int]:
         return self.where.locate(line)
 

@@ -386,3 +386,21 @@ def test_clients_without_resolve_get_edits_at_once():
     finally:
         assert session.close() == 0
         session.errors.close()
+
+
+def test_checks_pause_the_garbage_collector_and_keep_no_tree():
+    import gc
+
+    from flake8_dlpractice.lsp.server import _without_gc
+
+    def failing():
+        assert not gc.isenabled()
+        raise SyntaxError("half-typed")
+
+    assert gc.isenabled()
+    with pytest.raises(SyntaxError):
+        _without_gc(failing)
+    assert gc.isenabled()
+    analysis = _without_gc(lambda: analyse_text("file:///x.py", "x.py", LEAKY, 1, DEFAULT_CONFIG))
+    assert gc.isenabled() and analysis.source._tree is None
+    assert [f.code for f in analysis.findings] == ["DLP102", "DLP302", "DLP304"]

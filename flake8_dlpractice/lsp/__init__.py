@@ -6,6 +6,7 @@ Language Server Protocol over stdin/stdout, for ``.py`` documents and Jupyter no
 """
 from __future__ import annotations
 
+import gc
 import sys
 
 MISSING = ("dlp lsp needs pygls, which is an optional dependency: pip install 'flake8-dlpractice[lsp]'\n")
@@ -20,5 +21,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(MISSING)
             return 2
         raise
-    build_server().start_io()
+    server = build_server()
+    # what the server imported lives as long as it does: the garbage collector need not scan it
+    gc.collect()
+    gc.freeze()
+    server.start_io()
     return 0

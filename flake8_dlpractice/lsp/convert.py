@@ -29,7 +29,7 @@ _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 def _position(analysis: Analysis, units: Units, line: int, col: int) -> tuple[str, lsp.Position]:
     uri, row = analysis.place(line)
-    lines = analysis.texts[uri].split("\n")
+    lines = analysis.lines(uri)
     text = lines[row] if 0 <= row < len(lines) else ""
     return uri, lsp.Position(row, units(text[:col]))
 

@@ -40,6 +40,13 @@ class Analysis:
     findings: list[Finding]
     texts: dict[str, str]  # the text of each document the findings are in (a notebook: its cells)
     cell_uris: dict[int, str] = field(default_factory=dict)  # cell number -> cell uri
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def lines(self, uri: str) -> list[str]:
+        """The lines of the document ``uri`` (split once, however many positions are converted)."""
+        if uri not in self._lines:
+            self._lines[uri] = self.texts[uri].split("\n")
+        return self._lines[uri]
 
     def place(self, line: int) -> tuple[str, int]:
         """(document uri, 0-based line in it) of a 1-based line of the checked program."""
@@ -87,7 +94,9 @@ def _findings(source: Source, config: Config) -> list[Finding]:
     DLP000: an editor shows syntax errors itself."""
     if config.excludes_file(source.path):
         return []
-    return [f for f in source_findings(source, config) if f.code != UNANALYSABLE]
+    found = [f for f in source_findings(source, config) if f.code != UNANALYSABLE]
+    source.drop_tree()  # kept until the next version: its nodes would slow every garbage collection
+    return found
 
 
 # --- edits -----------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ other cells are checked.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -28,7 +29,10 @@ from .documents import Analysis, Cell, add_noqa, analyse_cells, analyse_text, fi
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE = 0.05  # seconds a change waits for the next keystroke before it is checked
+# Seconds a change waits before it is checked, so that changes an editor sends together (an edit
+# made of several messages) are checked once. Keystrokes come 100 ms or more apart, so a longer
+# wait would not save checks while typing, only add to every change's latency.
+DEBOUNCE = 0.02
 CONFIG_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", ".flake8")
 FIX_ALL = f"{lsp.CodeActionKind.SourceFixAll.value}.{convert.SOURCE}"
 ACTION_KINDS = [lsp.CodeActionKind.QuickFix, FIX_ALL]
@@ -125,7 +129,7 @@ class DlpServer(LanguageServer):
         if run is None:
             return None
         try:
-            analysis = await asyncio.get_running_loop().run_in_executor(self.worker, run)
+            analysis = await asyncio.get_running_loop().run_in_executor(self.worker, _without_gc, run)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return None  # half-typed: the last good diagnostics stay
         except Exception:  # noqa: BLE001 - a checker bug must not take the editor's server down
@@ -255,6 +259,19 @@ class DlpServer(LanguageServer):
         if not codes:
             return None
         return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, convert.hover_text(codes)))
+
+
+def _without_gc(run: Callable[[], Analysis]) -> Analysis:
+    """Run a check with the cyclic garbage collector paused: the engine frees its records by
+    reference counting (facts release their cycles), so a collection in the middle of a check
+    would only scan the check's live objects, adding a tenth to its time on a large file."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return run()
+    finally:
+        if paused:
+            gc.enable()
 
 
 def build_server() -> DlpServer:
