@@ -87,8 +87,10 @@ def test_exit_codes(tmp_path, capsys):
     # I/O errors
     status, _, err = dlp("check", "missing.py", cwd=tmp_path, capsys=capsys)
     assert status == 2 and err == "dlp: missing.py: no such file or directory\n"
-    status, _, err = dlp("check", "-o", tmp_path / "no" / "out.json", "leaky.py", cwd=tmp_path, capsys=capsys)
-    assert status == 2 and "cannot write" in err
+    write(tmp_path, "a-file", "")
+    status, _, err = dlp("check", "-o", tmp_path / "a-file" / "out.json", "leaky.py", cwd=tmp_path, capsys=capsys)
+    assert status == 2
+    assert err == f"dlp: {tmp_path / 'a-file' / 'out.json'}: cannot write: {tmp_path / 'a-file'} is not a folder\n"
     # configuration errors
     write(tmp_path, "pyproject.toml", '[tool.dlpractice]\nselect = ["DLP1"]\nignroe = ["DLP2"]\n')
     status, out, err = dlp("check", "leaky.py", cwd=tmp_path, capsys=capsys)
@@ -97,6 +99,30 @@ def test_exit_codes(tmp_path, capsys):
                    "select, extend-select, ignore, per-file-ignores, exclude, unsafe-fixes, test-names, "
                    "validation-names, train-names, seed-functions, logging-functions)\n")
     assert dlp("fix", "leaky.py", cwd=tmp_path, capsys=capsys)[0] == 2
+
+
+def test_output_file_folders_are_created(tmp_path, capsys):
+    """As ruff does: `-o reports/dlp.sarif` in a fresh checkout creates `reports/`."""
+    write(tmp_path, "leaky.py", LEAKY)
+    status, out, err = dlp("check", "--output-format", "json", "-o", "reports/ci/dlp.json", "leaky.py", cwd=tmp_path,
+                           capsys=capsys)
+    assert (status, out, err) == (1, "", "")
+    report = json.loads((tmp_path / "reports" / "ci" / "dlp.json").read_text(encoding="utf-8"))
+    assert [(f["code"], f["start"]["line"]) for f in report] == [("DLP100", 6)]
+
+
+def test_dlp_fix_speaks_as_dlp_fix(tmp_path, capsys):
+    """Messages are prefixed with the command the user typed: `dlp fix:` under dlp, `dlp-fix:` alone."""
+    write(tmp_path, "leaky.py", LEAKY)
+    status, _, err = dlp("fix", "leaky.py", "missing.py", cwd=tmp_path, capsys=capsys)
+    assert status == 2
+    assert err.splitlines() == ["dlp fix: missing.py: no such file or directory",
+                                "dlp fix: Fixed 0 findings in 0 files. 1 finding remains."]
+    assert dlp("fix", "--no-such-flag", cwd=tmp_path, capsys=capsys)[2].splitlines()[-1] == \
+        "dlp fix: error: unrecognized arguments: --no-such-flag"
+    proc = subprocess.run([sys.executable, "-c", "from flake8_dlpractice.cli.fix import main; main()",
+                           "missing.py"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.stderr.splitlines()[0] == "dlp-fix: missing.py: no such file or directory"
 
 
 def test_version_rules_and_rule_pages(capsys):

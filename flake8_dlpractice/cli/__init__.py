@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["fix"]:
         from .fix import main as fix_main
 
-        return fix_main(argv[1:])
+        return fix_main(argv[1:], prog="dlp fix")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -160,7 +160,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-format", choices=FORMATS, default="text",
                         help="text (default), json, sarif (GitHub code scanning), github (workflow "
                              "annotations), gitlab (code quality), junit")
-    parser.add_argument("-o", "--output-file", metavar="FILE", help="write the output to FILE instead of stdout")
+    parser.add_argument("-o", "--output-file", metavar="FILE",
+                        help="write the output to FILE instead of stdout (missing folders are created)")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per code")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
@@ -173,10 +174,19 @@ def _plural(count: int, word: str) -> str:
 
 
 def write_output(text: str, output_file: str | None) -> str | None:
-    """Print ``text`` or write it to ``output_file``; an error message when that fails."""
+    """Print ``text`` or write it to ``output_file`` (creating its missing folders, as ruff does);
+    an error message when that fails."""
     if output_file is None:
         sys.stdout.write(text)
         return None
+    folder = os.path.dirname(output_file)
+    try:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+    except FileExistsError:  # a file where a folder should be
+        return f"{output_file}: cannot write: {folder} is not a folder"
+    except OSError as exc:
+        return f"{output_file}: cannot create the folder {folder}: {exc.strerror or exc}"
     try:
         with open(output_file, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

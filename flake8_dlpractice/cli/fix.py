@@ -176,7 +176,7 @@ def _internal(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     ours = [f for f in frames if "flake8_dlpractice" in f.filename] or frames
     where = f" ({ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno})" if ours else ""
-    return f"internal error in dlp-fix: {type(exc).__name__}: {exc}{where}; please report it with this file"
+    return f"internal error in the fixer: {type(exc).__name__}: {exc}{where}; please report it with this file"
 
 
 def process_file(path: str, options: Options, rules: Sequence) -> FileResult:
@@ -281,9 +281,9 @@ def run_files(files: Sequence[str], options: Options, project: Project, jobs: in
 
 # --- command line -----------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "dlp-fix") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dlp-fix",
+        prog=prog,
         description="Apply the fixes of flake8-dlpractice findings (safe fixes by default).",
         epilog="Exit status: 0 nothing left to report, 1 findings remain (or files would change with "
                "--check/--diff), 2 usage or I/O error or skipped files.")
@@ -344,6 +344,7 @@ class _Summary:
 
     args: argparse.Namespace
     write: bool
+    prog: str = "dlp-fix"  # the command as the user typed it: messages are prefixed with it
     files: int = 0
     fixed: int = 0
     remaining: int = 0
@@ -351,7 +352,7 @@ class _Summary:
     skipped: int = 0
 
     def say(self, message: str) -> None:
-        sys.stderr.write(f"dlp-fix: {message}\n")
+        sys.stderr.write(f"{self.prog}: {message}\n")
 
     def add(self, result: FileResult, listing) -> None:
         args, out = self.args, sys.stdout
@@ -404,9 +405,10 @@ class _Summary:
         return 1 if self.remaining or (not self.write and self.fixed) else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``dlp-fix``; the exit status. Ctrl-C or SIGTERM stop it with 130/143 and no traceback."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "dlp-fix") -> int:
+    """Run ``dlp-fix`` (``prog``: ``dlp fix`` when run as that, for its usage and messages); the exit
+    status. Ctrl-C or SIGTERM stop it with 130/143 and no traceback."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         project = Project.from_options(args.select, None, args.ignore, args.exclude,
@@ -421,14 +423,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(args.unsafe_fixes, write=not (args.diff or args.check), diff=args.diff, verbose=args.verbose)
     with raise_on_termination():
         try:
-            return _run(args, paths, options, project)
+            return _run(args, paths, options, project, prog)
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through raise_on_termination
-            sys.stderr.write("dlp-fix: interrupted; files not yet written are unchanged\n")
+            sys.stderr.write(f"{prog}: interrupted; files not yet written are unchanged\n")
             return exit_status(exc)
 
 
-def _run(args: argparse.Namespace, paths: list[str], options: Options, project: Project) -> int:
-    summary = _Summary(args, options.write)
+def _run(args: argparse.Namespace, paths: list[str], options: Options, project: Project, prog: str) -> int:
+    summary = _Summary(args, options.write, prog)
     if paths == ["-"]:
         name = args.stdin_filename or "-"
         try:
