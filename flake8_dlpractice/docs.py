@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import sys
 
-from .pylint_plugin import message_id
+from .noqa import message_id
 from .rules import ALL_RULES
 from .rules.base import Rule
 

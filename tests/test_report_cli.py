@@ -195,3 +195,18 @@ def test_sarif_and_gitlab_paths_are_relative_to_the_repository(project, capsys):
     out = dlp(capsys, repository / "ml", "--output-format", "gitlab")[1]
     assert sorted({issue["location"]["path"] for issue in json.loads(out)}) == [
         "ml/eda.ipynb", "ml/src/broken.py", "ml/src/train.py"]
+
+
+def test_no_format_imports_pylint(project):
+    """Rule pages (SARIF help, the JSON rule table) name pylint's message ids without importing pylint:
+    `dlp check` in any format does not pay for loading it."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom flake8_dlpractice.cli import main\n"
+              "for fmt in ('text', 'json', 'sarif', 'github', 'gitlab', 'junit'):\n"
+              "    main(['check', '-j', '1', '--output-format', fmt, '-o', f'out.{fmt}', '--exit-zero', '.'])\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pylint', 'astroid')))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "[]\n", "")
+    assert "W8702" in (project / "out.sarif").read_text(encoding="utf-8")  # DLP102's page names its pylint id
