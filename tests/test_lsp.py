@@ -102,8 +102,8 @@ def test_diagnostics_on_open(client):
                                             "batch keeps an autograd graph")
     for diagnostic in diagnostics:
         assert diagnostic["source"] == "dlpractice"
-        href = diagnostic["codeDescription"]["href"]
-        assert href.endswith(f"{diagnostic['code']}.md") or f"#{diagnostic['code'].lower()}-" in href
+        # linked only to a documentation URL of the package metadata (this checkout names none)
+        assert "codeDescription" not in diagnostic
     assert by_code["DLP302"]["data"] == {"fix": "safe"} and by_code["DLP102"]["data"] == {"fix": None}
 
 
@@ -404,3 +404,16 @@ def test_checks_pause_the_garbage_collector_and_keep_no_tree():
     analysis = _without_gc(lambda: analyse_text("file:///x.py", "x.py", LEAKY, 1, DEFAULT_CONFIG))
     assert gc.isenabled() and analysis.source._tree is None
     assert [f.code for f in analysis.findings] == ["DLP102", "DLP302", "DLP304"]
+
+
+def test_rule_links_only_to_the_documentation_the_metadata_names(monkeypatch):
+    from flake8_dlpractice.lsp import convert
+    from flake8_dlpractice.report import rules as report_rules
+
+    analysis = analyse_text("file:///x.py", "x.py", LEAKY, 1, DEFAULT_CONFIG)
+    finding = next(f for f in analysis.findings if f.code == "DLP302")
+    monkeypatch.setattr(report_rules, "project_urls", lambda: {})
+    assert convert.diagnostic(analysis, finding, len)[1].code_description is None
+    monkeypatch.setattr(report_rules, "project_urls", lambda: {"documentation": "https://example.org/dlp/rules.html"})
+    described = convert.diagnostic(analysis, finding, len)[1].code_description
+    assert described.href == "https://example.org/dlp/rules.html#dlp302-eval-without-no-grad"

@@ -7,15 +7,11 @@ the line's text with ``units(text)`` (the number of client code units of a strin
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
-from functools import lru_cache
 from typing import Callable
 
 from lsprotocol import types as lsp
 
-from .. import __version__
 from ..findings import Finding, render_refs
 from ..report.rules import rule_info
 from .documents import Analysis
@@ -47,7 +43,8 @@ def finding_range(analysis: Analysis, units: Units, line: int, col: int, end_lin
 
 def diagnostic(analysis: Analysis, finding: Finding, units: Units) -> tuple[str, lsp.Diagnostic]:
     """The finding's document uri and its diagnostic: the headline as the message, the data path
-    as related information, severity per rule, the code linked to the rule's page."""
+    as related information, severity per rule, the code linked to the rule's page on the web when
+    the package metadata names one."""
     info = rule_info(finding.code)
     uri, span = finding_range(analysis, units, finding.line, finding.col, finding.end_line, finding.end_col)
     where = analysis.source.where
@@ -57,29 +54,19 @@ def diagnostic(analysis: Analysis, finding: Finding, units: Units) -> tuple[str,
         related.append(lsp.DiagnosticRelatedInformation(
             lsp.Location(step_uri, step_span), f"{step.kind}: {render_refs(step.what, where)}"))
     fixable = finding.fix is not None
+    href = rule_href(finding.code)
     return uri, lsp.Diagnostic(
         range=span, message=finding.render_headline(where), severity=SEVERITY[info.severity],
-        code=finding.code, code_description=lsp.CodeDescription(href=rule_href(finding.code)), source=SOURCE,
+        code=finding.code, code_description=lsp.CodeDescription(href=href) if href else None, source=SOURCE,
         related_information=related or None,
         data={"fix": finding.fix.safety if fixable else None})  # type: ignore[union-attr]
 
 
-def rule_href(code: str) -> str:
-    """The rule's page: the project's documentation URL, else the page written to a local file."""
-    return rule_info(code).help_uri() or _local_page(code)
-
-
-@lru_cache(maxsize=None)
-def _local_page(code: str) -> str:
-    folder = os.path.join(tempfile.gettempdir(), f"flake8-dlpractice-{__version__}-rules")
-    path = os.path.join(folder, f"{code}.md")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(rule_info(code).page())
-    except OSError:
-        pass
-    return "file://" + path.replace(os.sep, "/") if path.startswith("/") else "file:///" + path.replace(os.sep, "/")
+def rule_href(code: str) -> str | None:
+    """The rule's page on the web: the documentation URL the package metadata names (``Rules`` or
+    ``Documentation`` in ``[project.urls]``) with the rule's anchor; None without one (the page is
+    on hover, and ``dlp rule CODE`` prints it)."""
+    return rule_info(code).help_uri()
 
 
 def hover_text(codes: list[str]) -> str:
