@@ -106,6 +106,9 @@ DEEP = {
     "nested_blocks": lambda: "".join("    " * i + f"if c{i}:\n" for i in range(99))
     + "    " * 99 + "model = torch.compile(model)",
     "nested_defs": lambda: _nested_defs(60),
+    # an elif chain is an If nested in the orelse of the previous one: 2,000 deep without indentation
+    "elif_chain": lambda: "if c0:\n    pass\n" + "".join(
+        f"elif c{i}:\n    torch.manual_seed({i})\n" for i in range(1, N)),
 }
 
 

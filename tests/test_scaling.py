@@ -1,4 +1,5 @@
-"""The analysis stays linear in the size of a module: chains and rings of same-file helpers.
+"""The analysis stays linear in the size of a module: chains and rings of same-file helpers, and
+helpers that each fit statistics on data a helper further down the chain splits.
 
 Each shape is timed at two sizes eight times apart; linear work grows about eight-fold, the
 quadratic fixpoint this replaces grew sixty-four-fold. The bound leaves room for a busy machine.
@@ -12,6 +13,8 @@ import time
 import pytest
 
 from flake8_dlpractice.analysis.facts import build_facts
+from flake8_dlpractice.engine import check_tree
+from flake8_dlpractice.rules import ALL_RULES
 
 TRAINING_BODY = ["    for x, y in loader:", "        opt.zero_grad()", "        model(x).sum().backward()",
                  "        opt.step()"]
@@ -32,12 +35,25 @@ def helpers(n: int, shape: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def facts_time(tree: ast.Module) -> float:
+def preparing_helpers(n: int) -> str:
+    """``n`` helpers each fitting a scaler on its argument and passing it on; the last one splits it
+    (every helper is a DLP102 finding: one split paired with ``n`` learnings)."""
+    out = ["import numpy as np", "from sklearn.model_selection import train_test_split",
+           "from sklearn.preprocessing import StandardScaler", "",
+           "def prepare_0(frame):", "    return train_test_split(frame)"]
+    for i in range(1, n):
+        out += [f"def prepare_{i}(frame):", "    frame = StandardScaler().fit_transform(frame)",
+                f"    return prepare_{i - 1}(frame)"]
+    out.append(f"parts = prepare_{n - 1}(np.load('features.npy'))")
+    return "\n".join(out) + "\n"
+
+
+def facts_time(tree: ast.Module, run=build_facts) -> float:
     best = float("inf")
     for _ in range(3):
         gc.disable()
         start = time.perf_counter()
-        build_facts(tree)
+        run(tree)
         best = min(best, time.perf_counter() - start)
         gc.enable()
     return best
@@ -50,3 +66,11 @@ def test_helper_summaries_are_linear(shape):
     assert set(facts.module_functions["helper_0"].trained_params) == {"loader"}
     ratio = facts_time(large) / max(facts_time(small), 1e-3)
     assert ratio < 24, f"{shape}: 8x the helpers took {ratio:.1f}x the time"
+
+
+def test_statistics_meet_splits_in_linear_time():
+    small, large = ast.parse(preparing_helpers(500)), ast.parse(preparing_helpers(4000))
+    found = check_tree(large, "helpers.py", rules=ALL_RULES)
+    assert sum(f.code == "DLP102" for f in found) == 3999
+    ratio = facts_time(large, check_tree) / max(facts_time(small, check_tree), 1e-3)
+    assert ratio < 24, f"8x the helpers took {ratio:.1f}x the time"

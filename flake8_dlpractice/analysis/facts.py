@@ -453,14 +453,7 @@ class _ScopeWalker(DataFlow):
             self._loop(stmt, None, None, stmt.body)
             self.run(stmt.orelse)
         elif isinstance(stmt, ast.If):
-            self.facts.ifs.append(stmt)
-            self.ev(stmt.test)
-            outer = self.guard
-            if self.scope is not None:  # if type_ == 0: ... data events under a guard on a parameter
-                self.guard = _guard_of(stmt.test, self.params) or outer
-            self.run(stmt.body)
-            self.guard = outer
-            self.run(stmt.orelse)
+            self._if(stmt)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             entered = 0
             for item in stmt.items:
@@ -497,6 +490,22 @@ class _ScopeWalker(DataFlow):
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.expr):
                     self.ev(child)
+
+    def _if(self, stmt: ast.If) -> None:
+        """An if statement and its elif chain, in a loop (a chain of thousands of elifs nests as deep)."""
+        while True:
+            self.facts.ifs.append(stmt)
+            self.ev(stmt.test)
+            outer = self.guard
+            if self.scope is not None:  # if type_ == 0: ... data events under a guard on a parameter
+                self.guard = _guard_of(stmt.test, self.params) or outer
+            self.run(stmt.body)
+            self.guard = outer
+            orelse = stmt.orelse
+            if len(orelse) != 1 or type(orelse[0]) is not ast.If:
+                self.run(orelse)
+                return
+            stmt = self.stmt = orelse[0]
 
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         it = self.ev(stmt.iter)

@@ -71,6 +71,22 @@ class Leaks:
                 self.learnings.append(Learning(use.node, use.stat.what, use.stat.source, use.products,
                                                use.scope, use=use))
         self._used = False
+        # the splits (their positions in ``splits``) by an id their data carries, and by the id their
+        # parts carry: a learning is paired with the splits it reaches, not with every split
+        self._by_anc: dict[int, list[int]] = {}
+        self._by_piece: dict[int, list[int]] = {}
+        for position, split in enumerate(self.splits):
+            for ident in split.anc:
+                self._by_anc.setdefault(ident, []).append(position)
+            self._by_piece.setdefault(split.piece_id, []).append(position)
+
+    def _splits_by(self, index: dict[int, list[int]], ids: frozenset[int]) -> list[SplitEvent]:
+        """The splits, in order, that ``index`` files under one of ``ids``."""
+        if len(ids) > len(index):
+            positions = {p for ident, found in index.items() if ident in ids for p in found}
+        else:
+            positions = {p for ident in ids for p in index.get(ident, ())}
+        return [self.splits[p] for p in sorted(positions)]
 
     # -- how data is used ------------------------------------------------------------------------
     @property
@@ -162,10 +178,10 @@ class Leaks:
         """The first split, after the statistics were learnt, of data that carries them (with
         ``nested``, a holdout of training data is exempt when a clean labelled test set exists)."""
         source = learning.source
-        for split in self.splits:
+        for split in self._splits_by(self._by_anc, learning.products):  # learning.products & split.anc
             if split.scope is learning.scope and split.node.lineno < learning.end_line:
                 continue
-            if not (learning.products & split.anc and self._contains(source, split.anc)):
+            if not self._contains(source, split.anc):
                 continue
             if split.kind == "back" and not (split.concat is not None and split.concat.ident in source.anc
                                              and self.concat_has_test(split.concat)):
@@ -197,8 +213,8 @@ class Leaks:
             if use is None:
                 continue
             target = use.target
-            for split in self.splits:
-                if split.kind in ("cv", "search") or split.piece_id not in target.anc:
+            for split in self._splits_by(self._by_piece, target.anc):  # split.piece_id in target.anc
+                if split.kind in ("cv", "search"):
                     continue
                 if split.piece_id in source.anc or not source.idents & split.anc:
                     continue
