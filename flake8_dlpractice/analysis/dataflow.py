@@ -177,6 +177,15 @@ def _repeated_name(first: ast.expr) -> str | None:
     return None
 
 
+_WINDOWS = frozenset({"rolling", "expanding", "ewm"})
+
+
+def _windowed(node: ast.Call) -> bool:
+    """``s.rolling(5).mean()``, ``s.ewm(span=3).std()``: a statistic of each row's window, not of the data."""
+    inner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in _WINDOWS
+
+
 def _single_shuffle(splitter: Value) -> bool:
     """``ShuffleSplit(n_splits=1, ...)``: a single random train/test holdout."""
     call = splitter.call
@@ -312,7 +321,8 @@ class DataFlow:
         """The value of a call that computes, fits or applies statistics; None for other calls."""
         line = node.lineno
         if qn is None and method is not None and recv is not None:
-            if method in STAT_METHODS and recv.anc and whole_axis(node, 0):
+            if method in STAT_METHODS and recv.anc and not recv.element and whole_axis(node, 0) \
+                    and not _windowed(node):
                 if recv.stat is not None:
                     return Value(stat=recv.stat, line=line)
                 return Value(stat=Statistic(method, recv, line), line=line)
@@ -337,7 +347,8 @@ class DataFlow:
         if qn is None or not args:
             return None
         cls = last_part(qn)
-        if cls in STAT_METHODS and qn.startswith(STAT_MODULES) and whole_axis(node, 1) and args[0].anc:
+        if cls in STAT_METHODS and qn.startswith(STAT_MODULES) and whole_axis(node, 1) and args[0].anc \
+                and not args[0].element:  # np.mean(row): one sample's own statistic
             return Value(stat=args[0].stat or Statistic(cls, args[0], line), line=line)
         if qn.startswith("sklearn.preprocessing.") and functional_statistic(cls, node) and args[0].anc:
             # scale(X): X normalised with its own statistics, like (X - X.mean(0)) / X.std(0)

@@ -74,6 +74,7 @@ class CallSite:
     callback: FunctionInfo | None = None  # same-file function passed to apply/transform/map/pipe
     result_id: int = 0  # for calls of same-file functions: an id the call's result carries
     item_ids: list[int] = field(default_factory=list)  # a, b = helper(...): an id per unpacked part
+    comprehension_ids: frozenset[int] = EMPTY  # [f(k) for k in ks]: the ids the comprehension's variables hold
 
     @property
     def line(self) -> int:
@@ -130,6 +131,11 @@ class FunctionInfo:
     @property
     def line(self) -> int:
         return self.node.lineno
+
+    @property
+    def shown(self) -> str:
+        """The name a message calls it by: the class for a constructor (``Cleaner`` for ``__init__``)."""
+        return self.class_name if self.name == "__init__" and self.class_name else self.name
 
     def param_for(self, site: CallSite, index: int, keyword: str | None) -> str | None:
         """The parameter an argument binds to (``self`` skipped for method calls)."""
@@ -418,6 +424,7 @@ class _ScopeWalker(DataFlow):
         self.scope = scope
         self.env = env
         self.loops: list[LoopInfo] = []
+        self.comprehension_ids: frozenset[int] = EMPTY  # variables of the comprehensions around
         self.no_grad = 1 if scope is not None and scope.no_grad else 0
         self.stmt: ast.stmt | None = None
         self.params = set(scope.params) if scope is not None else set()
@@ -527,9 +534,10 @@ class _ScopeWalker(DataFlow):
                 and len(target.elts) == 2 and iter_node.args):
             self.bind(target.elts[0], NOTHING, iter_node)
             target = target.elts[1]  # enumerate(x) carries x's role
-        if it.split is None and it.anc and not it.element and isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+        if it.split is None and it.anc and not it.element and isinstance(target, (ast.Name, ast.Tuple, ast.List)) \
+                and not _columns(iter_node):
             it = replace(it, element=True)  # for row in rows / for i, row in df.iterrows(): one sample
-        self.bind(target, it, iter_node)
+        self.bind(target, _counted(it, iter_node), iter_node)
 
     def _loop(self, stmt: ast.stmt, it: Value | None, iter_root: str | None, body: list[ast.stmt],
               target_ids: frozenset[int] = EMPTY) -> None:
@@ -577,9 +585,13 @@ class _ScopeWalker(DataFlow):
         if value.applied is not None and isinstance(target.value, ast.Name) and target.value.id != "self":
             self.update_frame(target, value)  # df.age = df.age.fillna(df.age.mean())
         elif spelled:
+            old = self.env.get(spelled)
             named = self._named(target.attr, value, target.lineno, spelled, node=value_node)
             self.env[spelled] = named
             self.store_class_attr(target, named)
+            if value.applied is not None:  # self.data = self.data.fillna(self.data.median())
+                self.note_use(value, value if old is None or value.name != spelled else old, spelled, None,
+                              named.idents)
         if target.attr == "transform" and value.aug:
             owner = self.ev(target.value)
             self.facts.aug_assignments.append((self.stmt, owner, value, "assigned as its transform"))
@@ -622,7 +634,8 @@ class _ScopeWalker(DataFlow):
         return Value(role=role, origin=origin, carried=bool(role), kind=value.kind, call=value.call,
                      aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat, steps=value.steps,
                      split=value.split, piece_of=value.piece_of, name=spelled or name, items=value.items,
-                     is_index=value.is_index, element=value.element, pred=value.pred, line=line)
+                     is_index=value.is_index, element=value.element, position=value.position, pred=value.pred,
+                     line=line)
 
     def _bind_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr) -> None:
         elts = target.elts
@@ -693,15 +706,21 @@ class _ScopeWalker(DataFlow):
         if kind is ast.Starred:
             return self.ev(node.value, depth)
         if kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp or kind is ast.DictComp:
+            outer = self.comprehension_ids
             for gen in node.generators:
                 it = self.ev(gen.iter, depth)
-                self.bind(gen.target, replace(it, element=True) if it.anc and it.split is None else it, gen.iter)
+                it = replace(it, element=True) if it.anc and it.split is None else it
+                self.bind(gen.target, _counted(it, gen.iter), gen.iter)
+                self.comprehension_ids |= _target_ids(gen.target, self.env)
                 for cond in gen.ifs:
                     self.ev(cond, depth)
             if kind is ast.DictComp:
                 self.ev(node.key, depth)
-                return self.ev(node.value, depth)
-            return self.ev(node.elt, depth)
+                result = self.ev(node.value, depth)
+            else:
+                result = self.ev(node.elt, depth)
+            self.comprehension_ids = outer
+            return result
         if kind is ast.Lambda:
             return NOTHING
         if kind is ast.NamedExpr:
@@ -757,6 +776,10 @@ class _ScopeWalker(DataFlow):
         base = self.ev(node.value, depth)
         if node.attr in METADATA_ATTRS:
             return Value(anc=base.anc, line=node.lineno)
+        part = ROLE_TOKENS.get(node.attr) if base.role and base.origin.startswith("name ") else None
+        if part and part != base.role:  # env_test.train: the training part of something named test
+            return Value(role=part, origin=f"name {spelled or node.attr!r}", carried=True, name=spelled,
+                         anc=base.anc, idents=base.idents, line=node.lineno)
         if base.role:
             return Value(role=base.role, origin=base.origin, carried=base.carried, anc=base.anc,
                          idents=base.idents, stat=base.stat, name=spelled or base.name, line=base.line)
@@ -788,7 +811,8 @@ class _ScopeWalker(DataFlow):
         manual_split = isinstance(key, ast.Slice)
         return Value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
                      kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
-                     stat=base.stat, applied=base.applied, name=base.name, element=base.element,
+                     stat=base.stat, applied=base.applied, name=base.name,
+                     element=base.element or (index.position and isinstance(key, ast.Name)),  # band[i]: one row
                      pred=base.pred, line=node.lineno)
 
     def _combine(self, parts: list[Value], binop: bool = False, strict: bool = False) -> Value:
@@ -836,7 +860,7 @@ class _ScopeWalker(DataFlow):
                 inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
                                       and kw.value.value is True)
         site = CallSite(node, qn, dotted(func), method, recv, args, kwargs, self.scope,
-                        tuple(self.loops), self.no_grad > 0, self.stmt)
+                        tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids)
         site.local = self.facts.resolve_local(func, self.scope)
         if qn is None:
             site.callback, _ = self.callback(node, method)
@@ -902,7 +926,8 @@ class _ScopeWalker(DataFlow):
         if source or local_class or (qn and (cls[:1].isupper() or cls in COMPOSITES
                                              or qn.startswith("datasets.load_dataset"))):
             kind = qn or (f"<local>.{node.func.id}" if local_class else None)
-            value = Value(kind=kind, call=node, anc=all_anc, idents=all_idents, line=line)
+            value = Value(kind=kind, call=node, anc=all_anc, idents=all_idents, line=line,
+                          element=bool(args) and args[0].element)  # pd.Series(band[i]): still one sample
             aug = augmentation_of(qn, node)
             if aug:
                 value.aug = f"{aug} at {line_ref(line)}"
@@ -972,6 +997,19 @@ class _ScopeWalker(DataFlow):
             if merged is recv:
                 result.kind, result.aug = recv.kind, recv.aug
         return result
+
+
+def _columns(iter_node: ast.expr) -> bool:
+    """``df.items()``, ``df.iteritems()``: a loop over whole columns, not over samples."""
+    return isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Attribute) \
+        and iter_node.func.attr in ("items", "iteritems") and not iter_node.args
+
+
+def _counted(it: Value, iter_node: ast.expr) -> Value:
+    """The value a loop variable gets: a counter when the loop runs over ``range(...)``."""
+    if isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Name) and iter_node.func.id == "range":
+        return replace(it, position=True)
+    return it
 
 
 def _target_ids(target: ast.expr, env: dict[str, Value]) -> frozenset[int]:

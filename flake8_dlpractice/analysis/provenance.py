@@ -89,7 +89,8 @@ TARGET_ENCODERS = frozenset({"LabelEncoder", "LabelBinarizer", "MultiLabelBinari
 # transformers that learn nothing from the data they are "fitted" on
 STATELESS_TRANSFORMERS = frozenset({"PolynomialFeatures", "Binarizer", "Normalizer", "FunctionTransformer",
                                     "FeatureHasher", "HashingVectorizer", "MissingIndicator",
-                                    "SplineTransformer"})
+                                    "SplineTransformer", "GaussianRandomProjection",
+                                    "SparseRandomProjection", "RBFSampler"})  # random projections: data-blind
 # fit-and-apply in one call: sklearn.preprocessing.scale(X) standardises X with its own statistics
 FUNCTIONAL_PREPROCESSORS = frozenset({"scale", "minmax_scale", "robust_scale", "maxabs_scale",
                                       "quantile_transform", "power_transform"})

@@ -142,7 +142,11 @@ def bound_values(facts: ModuleFacts, site: CallSite, callee: FunctionInfo) -> It
         data = (site.recv if isinstance(site.node.func, ast.Attribute)
                 else site.args[1] if len(site.args) > 1 else None)
         if params and data is not None:
-            yield params[0], data
+            if data.items and not isinstance(site.node.func, ast.Attribute):
+                for item in data.items:  # map(clean, [train, test]): each frame in turn
+                    yield params[0], item
+            else:
+                yield params[0], data
         return
     for index, (node, value) in enumerate(zip(site.node.args, site.args)):
         if isinstance(node, ast.Starred):

@@ -38,6 +38,7 @@ class Value:
     items: tuple[Value, ...] | None = None  # tuple/list displays, element by element
     is_index: bool = False  # row indices of a split (``for tr_idx, va_idx in kf.split(X)``)
     element: bool = False  # one element of iterated data (``for img in images``): a sample
+    position: bool = False  # a counter over ``range(...)``: data indexed by it is one element
     pred: bool = False  # a model's predictions (or values computed from predictions only)
     line: int = 0
 

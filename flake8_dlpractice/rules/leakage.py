@@ -96,8 +96,10 @@ class TestDataInFitting(Rule):
     branch on (a flag passed on to a second helper is not followed). Names are evidence: a
     throwaway variable called `test` that holds something else (`test = df[cols].dropna()` inside
     an imputation helper) is taken for test data. A loop over `[train, test]` that imputes each
-    frame with its own statistics is not followed. Resampling of test data is DLP105 and a grid
-    search fitted on test data is DLP101.
+    frame with its own statistics is not followed (`map(clean, [train, test])` is). A loop counter
+    over `range()` picks one sample (`[np.min(band[i]) for i in range(n)]` is a statistic of each
+    row), also when it picks a column of a DataFrame with integer column names. Resampling of test
+    data is DLP105 and a grid search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -130,7 +132,7 @@ class TestDataInFitting(Rule):
             if fit is not None:
                 if _is_fit_call(fit.node) or fit.mixed or not leaks.is_test(learning.source):
                     continue
-                what = (f"passed to {fit.via.name}(), which fits {learning.what} on it" if fit.via
+                what = (f"passed to {fit.via.shown}(), which fits {learning.what} on it" if fit.via
                         else f"scaled with its own statistics by {learning.what}")
                 yield self.finding(fit.node, first_fitting([f"test data {_test_text(leaks, learning.source)} is {what}",
                                                             f"test data {quoted(learning.source.name)} is {what}"]))
@@ -149,7 +151,7 @@ class TestDataInFitting(Rule):
             if use.via is not None:
                 verb = {"imputed": "imputes it with", "normalised": "normalises it with", "binned": "bins it with",
                         "derived": "derives a column from"}.get(use.how, f"{use.how} it with")
-                rest = f"is passed to {use.via.name}(), which {verb} its own {use.stat.what}"
+                rest = f"is passed to {use.via.shown}(), which {verb} its own {use.stat.what}"
                 options = [f"test data {data} {rest}{suffix}", f"test data {quoted(use.target.name)} {rest}{suffix}",
                            f"test data {data} {rest}", f"test data {quoted(use.target.name)} {rest}"]
             else:
@@ -210,11 +212,11 @@ class TestDataInFitting(Rule):
                     if value is not None and value.role == "test":
                         where = line_ref(callee.trained_params[param])
                         yield self.finding(site.node, first_fitting([
-                            f"test data {describe(value)} is passed to {callee.name}(), which trains on it ({where})",
-                            f"test data {quoted(value.name)} is passed to {callee.name}(), which trains on it "
+                            f"test data {describe(value)} is passed to {callee.shown}(), which trains on it ({where})",
+                            f"test data {quoted(value.name)} is passed to {callee.shown}(), which trains on it "
                             f"({where})",
-                            f"test data {quoted(value.name)} is passed to {callee.name}(), which trains on it"]),
-                            trace=data_path(value, site.node, f"{callee.name}()"))
+                            f"test data {quoted(value.name)} is passed to {callee.shown}(), which trains on it"]),
+                            trace=data_path(value, site.node, f"{callee.shown}()"))
 
 
 # estimators whose "fit" on held-out data is the correct use: inspection and visualisation
@@ -331,9 +333,10 @@ class TestDataInTuning(Rule):
     decision. An `eval_set` without early stopping only reports metrics and is not flagged.
     Cross-validation folds are validation data whatever they are called (`for tr, te in
     kf.split(X)`). Test data recognised only by its use (predicted on) does not count here.
-    `cross_val_score` outside a loop reports a score and chooses nothing; in a loop that builds the
-    estimator from the loop's variable it is taken for a choice, also when the scores are only
-    plotted or reported (compare settings on the training rows to be sure). A
+    `cross_val_score` outside a loop reports a score and chooses nothing; in a loop (or a
+    comprehension) that builds the estimator from the loop's variable it is taken for a choice,
+    also when the scores are only plotted or reported (compare settings on the training rows to be
+    sure). A
     `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation.
     """
 
@@ -430,14 +433,14 @@ class TestDataInTuning(Rule):
                     if role_from_name(param) == "test":
                         continue  # reported inside the callee, where its test parameter is evaluated
                     yield self.finding(site.node, data_headline(
-                        value, f"is passed to {callee.name}(), which evaluates it in its training loop"),
-                        trace=data_path(value, site.node, f"{callee.name}()"))
+                        value, f"is passed to {callee.shown}(), which evaluates it in its training loop"),
+                        trace=data_path(value, site.node, f"{callee.shown}()"))
                 elif (param in callee.evaluated_params and training_loop is not None
                       and not selects(training_loop)):
                     yield self.finding(site.node, data_headline(
-                        value, f"is evaluated by {callee.name}() in the training loop at "
+                        value, f"is evaluated by {callee.shown}() in the training loop at "
                                f"{line_ref(training_loop.line)}"),
-                        trace=data_path(value, site.node, f"{callee.name}()"))
+                        trace=data_path(value, site.node, f"{callee.shown}()"))
 
     def _tuned_on_test_rows(self, facts: ModuleFacts) -> Iterator[Finding]:
         """A search (or ``cross_val_score`` in a parameter loop) run on all the data, whose test split
@@ -445,7 +448,7 @@ class TestDataInTuning(Rule):
         leaks = facts.derived(Leaks)
         if not any(s.kind in ("search", "cv") for s in leaks.splits):
             return
-        sweeps = {id(site.node) for site in facts.calls if site.loops and _sweeps(site)}
+        sweeps = {id(site.node) for site in facts.calls if (site.loops or site.comprehension_ids) and _sweeps(site)}
         for search in leaks.splits:
             if search.kind not in ("search", "cv") or not search.inputs or search.via is not None:
                 continue
@@ -489,10 +492,11 @@ class TestDataInTuning(Rule):
 
 
 def _sweeps(site: CallSite) -> bool:
-    """``for k in ks: cross_val_score(KNN(k), X, y)``: the estimator is built from the loop's variable,
-    so the scores choose a setting."""
+    """``for k in ks: cross_val_score(KNN(k), X, y)`` (or a comprehension over ``ks``): the estimator is
+    built from the loop's variable, so the scores choose a setting."""
     estimator = site.arg(0, "estimator")
-    return estimator is not None and any(estimator.anc & loop.target_ids for loop in site.loops)
+    return estimator is not None and bool(estimator.anc & site.comprehension_ids or any(
+        estimator.anc & loop.target_ids for loop in site.loops))
 
 
 def _has_role(value: Value, role: str) -> bool:

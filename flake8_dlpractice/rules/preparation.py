@@ -654,16 +654,16 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     origin = f" ({origin})" if origin else ""
     if fit is not None:
         if fit.via is not None:
-            return (f"{fit.via.name}() fits {learning.what} on {of_all}{quoted(source.name)}{origin}",
-                    f"{fit.via.name}() fits {learning.what}")
+            return (f"{fit.via.shown}() fits {learning.what} on {of_all}{quoted(source.name)}{origin}",
+                    f"{fit.via.shown}() fits {learning.what}")
         return f"{learning.what} is fitted on {of_all}{quoted(source.name)}{origin}", f"{learning.what} fitted"
     assert use is not None
     stat = use.stat.what
     if use.via is not None:
         verb = _VERBS.get(use.how, use.how)
-        return (f"{use.via.name}() {verb} {quoted(source.name)}{origin} with its own {stat}"
-                if use.how != "derived" else f"{use.via.name}() {verb} the {stat} of {quoted(source.name)}{origin}",
-                f"{use.via.name}()")
+        return (f"{use.via.shown}() {verb} {quoted(source.name)}{origin} with its own {stat}"
+                if use.how != "derived" else f"{use.via.shown}() {verb} the {stat} of {quoted(source.name)}{origin}",
+                f"{use.via.shown}()")
     target = quoted(use.frame or use.target.name)
     if use.column and use.frame and not grouped:
         target = f"{quoted(use.frame, limit=16)[1:-1]}[{quoted(use.column, limit=16)}]"
@@ -752,7 +752,7 @@ class ResamplingEvalData(Rule):
         leaks = facts.derived(Leaks)
         for event in facts.resample_events:
             data = event.data
-            how = _resampler(event.node, event.how) if event.via is None else f"{event.via.name}()"
+            how = _resampler(event.node, event.how) if event.via is None else f"{event.via.shown}()"
             verb = "resamples" if event.how in ("fit_resample", "fit_sample") or event.via else "oversamples"
             if data.role in ("val", "test") or leaks.test_by_use(data):
                 role = "validation" if data.role == "val" else "test"
