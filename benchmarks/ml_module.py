@@ -251,14 +251,12 @@ EVALUATE_GRAPH = '''def evaluate_{lname}(model: nn.Module, loader: DataLoader,
         labels.append(targets.numpy())
     return {lname}_metrics(np.concatenate(outputs), np.concatenate(labels))'''
 
-TABULAR_OK = '''def {lname}_tabular_baseline(features: np.ndarray, target: np.ndarray,
+TABULAR = '''def {lname}_tabular_baseline(features: np.ndarray, target: np.ndarray,
                              seed: int = 0) -> Dict[str, float]:
-    x_train, x_test, y_train, y_test = train_test_split(features, target, test_size=0.25, random_state=seed,
-                                                        stratify=target)
-    scaler = StandardScaler().fit(x_train)
+{prepare}
     head = nn.Linear(features.shape[1], int(target.max()) + 1)
     optimizer = torch.optim.Adam(head.parameters(), lr=1e-2)
-    inputs = torch.tensor(scaler.transform(x_train), dtype=torch.float32)
+    inputs = torch.tensor({train_rows}, dtype=torch.float32)
     labels = torch.tensor(y_train)
     for _ in range(200):
         optimizer.zero_grad()
@@ -266,26 +264,17 @@ TABULAR_OK = '''def {lname}_tabular_baseline(features: np.ndarray, target: np.nd
         loss.backward()
         optimizer.step()
     with torch.no_grad():
-        probabilities = F.softmax(head(torch.tensor(scaler.transform(x_test), dtype=torch.float32)), dim=1)
+        probabilities = F.softmax(head(torch.tensor({test_rows}, dtype=torch.float32)), dim=1)
     return {lname}_metrics(probabilities.numpy(), y_test)'''
-
+TABULAR_OK = dict(prepare='''    x_train, x_test, y_train, y_test = train_test_split(
+        features, target, test_size=0.25, random_state=seed, stratify=target)
+    scaler = StandardScaler().fit(x_train)''',
+                  train_rows="scaler.transform(x_train)", test_rows="scaler.transform(x_test)")
 # a real-project mistake: the scaler sees the test rows before the split
-TABULAR_LEAK = '''def {lname}_tabular_baseline(features: np.ndarray, target: np.ndarray,
-                             seed: int = 0) -> Dict[str, float]:
-    scaled = StandardScaler().fit_transform(features)
-    x_train, x_test, y_train, y_test = train_test_split(scaled, target, test_size=0.25, random_state=seed)
-    head = nn.Linear(features.shape[1], int(target.max()) + 1)
-    optimizer = torch.optim.Adam(head.parameters(), lr=1e-2)
-    inputs = torch.tensor(x_train, dtype=torch.float32)
-    labels = torch.tensor(y_train)
-    for _ in range(200):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(head(inputs), labels)
-        loss.backward()
-        optimizer.step()
-    with torch.no_grad():
-        probabilities = F.softmax(head(torch.tensor(x_test, dtype=torch.float32)), dim=1)
-    return {lname}_metrics(probabilities.numpy(), y_test)'''
+TABULAR_LEAK = dict(prepare='''    scaled = StandardScaler().fit_transform(features)
+    x_train, x_test, y_train, y_test = train_test_split(scaled, target, test_size=0.25,
+                                                        random_state=seed)''',
+                    train_rows="x_train", test_rows="x_test")
 
 FOOTER = '''
 
@@ -358,7 +347,7 @@ def family(i: int) -> str:
     depth = 3 + i % 2
     lname = name.lower()
     evaluate = (EVALUATE_GRAPH if i % 7 == 3 else EVALUATE_OK).format(lname=lname)
-    tabular = (TABULAR_LEAK if i % 9 == 5 else TABULAR_OK).format(lname=lname)
+    tabular = TABULAR.format(lname=lname, **(TABULAR_LEAK if i % 9 == 5 else TABULAR_OK))
     return FAMILY.format(
         Name=name, lname=lname, depth=depth, norm_name=norm_name, norm=norm, act=act, act_name=act,
         se=[0.0, 0.25, 0.125][i % 3], widths=widths[:depth], depths=(1, 2, 3, 2)[:depth],
