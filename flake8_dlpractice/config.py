@@ -5,8 +5,10 @@ Where it comes from, for a checked file (the first found wins):
 1. ``[tool.dlpractice]`` in the nearest ``pyproject.toml`` walking up from the file's folder;
 2. otherwise the DLP codes of flake8's own configuration (``select``, ``ignore``, ``extend-select``,
    ``extend-ignore``, ``per-file-ignores``, ``exclude``, ``extend-exclude`` in the ``[flake8]``
-   section of the nearest ``setup.cfg``, ``tox.ini`` or ``.flake8``), so ``dlp fix`` never fixes
-   what ``flake8`` does not report;
+   section of the nearest ``setup.cfg``, ``tox.ini`` or ``.flake8``) as ``flake8 --select DLP``
+   applies them, so ``dlp fix`` never fixes what that does not report: selectors that start with
+   ``DLP`` count, a shorter prefix (``extend-ignore = D``) or a ``select`` naming no DLP code does
+   not silence the DLP rules;
 3. otherwise the defaults: every default rule.
 
 Codes are selected the way flake8 decides (``Selection``): selectors are codes or prefixes; when a
@@ -342,8 +344,10 @@ def read_pyproject(folder: Path) -> Config | None:
 # -- reading flake8's configuration ---------------------------------------------------------------
 
 def _dlp_selectors(values: Iterable[str], where: str) -> tuple[str, ...]:
-    """The selectors that can match a DLP code ("D", "DL", "DLP1"...); others are flake8's business."""
-    relevant = [v.upper() for v in values if "DLP".startswith(v.upper()) or v.upper().startswith("DLP")]
+    """The selectors that name DLP codes (``DLP``, ``DLP1``, ``DLP302``), as ``flake8 --select DLP``
+    applies them: a shorter prefix (``D``, ``DL``: pydocstyle's codes) loses to that ``--select DLP``
+    and other codes are flake8's business."""
+    relevant = [v.upper() for v in values if v.upper().startswith("DLP")]
     return check_selectors(relevant, where)
 
 
@@ -387,7 +391,8 @@ def read_flake8(folder: Path) -> Config | None:
         def codes(key: str) -> tuple[str, ...]:
             return _dlp_selectors(split_codes([section.get(key, "")]), f"{source} {key}")
 
-        select = codes("select") if "select" in section else None
+        # `--select DLP` replaces a `select` that names no DLP code (`select = E,F,W`)
+        select = codes("select") or None
         selection = Selection(select, codes("extend-select") + codes("enable-extensions"),
                               codes("ignore") + codes("extend-ignore"))
         per_file = tuple(PerFileIgnore(_anchor(glob, folder), found)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,14 @@ from flake8_dlpractice.rules import ALL_RULES, OPT_IN_CODES
 from flake8_dlpractice.settings import RuleSettings
 
 DEFAULT_CODES = {rule.code for rule in ALL_RULES if rule.default}
+LEAKY = """\
+from sklearn.model_selection import train_test_split
+from sklearn.linear_model import LogisticRegression
+
+X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
+clf = LogisticRegression()
+clf.fit(X_te, y_te)
+"""
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -148,11 +158,28 @@ def test_flake8_config_fallback(tmp_path):
     assert config.excluded(str(tmp_path / "legacy"))
 
 
-def test_flake8_config_d_prefix_is_honoured_as_flake8_does(tmp_path):
-    write(tmp_path, "tox.ini", "[flake8]\nextend-ignore = D\n")
-    assert not read_flake8(tmp_path).rules_for("a.py").rules
-    write(tmp_path, "tox.ini", "[flake8]\nextend-ignore = D\nextend-select = DLP\n")
-    assert {r.code for r in read_flake8(tmp_path).rules_for("a.py")} == DEFAULT_CODES
+@pytest.mark.parametrize("section", [
+    "extend-ignore = D", "ignore = DL,E203", "select = E,F,W", "per-file-ignores = a.py:D",
+    "extend-ignore = D\nextend-select = DLP", "select = E,DLP\nignore = D",
+])
+def test_flake8_config_is_read_as_flake8_select_dlp_reads_it(tmp_path, section):
+    """Shorter prefixes (pydocstyle's `D`) and a `select` of other tools' codes do not silence the DLP
+    rules: `dlp check` reports what `flake8 --select DLP` reports with that configuration."""
+    write(tmp_path, "tox.ini", f"[flake8]\n{section}\n")
+    assert {r.code for r in read_flake8(tmp_path).rules_for(str(tmp_path / "a.py"))} == DEFAULT_CODES
+    write(tmp_path, "a.py", LEAKY)
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "DLP", "a.py"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    dlp = subprocess.run([sys.executable, "-m", "flake8_dlpractice", "check", "-q", "a.py"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert [line.split()[1] for line in flake8.stdout.splitlines()] == ["DLP100"]
+    assert dlp.stdout.replace("a.py:6:1: DLP100 ", "") == flake8.stdout.replace("a.py:6:1: DLP100 ", "")
+
+
+def test_flake8_config_dlp_selectors_still_apply(tmp_path):
+    write(tmp_path, "tox.ini", "[flake8]\nselect = E,DLP1\nextend-ignore = D,DLP10\n")
+    assert {r.code for r in read_flake8(tmp_path).rules_for("a.py")} == {
+        c for c in DEFAULT_CODES if c.startswith("DLP1") and not c.startswith("DLP10")}
 
 
 def test_pyproject_table_beats_flake8_config(tmp_path):

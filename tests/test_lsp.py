@@ -417,3 +417,24 @@ def test_rule_links_only_to_the_documentation_the_metadata_names(monkeypatch):
     monkeypatch.setattr(report_rules, "project_urls", lambda: {"documentation": "https://example.org/dlp/rules.html"})
     described = convert.diagnostic(analysis, finding, len)[1].code_description
     assert described.href == "https://example.org/dlp/rules.html#dlp302-eval-without-no-grad"
+
+
+def test_rule_pages_are_never_written_to_the_temporary_folder(tmp_path, monkeypatch):
+    """A shared temporary folder is no place for pages: a planted symlink there must not be followed."""
+    import tempfile
+
+    from flake8_dlpractice import __version__
+    from flake8_dlpractice.lsp import convert
+    from flake8_dlpractice.rules import ALL_RULES
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "DLP302.md").write_text("mine\n", encoding="utf-8")
+    (tmp_path / f"flake8-dlpractice-{__version__}-rules").symlink_to(victim)
+    analysis = analyse_text("file:///x.py", "x.py", LEAKY, 1, DEFAULT_CONFIG)
+    for finding in analysis.findings:
+        convert.diagnostic(analysis, finding, len)
+    assert all(convert.rule_href(rule.code) is None for rule in ALL_RULES)
+    assert sorted(p.name for p in victim.iterdir()) == ["DLP302.md"]
+    assert (victim / "DLP302.md").read_text(encoding="utf-8") == "mine\n"
