@@ -296,12 +296,17 @@ def test_sarif_results():
     assert flow == [("test slot of train_test_split", ["source"], region(2, 14, 2, 48)),
                     ("X_te", ["step"], region(2, 7, 2, 11)),
                     ("scaler.fit", ["sink"], region(3, 15, 3, 31))]
+    # a notebook's lines are not lines of its JSON: no region, the cell and line as properties and text
     notebook = results[1]
-    assert notebook["locations"] == [location("notebooks/explore%2Cv2.ipynb", region(1, 1, 1, 17),
-                                              properties={"cell": 2})]
-    assert notebook["properties"] == {"cell": 2}
-    assert [loc["location"]["properties"] for loc in notebook["codeFlows"][0]["threadFlows"][0]["locations"]] == [
-        {"cell": 1}, {"cell": 2}]
+    assert notebook["locations"] == [{"physicalLocation": {"artifactLocation": {
+        "uri": "notebooks/explore%2Cv2.ipynb", "uriBaseId": "%SRCROOT%"}}, "properties": {"cell": 2, "line": 1,
+                                                                                          "column": 1}}]
+    assert notebook["properties"] == {"cell": 2, "line": 1, "column": 1}
+    assert notebook["message"]["text"].startswith("cell 2, line 1, column 1: ")
+    steps = [loc["location"] for loc in notebook["codeFlows"][0]["threadFlows"][0]["locations"]]
+    assert [(step["properties"], "region" in step["physicalLocation"]) for step in steps] == [
+        ({"cell": 1, "line": 1, "column": 14}, False), ({"cell": 2, "line": 1, "column": 1}, False)]
+    assert all(step["message"]["text"].endswith(")") and "cell " in step["message"]["text"] for step in steps)
     assert results[3]["locations"] == [location("src/train.py", region(4, 1, 5, 14))]
     assert "codeFlows" not in results[3]
 
@@ -355,11 +360,15 @@ def test_sarif_meets_what_github_code_scanning_requires():
         assert len(rule["properties"]["tags"]) <= 10
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-        assert result["message"]["text"] and len(result["message"]["text"]) <= 100
+        in_cell = result.get("properties", {})
+        prefix = f"cell {in_cell['cell']}, line {in_cell['line']}, column {in_cell['column']}: " if in_cell else ""
+        assert result["message"]["text"].startswith(prefix)
+        assert result["message"]["text"] and len(result["message"]["text"]) - len(prefix) <= 100
         assert result["level"] in ("note", "warning", "error")
         assert 1 <= len(result["locations"]) <= 10
-        reg = result["locations"][0]["physicalLocation"]["region"]
-        assert {"startLine", "startColumn", "endLine", "endColumn"} <= set(reg)
+        if not in_cell:  # a notebook's findings are on the file (its JSON lines are not the cells' lines)
+            reg = result["locations"][0]["physicalLocation"]["region"]
+            assert {"startLine", "startColumn", "endLine", "endColumn"} <= set(reg)
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert result["partialFingerprints"]["primaryLocationLineHash"]
         for flow in result.get("codeFlows", []):
@@ -525,8 +534,8 @@ def test_a_real_notebook_source_through_the_engine():
     [record] = json.loads(render("json", [report]))
     assert (record["cell"], record["start"], record["end"]) == (3, point(3, 1), point(3, 17))
     [result] = json.loads(render("sarif", [report]))["runs"][0]["results"]
-    assert result["properties"] == {"cell": 3}
-    assert result["locations"][0]["physicalLocation"]["region"] == region(3, 1, 3, 17)
+    assert result["properties"] == {"cell": 3, "line": 3, "column": 1}
+    assert "region" not in result["locations"][0]["physicalLocation"]
     assert render("github", [report]).startswith(
         "::error file=eda.ipynb,title=DLP100 test-data-in-fitting::cell 3, line 3, column 1: ")
 

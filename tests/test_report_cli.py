@@ -101,10 +101,9 @@ def test_sarif(project, capsys):
     run = log["runs"][0]
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": project.as_uri() + "/"}}
     located = [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-                r["locations"][0]["physicalLocation"]["region"], r.get("properties")) for r in run["results"]]
+                r["locations"][0]["physicalLocation"].get("region"), r.get("properties")) for r in run["results"]]
     assert located == [  # paths relative to the project root although the command ran in src/
-        ("DLP100", "error", "eda.ipynb", {"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 14},
-         {"cell": 3}),
+        ("DLP100", "error", "eda.ipynb", None, {"cell": 3, "line": 3, "column": 1}),  # cell lines: no file region
         ("DLP000", "error", "src/broken.py", {"startLine": 1, "startColumn": 5, "endLine": 1, "endColumn": 5}, None),
         # UTF-16 columns: the emoji before StandardScaler counts twice (characters: 20..48)
         ("DLP100", "error", "src/train.py", {"startLine": 6, "startColumn": 21, "endLine": 6, "endColumn": 49}, None),
@@ -128,10 +127,11 @@ def test_gitlab(project, capsys):
     status, out, _ = dlp(capsys, project / "src", "--output-format", "gitlab", paths=("..",))
     assert status == 1
     assert [(i["check_name"], i["severity"], i["location"]) for i in json.loads(out)] == [
-        ("test-data-in-fitting", "major", {"path": "eda.ipynb", "lines": {"begin": 3, "end": 3}}),
+        ("test-data-in-fitting", "major", {"path": "eda.ipynb", "lines": {"begin": 1, "end": 1}}),
         ("unanalysable-file", "major", {"path": "src/broken.py", "lines": {"begin": 1, "end": 1}}),
         ("test-data-in-fitting", "major", {"path": "src/train.py", "lines": {"begin": 6, "end": 6}}),
         ("eval-without-no-grad", "major", {"path": "src/train.py", "lines": {"begin": 11, "end": 12}})]
+    assert json.loads(out)[0]["description"].startswith("DLP100 cell 3, line 3: ")
 
 
 def test_junit(project, capsys):

@@ -3,8 +3,9 @@
 One issue per finding: the code and headline as description, the rule name as ``check_name``,
 the severity mapped to GitLab's scale (error: major, warning: minor, info: info), the path and
 lines, and a fingerprint unique in the report that survives edits elsewhere in the file (the path,
-the code, the finding's source line and its occurrence there). In a notebook the lines count within
-the cell the description names.
+the code, the finding's source line and its occurrence there). A notebook's positions count within
+a cell, not within the file's JSON: its issues are on the notebook's first line (GitLab requires a
+line) and the description names the cell and line.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def _issues(report: FileReport, root: str | None) -> list[dict[str, Any]]:
             "check_name": info.name,
             "fingerprint": fingerprint,
             "severity": SEVERITY[info.severity],
-            "location": {"path": path, "lines": {"begin": where.line, "end": where.end_line}},
+            "location": {"path": path, "lines": {"begin": where.line, "end": where.end_line} if where.cell is None
+                         else {"begin": 1, "end": 1}},
         })
     return issues
 

@@ -8,7 +8,9 @@
   with ``uriBaseId`` ``%SRCROOT%``, whatever folder the command ran in; the run's
   ``originalUriBaseIds`` says where the root is. A file outside it has an absolute ``file:`` URI.
 - Regions are 1-based with columns in UTF-16 code units (SARIF's default ``columnKind``), the end
-  column exclusive. In a notebook, lines count within the cell that ``properties.cell`` names.
+  column exclusive. A notebook's positions count within a cell, not within the file's JSON, so a
+  notebook location has no region (code scanning shows it on the file): its ``properties`` give
+  the ``cell``, ``line`` and ``column`` (1-based, characters) and the message starts with them.
 - A leakage finding's data path is a ``codeFlow``: one thread flow from the source through each
   step to the sink, so code scanning shows it step by step.
 - ``partialFingerprints.primaryLocationLineHash`` is a hash of the code and the finding's source
@@ -76,12 +78,19 @@ def _region(where: Location) -> dict[str, int]:
             "endLine": where.end_line, "endColumn": where.end_col16 + 1}
 
 
+def _in_cell(where: Location) -> dict[str, int]:
+    return {"cell": where.cell, "line": where.line, "column": where.col + 1}  # type: ignore[dict-item]
+
+
 def _location(artifact: dict[str, str], where: Location, message: str | None = None) -> dict[str, Any]:
-    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": artifact, "region": _region(where)}}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    if where.cell is None:  # a notebook's lines are not lines of the file
+        physical["region"] = _region(where)
+    location: dict[str, Any] = {"physicalLocation": physical}
     if message is not None:
         location["message"] = {"text": message}
     if where.cell is not None:
-        location["properties"] = {"cell": where.cell}
+        location["properties"] = _in_cell(where)
     return location
 
 
@@ -96,19 +105,27 @@ def _results(report: FileReport, index: dict[str, int], infos: list[RuleInfo],
             "ruleId": finding.code,
             "ruleIndex": rule,
             "level": LEVEL[infos[rule].severity],
-            "message": {"text": report.headline(finding)},
+            "message": {"text": report.headline(finding) if where.cell is None else
+                        f"{report.where.line(finding.line)}, column {where.col + 1}: {report.headline(finding)}"},
             "locations": [_location(artifact, where)],
         }
         if fingerprint:
             result["partialFingerprints"] = {"primaryLocationLineHash": fingerprint}
         if finding.trace:
-            steps = [{"location": _location(artifact, report.step_location(step), report.step_text(step)),
+            steps = [{"location": _location(artifact, report.step_location(step), _step_text(report, step)),
                       "kinds": [step.kind]} for step in finding.trace]
             result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
         if where.cell is not None:
-            result["properties"] = {"cell": where.cell}
+            result["properties"] = _in_cell(where)
         results.append(result)
     return results
+
+
+def _step_text(report: FileReport, step) -> str:
+    """A data path step's text; in a notebook with the cell and line it is at (no region says it)."""
+    text = report.step_text(step)
+    where = report.step_location(step)
+    return text if where.cell is None else f"{text} ({report.where.line(step.line)})"
 
 
 def _driver(infos: list[RuleInfo], tool_version: str) -> dict[str, Any]:
