@@ -21,6 +21,9 @@ _OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
 _REF = re.compile(f"{_OPEN}(\\d+)(?:-(\\d+))?{_SEP}([^{_CLOSE}]*){_CLOSE}")
 
 Severity = Literal["error", "warning", "info"]
+UNANALYSABLE = "DLP000"  # the catalog's reserved code: a file that cannot be analysed (``dlp check`` only)
+MAX_HEADLINE = 100  # LSP, SARIF, JSON and GitHub output show the headline alone
+MAX_TEXT = 160  # flake8 and pylint show one line: the headline and a compact data path
 StepKind = Literal["source", "step", "sink"]
 
 
@@ -75,6 +78,43 @@ def render_refs(text: str, where: LineMap = FILE_LINES) -> str:
         return where.lines(start, int(end)) if end else where.line(start)
 
     return _REF.sub(sub, text)
+
+
+_QUOTED = re.compile(r"'([^'\n]{9,})'")  # a quoted name (or string) long enough to shorten
+_MIN_QUOTED = 8  # characters a shortened quoted name keeps, before its "…"
+_MIN_HEAD = 30  # characters a headline keeps before the explanation that may be dropped
+
+
+def fit(headline: str, where: LineMap = FILE_LINES, limit: int = MAX_HEADLINE) -> str:
+    """``headline`` (with line markers) rendered by ``where`` within ``limit`` characters.
+
+    Rules pick headlines that fit as files render them; a notebook's "cell 7, line 6" is longer
+    than "line 17", and names can be long. So, in order: a closing explanation after the last ": "
+    that cites no line and no name is dropped (the defect and its key line stay; the rule page
+    explains), the longest quoted names are shortened (``'validation_feature…'``), and as a last
+    resort the end is cut at a word, with "…".
+    """
+    text = render_refs(headline, where)
+    if len(text) <= limit:
+        return text
+    clause = headline.rfind(": ")
+    if clause >= _MIN_HEAD and _OPEN not in headline[clause:] and "'" not in headline[clause:]:
+        text = render_refs(headline[:clause], where)
+    while len(text) > limit:
+        names = [m for m in _QUOTED.finditer(text) if not m.group(1).endswith("…")]
+        if not names:
+            break
+        longest = max(names, key=lambda m: len(m.group(1)))
+        name = longest.group(1)
+        keep = max(_MIN_QUOTED, len(name) - (len(text) - limit) - 1)
+        if keep >= len(name) - 1:
+            break
+        text = f"{text[:longest.start(1)]}{name[:keep]}…{text[longest.end(1):]}"
+    if len(text) > limit:
+        cut = text[:limit - 1]
+        cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+        text = cut.rstrip(" ,;:(") + "…"
+    return text
 
 
 def refs_in(text: str) -> list[Ref]:
@@ -134,11 +174,6 @@ class Fix:
         return dict(self.data).get(key, default)
 
 
-UNANALYSABLE = "DLP000"  # the catalog's reserved code: a file that cannot be analysed (``dlp check`` only)
-MAX_HEADLINE = 100  # LSP, SARIF, JSON and GitHub output show the headline alone
-MAX_TEXT = 160  # flake8 and pylint show one line: the headline and a compact data path
-
-
 @dataclass(frozen=True)
 class Finding:
     """One finding. ``line``/``end_line`` are 1-based; ``col``/``end_col`` are 0-based character
@@ -157,11 +192,13 @@ class Finding:
 
     # -- rendering --------------------------------------------------------------------------------
     def render_headline(self, where: LineMap = FILE_LINES) -> str:
-        return render_refs(self.headline, where)
+        """The headline with its line references named by ``where``, within ``MAX_HEADLINE``."""
+        return fit(self.headline, where)
 
     def render(self, where: LineMap = FILE_LINES, limit: int = MAX_TEXT) -> str:
-        """The one-line message: the headline, then the data path when there is one and it fits."""
-        head = self.render_headline(where)
+        """The one-line message: the headline (whole: this line's limit is ``MAX_TEXT``), then the
+        data path when there is one and it fits."""
+        head = render_refs(self.headline, where)
         if not self.trace:
             return head
         steps = [f"{render_refs(step.what, where)} {where.short(step.line)}" for step in self.trace]

@@ -365,3 +365,31 @@ def test_notebook_size_limit_counts_code_not_outputs(tmp_path):
     done = dlp("fix", str(path))
     assert done.returncode == 0, done.stderr
     assert "with torch.no_grad():" in sources_of(path.read_text(encoding="utf-8"))[2]
+
+
+def test_headlines_fit_100_characters_in_notebooks_too():
+    """Cell references are longer than line references, and names can be long: the headline every
+    editor and CI format shows stays within 100 characters, keeping the defect and its key line."""
+    from flake8_dlpractice.findings import MAX_HEADLINE, fit, line_ref
+    from flake8_dlpractice.sources import CodeCell, cells_source
+
+    evaluation = ("for batch in loader:\n    print({model}(batch))")
+    for model, expected in [
+        ("net", "evaluation loop runs 'net' (cell 12, line 2) outside torch.no_grad()"),
+        ("pretrained_vision_transformer_with_adapter_layers",
+         "evaluation loop runs 'pretrained_vision_transformer_with…' (cell 12, line 2) outside torch.no_grad()"),
+    ]:
+        cells = [CodeCell(0, "import torch")] + [CodeCell(i, "# notes") for i in range(1, 10)]
+        cells += [CodeCell(10, f"{model} = torch.nn.Linear(2, 2)\n{model}.eval()"),
+                  CodeCell(11, evaluation.format(model=model))]
+        source = cells_source(cells, "eda.ipynb")
+        [finding] = [f for f in check_tree(source.parse(), source.path, lines=source.lines) if f.code == "DLP302"]
+        if model == "net":  # as a file renders it, it fits whole
+            assert finding.render_headline() == (f"evaluation loop runs 'net' (line {finding.line + 1}) outside "
+                                                 "torch.no_grad(): each batch keeps an autograd graph")
+        assert finding.render_headline(source.where) == expected
+        assert len(expected) <= MAX_HEADLINE
+    # an explanation that cites a line is kept; then names are shortened, then the end is cut at a word
+    cited = "the RNG is never seeded; first use: RandomForestClassifier() without random_state at " + line_ref(8)
+    assert fit(cited, limit=80) == "the RNG is never seeded; first use: RandomForestClassifier() without…"
+    assert fit("'" + "x" * 120 + "' is fitted", limit=40) == "'" + "x" * 27 + "…' is fitted"  # 40 characters
