@@ -123,6 +123,18 @@ def test_github(project, capsys):
     assert out.splitlines()[0].split("::")[2].startswith("cell 3, line 3, column 1: ")
 
 
+def test_github_paths_are_relative_to_the_repository_root(project, capsys):
+    """GitHub resolves annotation paths from the repository's root, whatever the step's working
+    directory (`working-directory: src`), so the paths are the same from anywhere in the project."""
+    (project / ".git").mkdir()
+    from_root = dlp(capsys, project, "--output-format", "github")[1]
+    from_src = dlp(capsys, project / "src", "--output-format", "github", paths=("..",))[1]
+    absolute = dlp(capsys, project / "src", "--output-format", "github", paths=(str(project),))[1]
+    assert from_src == from_root == absolute
+    assert [line.split("::")[1].split(",")[0] for line in from_src.splitlines()] == [
+        "error file=eda.ipynb", "error file=src/broken.py", "error file=src/train.py", "error file=src/train.py"]
+
+
 def test_gitlab(project, capsys):
     status, out, _ = dlp(capsys, project / "src", "--output-format", "gitlab", paths=("..",))
     assert status == 1

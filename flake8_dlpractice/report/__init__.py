@@ -37,10 +37,10 @@ def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, 
            statistics: bool = False, unsafe_fixes: bool = False, summary: bool = True) -> str:
     """The output of ``dlp check --output-format fmt`` for ``reports`` (files sorted by path).
 
-    ``root`` is the folder that SARIF and GitLab paths are relative to (the repository's root, for
-    code scanning); the other formats show paths as given. ``unsafe_fixes`` says whether ``dlp fix``
-    applies unsafe fixes (they are then marked fixable); ``summary=False`` leaves the text format's
-    closing summary out (``--quiet``).
+    ``root`` is the folder that SARIF, GitHub and GitLab paths are relative to (the repository's
+    root, where code scanning and annotations resolve them); the other formats show paths as given.
+    ``unsafe_fixes`` says whether ``dlp fix`` applies unsafe fixes (they are then marked fixable);
+    ``summary=False`` leaves the text format's closing summary out (``--quiet``).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -54,7 +54,7 @@ def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, 
     if fmt == "sarif":
         return render_sarif(files, tool_version, root)
     if fmt == "github":
-        return render_github(files)
+        return render_github(files, root)
     if fmt == "gitlab":
         return render_gitlab(files, root)
     return render_junit(files)

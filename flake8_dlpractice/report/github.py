@@ -2,7 +2,9 @@
 
     ::error file=src/train.py,line=12,endLine=12,col=5,endColumn=30,title=DLP100 test-data-in-fitting::test split …
 
-The command is the rule's severity (error, warning, notice); the title the code and rule name;
+The command is the rule's severity (error, warning, notice); the file its path from the repository's
+root (GitHub resolves annotation paths from there, whatever the step's working directory); the
+title the code and rule name;
 the message the headline, then the data path on the next lines. Columns are 1-based characters
 and are given only for single-line spans (GitHub accepts them only there). A notebook's positions
 count within a cell, not within the file's JSON, so its annotations are on the file and the
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..findings import Finding
-from .model import FileReport
+from .model import FileReport, posix_path, printable, project_path
 from .rules import rule_info
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
@@ -28,9 +30,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _properties(report: FileReport, finding: Finding) -> list[tuple[str, object]]:
+def _properties(report: FileReport, finding: Finding, root: str | None) -> list[tuple[str, object]]:
     where = report.location(finding)
-    props: list[tuple[str, object]] = [("file", report.display_path)]
+    path = printable(project_path(report.path, root) or posix_path(report.path))
+    props: list[tuple[str, object]] = [("file", path)]
     if where.cell is None:
         props += [("line", where.line), ("endLine", where.end_line)]
         if where.line == where.end_line:
@@ -48,11 +51,13 @@ def _message(report: FileReport, finding: Finding) -> str:
     return "\n".join([text, *report.path_lines(finding)])
 
 
-def annotation(report: FileReport, finding: Finding) -> str:
+def annotation(report: FileReport, finding: Finding, root: str | None = None) -> str:
     command = COMMAND[rule_info(finding.code).severity]
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in _properties(report, finding))
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in _properties(report, finding, root))
     return f"::{command} {props}::{escape_data(_message(report, finding))}"
 
 
-def render_github(reports: Sequence[FileReport]) -> str:
-    return "".join(annotation(report, finding) + "\n" for report in reports for finding in report.ordered)
+def render_github(reports: Sequence[FileReport], root: str | None = None) -> str:
+    """The annotations; paths relative to ``root`` (the repository's root, where GitHub resolves
+    them from, whatever the step's working directory) when given."""
+    return "".join(annotation(report, finding, root) + "\n" for report in reports for finding in report.ordered)
