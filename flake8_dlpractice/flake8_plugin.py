@@ -52,6 +52,13 @@ def short_prefix_warning(selection: Selection, codes) -> str | None:
             f"add 'extend-select = DLP' to the flake8 configuration to keep them")
 
 
+def _isolated(options) -> bool:
+    """``flake8 --isolated``: no configuration file at all, ``[tool.dlpractice]`` included. flake8
+    reads that option before it parses the others, so plugins' options always say False: the
+    command line tells."""
+    return bool(getattr(options, "isolated", False)) or "--isolated" in sys.argv[1:]
+
+
 class Flake8Plugin:
     name = "flake8-dlpractice"
     version = __version__
@@ -71,7 +78,7 @@ class Flake8Plugin:
         warning = short_prefix_warning(cls.selection, POSSIBLE_CODES)
         if warning:
             sys.stderr.write(warning + "\n")
-        cls.resolver = None if getattr(options, "isolated", False) else Resolver(strict=False, flake8_config=False)
+        cls.resolver = None if _isolated(options) else Resolver(strict=False, flake8_config=False)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not self.active:

@@ -322,6 +322,15 @@ def test_plugins_warn_on_a_bad_configuration_and_go_on(tmp_path):
     assert "DLP100" in proc.stdout and proc.stderr.count("flake8-dlpractice: warning: ") == 1
 
 
+def test_flake8_isolated_ignores_the_dlpractice_table(tmp_path):
+    """`flake8 --isolated` reads no configuration file: [tool.dlpractice] included."""
+    write(tmp_path, "pyproject.toml", '[tool.dlpractice]\nignore = ["DLP100"]\n')
+    write(tmp_path, "leaky.py", LEAKY)
+    assert tool("flake8", "--select=DLP", "leaky.py", cwd=tmp_path).stdout == ""
+    isolated = tool("flake8", "--isolated", "--select=DLP", "leaky.py", cwd=tmp_path)
+    assert isolated.returncode == 1 and isolated.stdout.startswith("leaky.py:6:1: DLP100 ")
+
+
 # -- the D prefix and the cost of an unselected plugin --------------------------------------------
 
 def test_d_prefix_warning(tmp_path):
