@@ -32,7 +32,7 @@ import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .settings import RuleSet, RuleSettings
 
@@ -407,18 +407,25 @@ def read_flake8(folder: Path) -> Config | None:
 
 # -- finding the configuration of a file ----------------------------------------------------------
 
+def _warn_on_stderr(message: str) -> None:
+    sys.stderr.write(f"flake8-dlpractice: warning: {message}\n")
+
+
 class Resolver:
     """Finds and caches the configuration of each folder (each file is read once per process).
 
     ``strict`` resolvers raise :class:`ConfigError` (the ``dlp`` commands: exit 2); the others
-    (the flake8 and pylint plugins, which must not crash their host) print a one-line warning on
-    stderr once per broken file and use the defaults there. The plugins do not read flake8's
+    (the flake8 and pylint plugins, which must not crash their host; the language server) print a
+    one-line warning on stderr (or hand it to ``warn``) once per broken file and use the defaults
+    there. The plugins do not read flake8's
     configuration (``flake8_config=False``): flake8 applies it itself, and pylint has its own.
     """
 
-    def __init__(self, strict: bool = True, flake8_config: bool = True) -> None:
+    def __init__(self, strict: bool = True, flake8_config: bool = True,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.strict = strict
         self.flake8_config = flake8_config
+        self.warn = warn or _warn_on_stderr  # how a non-strict resolver says a configuration is broken
         self._pyproject: dict[Path, Config | None] = {}
         self._flake8: dict[Path, Config | None] = {}
         self._resolved: dict[Path, Config] = {}
@@ -429,7 +436,7 @@ class Resolver:
         except ConfigError as exc:
             if self.strict:
                 raise
-            sys.stderr.write(f"flake8-dlpractice: warning: {exc}; using the defaults there\n")
+            self.warn(f"{exc}; using the defaults there")
             return DEFAULT_CONFIG
 
     def _nearest(self, folder: Path, cache: dict, reader) -> Config | None:

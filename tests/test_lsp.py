@@ -438,3 +438,37 @@ def test_rule_pages_are_never_written_to_the_temporary_folder(tmp_path, monkeypa
     assert all(convert.rule_href(rule.code) is None for rule in ALL_RULES)
     assert sorted(p.name for p in victim.iterdir()) == ["DLP302.md"]
     assert (victim / "DLP302.md").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_configuration_files_are_watched_and_a_broken_one_is_shown(tmp_path):
+    """A client that can register file watchers is asked to report configuration changes (edits made
+    outside the editor reach the server); a broken configuration is shown once, checks go on."""
+    session = Client()
+    try:
+        caps = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}},
+                "textDocument": {"publishDiagnostics": {"versionSupport": True}}}
+        session.initialize(caps)
+        request = session.wait(lambda m: m.get("method") == "client/registerCapability")
+        [registration] = request["params"]["registrations"]
+        assert registration["method"] == "workspace/didChangeWatchedFiles"
+        assert [w["globPattern"] for w in registration["registerOptions"]["watchers"]] == [
+            "**/pyproject.toml", "**/setup.cfg", "**/tox.ini", "**/.flake8"]
+        config = tmp_path / "pyproject.toml"
+        config.write_text('[tool.dlpractice]\nignroe = ["DLP302"]\n', encoding="utf-8")
+        first, second = (tmp_path / "a.py").as_uri(), (tmp_path / "b.py").as_uri()
+        assert [d["code"] for d in open_doc(session, first, LEAKY)] == ["DLP102", "DLP302", "DLP304"]
+        assert [d["code"] for d in open_doc(session, second, LEAKY)] == ["DLP102", "DLP302", "DLP304"]
+        shown = [m["params"] for m in session.notifications if m["method"] == "window/showMessage"]
+        assert len(shown) == 1 and shown[0]["type"] == 2
+        assert "unknown option 'ignroe'" in shown[0]["message"] and "using the defaults" in shown[0]["message"]
+        config.write_text('[tool.dlpractice]\nignore = ["DLP302"]\n', encoding="utf-8")  # fixed outside the editor
+        session.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": config.as_uri(), "type": 2}]})
+        assert [d["code"] for d in session.diagnostics(first)] == ["DLP102", "DLP304"]
+    finally:
+        assert session.close() == 0
+        session.errors.close()
+
+
+def test_no_watchers_without_dynamic_registration(client):
+    open_doc(client, "file:///work/leaky_watch.py", LEAKY)
+    assert not any(m.get("method") == "client/registerCapability" for _, m in client.transcript)

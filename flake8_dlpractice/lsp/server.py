@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -51,8 +52,9 @@ class DlpServer(LanguageServer):
         self.published: dict[str, list[lsp.Diagnostic]] = {}  # by text document or cell uri
         self.notebook_cells: dict[str, list[str]] = {}  # notebook uri -> cell uris last published
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlp-check")
-        # a broken configuration is a warning in the server's log, never a crash
-        self.resolver = Resolver(strict=False)
+        # a broken configuration is a warning in the server's log and the editor, never a crash
+        self.resolver = Resolver(strict=False, warn=self.config_warning)
+        self.warned: set[str] = set()  # configuration warnings already shown
 
     # -- what to check -------------------------------------------------------------------------
     def project(self, path: str) -> Config:
@@ -60,10 +62,30 @@ class DlpServer(LanguageServer):
         walking up from its folder, as ``dlp check`` finds it."""
         return self.resolver.for_file(path)
 
+    def config_warning(self, message: str) -> None:
+        """A broken configuration: a line in the log, and once in the editor (a message window)."""
+        sys.stderr.write(f"flake8-dlpractice: warning: {message}\n")
+        if message not in self.warned:
+            self.warned.add(message)
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning, f"flake8-dlpractice: {message}"))
+
+    def watch_configuration(self) -> None:
+        """Ask the client to report changes of configuration files (``workspace/didChangeWatchedFiles``),
+        when it can register for them dynamically; otherwise a save in the editor is what tells."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace is not None else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+        self.client_register_capability(lsp.RegistrationParams(registrations=[lsp.Registration(
+            id="dlpractice-configuration", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+
     def config_changed(self, uri: str) -> None:
         """A configuration file was saved or changed: read configurations afresh, check again."""
         if uri.rsplit("/", 1)[-1] in CONFIG_FILES:
-            self.resolver = Resolver(strict=False)
+            self.resolver = Resolver(strict=False, warn=self.config_warning)
+            self.warned.clear()
             self.analyses.clear()
             for key in [*self.workspace.notebook_documents,
                         *(uri for uri in self.workspace.text_documents if self.is_python(uri))]:
@@ -276,6 +298,10 @@ def _without_gc(run: Callable[[], Analysis]) -> Analysis:
 
 def build_server() -> DlpServer:
     server = DlpServer()
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: DlpServer, params: lsp.InitializedParams) -> None:
+        ls.watch_configuration()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DlpServer, params: lsp.DidOpenTextDocumentParams) -> None:
