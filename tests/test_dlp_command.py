@@ -79,7 +79,9 @@ def test_exit_codes(tmp_path, capsys):
     assert out.splitlines()[-1] == "Found 1 finding in 1 file."
     assert dlp("check", "--exit-zero", "leaky.py", cwd=tmp_path, capsys=capsys)[0] == 0
     # usage errors
-    assert dlp("check", "--no-such-flag", cwd=tmp_path, capsys=capsys)[0] == 2
+    status, _, err = dlp("check", "--no-such-flag", cwd=tmp_path, capsys=capsys)
+    assert status == 2 and err.startswith("usage: dlp check ")  # the command's usage, not the top level's
+    assert err.splitlines()[-1] == "dlp check: error: unrecognized arguments: --no-such-flag"
     status, _, err = dlp("check", "--select", "DLP999", "leaky.py", cwd=tmp_path, capsys=capsys)
     assert status == 2 and "'DLP999' is not a flake8-dlpractice rule code or prefix" in err
     assert dlp("frobnicate", cwd=tmp_path, capsys=capsys)[0] == 2

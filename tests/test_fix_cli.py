@@ -175,6 +175,7 @@ def test_symlinked_file_is_written_through(tmp_path):
 @pytest.mark.parametrize("data, reason", [
     (b"import torch\ndef f(:\n", "syntax error: "),
     (b"import torch\nx = '\xff\xfe'\n", "invalid UTF-8 (byte 0xff on line 2)"),
+    (b"x = '\xe9t\xe9'\nimport torch\n", "invalid UTF-8 (byte 0xe9 on line 1)"),  # the encoding check's lines
     (b"import torch\x00\n", "contains null bytes"),
     (b"# -*- coding: klingon -*-\nx = 1\n", "unknown source encoding"),
 ])

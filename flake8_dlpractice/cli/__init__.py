@@ -34,15 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Catch deep-learning mistakes (data leakage, irreproducible runs, training-loop bugs).")
     parser.add_argument("-V", "--version", action="version", version=f"dlp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check.add_arguments(commands.add_parser("check", help="lint files and folders", epilog=EPILOG,
-                                            description="Lint files and folders (the same findings as "
-                                                        "`flake8 --select DLP`)."))
+    check_parser = commands.add_parser("check", help="lint files and folders", epilog=EPILOG,
+                                       description="Lint files and folders (the same findings as "
+                                                   "`flake8 --select DLP`).")
+    check.add_arguments(check_parser)
     commands.add_parser("fix", help="apply the fixes findings carry (same as dlp-fix; `dlp fix -h`)",
                         add_help=False)
     rule = commands.add_parser("rule", help="show a rule's documentation page")
     rule.add_argument("code", metavar="CODE", help="a rule code (DLP100) or name (test-data-in-fitting)")
     commands.add_parser("rules", help="list every rule: default or opt-in, fix safety")
     commands.add_parser("lsp", help="run the language server over stdio (needs flake8-dlpractice[lsp])")
+    parser.set_defaults(command_parsers={"check": check_parser, "rule": rule})
     return parser
 
 
@@ -53,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return fix_main(argv[1:], prog="dlp fix")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the usage of the command they were given to, not the top level's
+        parser_of = args.command_parsers.get(args.command, parser)
+        parser_of.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "check":
             return run_check(args)
@@ -123,8 +128,8 @@ def list_rules() -> int:
     rows = [(UNANALYSABLE.code, UNANALYSABLE.name, "on", UNANALYSABLE.fix, UNANALYSABLE.summary)]
     rows += [(rule.code, rule.name, "on" if rule.default else "opt-in", rule.fix, rule.summary) for rule in ALL_RULES]
     width = max(len(row[1]) for row in rows)
-    lines = [f"{'code':<7} {'name':<{width}} {'default':<7} {'fix':<11} summary"]
+    lines = [f"{'code':<7}  {'name':<{width}}  {'default':<7}  {'fix':<11}  summary"]
     for code, name, default, fix, summary in rows:
-        lines.append(f"{code:<7} {name:<{width}} {default:<7} {fix:<11} {summary}")
+        lines.append(f"{code:<7}  {name:<{width}}  {default:<7}  {fix:<11}  {summary}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -162,6 +162,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "annotations), gitlab (code quality), junit")
     parser.add_argument("-o", "--output-file", metavar="FILE",
                         help="write the output to FILE instead of stdout (missing folders are created)")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="count unsafe fixes as fixable ([*], summary, JSON `applied`), as "
+                             "`dlp fix --unsafe-fixes` applies them (also `unsafe-fixes = true`)")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per code")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
@@ -209,7 +212,7 @@ def run(args: argparse.Namespace, files: Sequence[str], config_of: Callable[[str
         added = sum(r.noqa_added for r in results)
         say(f"Added {_plural(added, 'noqa comment')} to {_plural(sum(1 for r in results if r.noqa_added), 'file')}.")
     checked = [r.report() for r in results if r.error is None or r.findings]
-    unsafe = bool(files) and config_of(files[0]).unsafe_fixes
+    unsafe = args.unsafe_fixes or (bool(files) and config_of(files[0]).unsafe_fixes)
     text = render(args.output_format, checked, root=root, statistics=args.statistics, unsafe_fixes=unsafe,
                   summary=not args.quiet)
     problem = write_output(text, args.output_file)

@@ -289,7 +289,8 @@ def build_parser(prog: str = "dlp-fix") -> argparse.ArgumentParser:
                "--check/--diff), 2 usage or I/O error or skipped files.")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories (recursive); '-' reads stdin and writes stdout "
-                             "(default: .)")
+                             "(default: the project the configuration belongs to, the folder of the "
+                             "pyproject.toml with [tool.dlpractice], else .)")
     parser.add_argument("--diff", action="store_true",
                         help="print a unified diff of the fixes, write nothing")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")

@@ -34,6 +34,9 @@ class Decoded:
     newline: str  # the first line break of the file, for messages/tests
 
 
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.M)  # PEP 263's encoding declaration
+
+
 def decode_source(data: bytes) -> Decoded:
     """Decode Python source bytes the way the interpreter does (BOM, PEP 263 cookie)."""
     if b"\0" in data:
@@ -42,7 +45,9 @@ def decode_source(data: bytes) -> Decoded:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"unknown source encoding ({exc})") from None
+        if _COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])):
+            raise SourceError(f"unknown source encoding ({exc})") from None
+        encoding = "utf-8"  # no declaration: the first lines are not UTF-8; say where, below
     bom = data.startswith(codecs.BOM_UTF8)
     codec = "utf-8" if encoding in ("utf-8-sig", "utf-8") else encoding
     body = data[len(codecs.BOM_UTF8):] if bom else data
