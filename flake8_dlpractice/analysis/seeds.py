@@ -55,6 +55,8 @@ class SeedCall:
 class Seeds:
     calls: list[SeedCall] = field(default_factory=list)
     deterministic: list[ast.AST] = field(default_factory=list)  # nodes that make cuDNN deterministic
+    # calls that turn determinism off on purpose (Lightning ``Trainer(deterministic=False)``)
+    nondeterministic: list[ast.AST] = field(default_factory=list)
     benchmark_true: list[Store] = field(default_factory=list)
 
     @property
@@ -76,6 +78,15 @@ class Seeds:
 
 def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
+
+
+def _is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _turns_determinism_off(site: CallSite, qn: str) -> bool:
+    """Lightning ``Trainer(deterministic=False)``: the author decided against determinism."""
+    return qn.endswith("Trainer") and qn.startswith("lightning.") and _is_false(site.kwarg_node("deterministic"))
 
 
 def _makes_deterministic(site: CallSite, qn: str) -> bool:
@@ -112,6 +123,8 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
                 direct.setdefault(id(site.scope), []).append(seed)
         if _makes_deterministic(site, qn):
             seeds.deterministic.append(site.node)
+        elif _turns_determinism_off(site, qn):
+            seeds.nondeterministic.append(site.node)
             if qn == "transformers.enable_full_determinism":
                 seeds.calls.append(SeedCall(site, ALL_KINDS))
     # same-file helpers that seed: their call sites seed too (one level of indirection at a time)

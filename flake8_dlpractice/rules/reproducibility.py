@@ -65,7 +65,9 @@ class CudnnNondeterministic(Rule):
     not seen; a project's own seed helper named in `seed-functions` counts as seeding torch (so
     `benchmark = True` next to it is reported) but is assumed to set determinism itself. When
     `benchmark = True` is set, only that line is reported. A `benchmark` value computed at run
-    time (`cudnn.benchmark = not args.deterministic`) is not flagged.
+    time (`cudnn.benchmark = not args.deterministic`) is not flagged. A module that passes
+    Lightning `Trainer(deterministic=False)` explicitly has decided against determinism (speed
+    over bit-identical runs) and is not flagged at all.
     """
 
     code, name = "DLP201", "cudnn-nondeterministic"
@@ -80,7 +82,7 @@ class CudnnNondeterministic(Rule):
         # per-worker seeds (PyTorch's recipe for DLP204) and generator seeds do not ask for
         # reproducible GPU kernels
         torch_seeds = [s for s in seeds.calls if s.kinds & TORCH_KINDS and id(s.site.scope) not in rnd.worker_init]
-        if not torch_seeds or (not rnd.trains_torch and _inference_only(facts)):
+        if not torch_seeds or seeds.nondeterministic or (not rnd.trains_torch and _inference_only(facts)):
             return
         layer = cudnn_layer(facts)
         if layer is None or not gpu_reachable(facts):
