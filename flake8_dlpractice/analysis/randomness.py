@@ -56,7 +56,8 @@ SKLEARN_RANDOM = frozenset({
     "BayesianGaussianMixture", "RandomizedSearchCV", "make_classification", "make_regression",
     "make_blobs", "make_moons", "make_circles", "make_multilabel_classification",
     "make_gaussian_quantiles", "make_hastie_10_2", "make_friedman1", "make_s_curve",
-    "make_swiss_roll", "make_sparse_uncorrelated",
+    "make_swiss_roll", "make_sparse_uncorrelated", "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
 })
 
 TORCH_ROOTS = ("torch", "torchvision", "lightning", "pytorch_lightning", "transformers",
@@ -285,6 +286,26 @@ def _fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
     return None
 
 
+# estimators whose default settings use randomness only to break ties between equally good splits
+_TIES_ONLY = frozenset({"GradientBoostingClassifier", "GradientBoostingRegressor", "AdaBoostClassifier",
+                        "AdaBoostRegressor"})
+
+
+def _breaks_ties_only(site: CallSite) -> bool:
+    """A gradient-boosting model without row subsampling (``subsample`` < 1), feature subsampling
+    (``max_features``) or early stopping on a random validation split (``n_iter_no_change``), or an
+    AdaBoost model with its default decision stumps: seeding changes nothing of substance."""
+    if site.node.args:
+        return False  # an AdaBoost base estimator, or GradientBoosting settings given by position
+    if last_part(site.qn).startswith("AdaBoost"):
+        return site.kwarg_node("estimator") is None and site.kwarg_node("base_estimator") is None
+    subsample = site.kwarg_node("subsample")
+    if subsample is not None and not (isinstance(subsample, ast.Constant) and subsample.value == 1):
+        return False
+    return all(_is_const(site.kwarg_node(kw), None) or site.kwarg_node(kw) is None
+               for kw in ("max_features", "n_iter_no_change"))
+
+
 def _sklearn_unpinned(site: CallSite) -> bool:
     qn = site.qn or ""
     if not qn.startswith("sklearn.") or last_part(qn) not in SKLEARN_RANDOM:
@@ -294,6 +315,10 @@ def _sklearn_unpinned(site: CallSite) -> bool:
         return False
     if any(isinstance(a, ast.Starred) for a in node.args):
         return False
+    if last_part(qn) in _TIES_ONLY and _breaks_ties_only(site):
+        return False
+    if last_part(qn).startswith("HistGradientBoosting") and not _is_const(site.kwarg_node("early_stopping"), True):
+        return False  # random only when it holds out a validation split for early stopping
     init = site.kwarg_node("init")
     if last_part(qn) in ("KMeans", "BisectingKMeans") and init is not None and not (
             isinstance(init, ast.Constant) and isinstance(init.value, str)):

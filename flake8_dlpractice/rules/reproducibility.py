@@ -328,7 +328,10 @@ class MissingSeed(Rule):
     with PyTorch or TensorFlow/Keras, draws from `np.random.*`, `random.*`, `torch.rand*`,
     `tf.random.*`, or builds a scikit-learn estimator or data generator that draws from NumPy's
     global RNG (`RandomForestClassifier()`, `KMeans()`, `make_classification()` without
-    `random_state`).
+    `random_state`). A default `GradientBoostingClassifier`/`Regressor` (no `subsample` below 1,
+    no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
+    stumps draw random numbers only to break ties between equally good splits: they do not count;
+    `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split).
 
     Any of these counts as seeding: `torch.manual_seed`, `np.random.seed`, `random.seed`,
     `tf.random.set_seed`, `keras.utils.set_random_seed`, `seed_everything`, `transformers.set_seed`,
