@@ -376,6 +376,8 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
             _settings_of(site, qn, cls, rnd)
         # -- draws -------------------------------------------------------------------------------
         use = _draw(site, qn, cls)
+        if use is not None and use.rng == "sklearn" and _never_fitted(facts, site):
+            use = None
         if use is not None:
             use.owner = site.scope.class_name if site.scope is not None else None
             rnd.uses.append(use)
@@ -441,6 +443,46 @@ def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
     if _sklearn_unpinned(site):
         return Use("sklearn", site.node, f"{spelled}() without random_state", spelled)
     return None
+
+
+def _never_fitted(facts: ModuleFacts, site: CallSite) -> bool:
+    """A scikit-learn estimator built at module level and bound to names (``clf = ...``,
+    ``models = [(RandomForestClassifier(), "forest"), ...]``) that no code which runs ever reads
+    again: it is fitted, if at all, only in functions nobody calls. Estimators draw their random
+    numbers when fitted, not when built."""
+    stmt = site.stmt
+    if site.scope is not None or not last_part(site.qn)[:1].isupper() or not isinstance(stmt, ast.Assign) \
+            or not all(isinstance(t, ast.Name) for t in stmt.targets):
+        return False
+    idents: set[int] = set()
+    for target in stmt.targets:
+        value = facts.module_env.get(target.id)
+        if value is None or value.line != target.lineno:
+            return False  # bound again later: not followed
+        idents |= value.idents
+    reads = facts.derived(_read_in_running_code)
+    return reads is not None and not idents & reads
+
+
+def _read_in_running_code(facts: ModuleFacts) -> frozenset[int] | None:
+    """Identities of the values read by code that runs (call receivers and arguments, loop
+    iterables, attribute stores); None when code runs from strings the analysis cannot read
+    (``get_ipython().run_cell_magic("time", "", "model.fit(X, y)")`` in converted notebooks)."""
+    reach = facts.derived(reach_of)
+    out: set[int] = set()
+    for site in facts.derived(running_calls):
+        if site.method in ("run_cell_magic", "run_line_magic"):
+            return None
+        for value in (site.recv, *site.args, *site.kwargs.values()):
+            if value is not None:
+                out |= value.anc
+    for loop in facts.loops:
+        if loop.iter is not None and reach.runs(loop.scope):
+            out |= loop.iter.anc
+    for store in facts.stores:
+        if reach.runs(store.scope):
+            out |= store.value_info.anc
+    return frozenset(out)
 
 
 def _worker_init_functions(facts: ModuleFacts) -> set[int]:

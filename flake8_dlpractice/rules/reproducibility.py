@@ -332,6 +332,9 @@ class MissingSeed(Rule):
     no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
     stumps draw random numbers only to break ties between equally good splits: they do not count;
     `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split).
+    An estimator draws its random numbers when it is fitted: one built at module level and bound
+    to a name (or put in a list of candidates) that no code which runs reads again — fitted only
+    in a function nobody calls — does not count.
 
     Any of these counts as seeding: `torch.manual_seed`, `np.random.seed`, `random.seed`,
     `tf.random.set_seed`, `keras.utils.set_random_seed`, `seed_everything`, `transformers.set_seed`,
