@@ -553,9 +553,10 @@ class EvalWithoutNoGrad(Rule):
     ## Known limits
     Not flagged: loops that need input gradients (`torch.autograd.grad`, `x.requires_grad_()`),
     modules that disable gradients globally (`torch.set_grad_enabled(False)`) or freeze the model
-    (`requires_grad_(False)`, Lightning's `model.freeze()`), Lightning `validation_step`/`test_step`, and
-    `model.generate(...)` (already under `no_grad`). A no_grad region entered in another module
-    is not seen.
+    (`requires_grad_(False)`, Lightning's `model.freeze()`), Lightning `validation_step`/`test_step`,
+    `model.generate(...)` (already under `no_grad`), and loops that stop after their first batch
+    with an unconditional `break` (one batch run to look at its outputs keeps one graph, not one
+    per batch). A no_grad region entered in another module is not seen.
     """
 
     code, name = "DLP302", "eval-without-no-grad"
@@ -571,7 +572,7 @@ class EvalWithoutNoGrad(Rule):
             loop, models = evaluation.loop, evaluation.models
             if loop.in_no_grad or any(m.in_no_grad for m in models) or under_no_grad(loop.scope, 0, facts):
                 continue
-            if _uses_input_grad(loop):
+            if _uses_input_grad(loop) or _first_batch_only(loop):
                 continue
             model = dotted(models[0].node.func) or "model"
             ref = line_ref(models[0].line, model)
@@ -580,6 +581,12 @@ class EvalWithoutNoGrad(Rule):
                 f"evaluation loop runs {model!r} ({ref}) outside torch.no_grad()"),
                 fix=Fix("safe", "wrap-with", span_of(loop.node), (("context", "torch.no_grad()"), ("imports", "torch")),
                         title="wrap the evaluation loop in torch.no_grad()"))
+
+
+def _first_batch_only(loop: LoopInfo) -> bool:
+    """The loop body ends in an unconditional ``break``: it runs the model on one batch (to show
+    it), so no graphs pile up across iterations."""
+    return any(isinstance(stmt, ast.Break) for stmt in loop.node.body)
 
 
 # ---------------------------------------------------------------------------------------------
