@@ -109,6 +109,43 @@ def _single_iteration(loop: LoopInfo) -> bool:
     return stop - start <= 1
 
 
+def _single_pass(loop: LoopInfo) -> bool:
+    """A loop over the data itself, in no other loop, in code no loop calls: one epoch."""
+    if loop.parent is not None or not is_data_loop(loop):
+        return False
+    scopes, seen = [loop.scope], set()
+    while scopes:
+        scope = scopes.pop()
+        if scope is None or id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        for caller in scope.callers:
+            if caller.loops:
+                return False
+            scopes.append(caller.scope)
+    return True
+
+
+_PREDICTING = frozenset({"predict", "predict_on_batch", "evaluate", "generate", "call"})
+
+
+def _epoch_end_predicts(facts: ModuleFacts, site: CallSite) -> bool:
+    """A Keras ``fit`` whose callbacks include a same-file callback that runs the model at the end
+    of every epoch (``self.model.predict(...)`` in ``on_epoch_end``, directly or through its own
+    methods): the model is checked between epochs, as an evaluation call between epochs is."""
+    callbacks = site.kwargs.get("callbacks")
+    items = callbacks.items if callbacks is not None and callbacks.items is not None else ()
+    for item in items:
+        kind = item.kind or ""
+        hook = facts.methods.get((kind[8:], "on_epoch_end")) if kind.startswith("<local>.") else None
+        if hook is None:
+            continue
+        calls = list(hook.calls) + [c for sub in hook.calls if sub.local is not None for c in sub.local.calls]
+        if any(c.method in _PREDICTING and (c.name or "").startswith("self.model") for c in calls):
+            return True
+    return False
+
+
 def _optimizes_inputs(loop: LoopInfo) -> bool:
     """Style transfer, adversarial examples: the optimizer updates tensors, not a model."""
     for site in loop.calls:
@@ -763,7 +800,10 @@ class NoValidation(Rule):
     functions with no caller in the file (library code; the caller may validate), GANs and other
     loops that step several optimizers, reinforcement learning (`gym`, `env.step`), optimisation
     of inputs rather than a model (`Adam([image])`: style transfer), overfit-one-batch loops over
-    `next(iter(loader))`, single-pass loops (`range(1)`, Keras `epochs=1`), demos on generated
+    `next(iter(loader))`, single-pass loops (`range(1)`, Keras `epochs=1`, one loop over the
+    training data that no other loop encloses or calls: one epoch), Keras `fit` whose callbacks
+    (a `Callback` class of the file) run the model in `on_epoch_end` (`self.model.predict(...)`:
+    a generation demo that samples output every epoch checks the model between epochs), demos on generated
     data (`torch.randn` inputs, `RandomDataset`, `fit` on `np.random` arrays), unit tests and
     benchmarks. A `LightningModule` imported from another file is assumed to validate itself.
     """
@@ -786,8 +826,8 @@ class NoValidation(Rule):
                 continue
             if loop.scope is not None and not loop.scope.callers:
                 continue  # a library function: its caller, in another module, may validate
-            if _single_iteration(loop):
-                continue  # range(1): one epoch, like Keras fit(epochs=1)
+            if _single_iteration(loop) or _single_pass(loop):
+                continue  # range(1) or one pass over the data: one epoch, like Keras fit(epochs=1)
             candidates.append((loop.node, fitting(
                 f"this training loop is never checked against a validation split ({_training_evidence(loop)})",
                 "this training loop is never checked against a validation split")))
@@ -809,7 +849,7 @@ class NoValidation(Rule):
                     continue
                 if any(kw.arg is None for kw in site.node.keywords):
                     continue
-                if site.kwargs.keys() & {"validation_data", "validation_split"}:
+                if site.kwargs.keys() & {"validation_data", "validation_split"} or _epoch_end_predicts(facts, site):
                     continue
                 data = site.node.args[0] if site.node.args else site.kwarg_node("x")
                 names = {n.id for n in ast.walk(data) if isinstance(n, ast.Name)} if data else set()
