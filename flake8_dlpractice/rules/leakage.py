@@ -98,8 +98,11 @@ class TestDataInFitting(Rule):
     an imputation helper) is taken for test data. A loop over `[train, test]` that imputes each
     frame with its own statistics is not followed (`map(clean, [train, test])` is). A loop counter
     over `range()` picks one sample (`[np.min(band[i]) for i in range(n)]` is a statistic of each
-    row), also when it picks a column of a DataFrame with integer column names. Resampling of test
-    data is DLP105 and a grid search fitted on test data is DLP101.
+    row), also when it picks a column of a DataFrame with integer column names. A sentinel derived
+    from the test data's maximum (`test.loc[test.x == -1, "x"] = max(tr_max, te_max) + 1`) is taken
+    for an imputation with its own statistic, and a helper whose parameter is named as test data
+    (`def encode(train_df, test_df)`) is reported in its body as well as where it is called.
+    Resampling of test data is DLP105 and a grid search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -336,8 +339,9 @@ class TestDataInTuning(Rule):
     `cross_val_score` outside a loop reports a score and chooses nothing; in a loop (or a
     comprehension) that builds the estimator from the loop's variable it is taken for a choice,
     also when the scores are only plotted or reported (compare settings on the training rows to be
-    sure). A
-    `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation.
+    sure). A `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. Names are
+    evidence: a wrapper that unpacks its `validation_data` parameter into `X_test, y_test` and
+    passes them on as `validation_data` is taken for test data.
     """
 
     code, name = "DLP101", "test-data-in-tuning"

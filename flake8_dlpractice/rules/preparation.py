@@ -581,7 +581,11 @@ class PreprocessingBeforeSplit(Rule):
     a helper reads from a path it is given is not the argument. A column derived from a group
     statistic of the whole data (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`)
     and a global `x / x.max()` are statistics, also when the maximum is known to be a constant
-    such as 255.
+    such as 255. Window statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random
+    projections (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics
+    of one sample picked by a `range()` counter learn nothing across rows and are not flagged.
+    Aggregates of a history table joined back as features (per-user means of earlier orders merged
+    into the rows that are then split) are taken for statistics of the split data.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
