@@ -125,8 +125,11 @@ def check_source(source: str | bytes, filename: str = "<unknown>", opt_in: Itera
         tree = ast.parse(source, filename=filename)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
+    found = check_tree(tree, filename, opt_in, rules, settings=settings)
+    if not found:
+        return found  # most files: their lines are never needed
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-    return check_tree(tree, filename, opt_in, rules, lines=text.splitlines(), settings=settings)
+    return character_columns(found, text.splitlines())
 
 
 # -- files that cannot be analysed (DLP000) ---------------------------------------------------------

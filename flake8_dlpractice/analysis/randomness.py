@@ -555,16 +555,14 @@ def _random_torch_model(facts: ModuleFacts) -> bool:
 def _entry_through_calls(facts: ModuleFacts, trains_fit: set[int]) -> bool:
     """A module-level call (``main()``, ``train(...)`` under ``__main__``) to a function of this
     file that trains or fits, or a ``main`` function that does."""
-    fits = set(trains_fit) | {id(info) for info in facts.functions if info.trains}
-    changed = True
-    rounds = 0
-    while changed and rounds < 50:
-        changed = False
-        rounds += 1
-        for info in facts.functions:
-            if id(info) not in fits and any(c.local is not None and id(c.local) in fits for c in info.calls):
-                fits.add(id(info))
-                changed = True
+    pending = [info for info in facts.functions if info.trains or id(info) in trains_fit]
+    fits = {id(info) for info in pending}
+    while pending:  # and the functions that call them, through their same-file callers
+        for site in pending.pop().callers:
+            caller = site.scope
+            if caller is not None and id(caller) not in fits:
+                fits.add(id(caller))
+                pending.append(caller)
     fitting_methods = {info.name for info in facts.functions
                        if info.class_name is not None and id(info) in fits
                        and info.name not in ("__init__", "forward", "__call__")}
