@@ -1,5 +1,6 @@
 """The analysis stays linear in the size of a module: chains and rings of same-file helpers, and
-helpers that each fit statistics on data a helper further down the chain splits.
+helpers that each fit statistics on data a helper further down the chain splits, and helpers nobody
+calls.
 
 Each shape is timed at two sizes eight times apart; linear work grows about eight-fold, the
 quadratic fixpoint this replaces grew sixty-four-fold. The bound leaves room for a busy machine.
@@ -72,5 +73,22 @@ def test_statistics_meet_splits_in_linear_time():
     small, large = ast.parse(preparing_helpers(500)), ast.parse(preparing_helpers(4000))
     found = check_tree(large, "helpers.py", rules=ALL_RULES)
     assert sum(f.code == "DLP102" for f in found) == 3999
+    ratio = facts_time(large, check_tree) / max(facts_time(small, check_tree), 1e-3)
+    assert ratio < 24, f"8x the helpers took {ratio:.1f}x the time"
+
+
+def evaluating_helpers(n: int) -> str:
+    """``n`` helpers nobody calls, each evaluating and training a model (the mode rules look for
+    their callers)."""
+    out = ["import torch", ""]
+    for i in range(n):
+        out += [f"def evaluate_{i}(model, loader):", "    for xb, yb in loader:", "        out = model(xb)",
+                "        print(out.mean())", "        loss = torch.nn.functional.cross_entropy(out, yb)",
+                "        loss.backward()"]
+    return "\n".join(out) + "\n"
+
+
+def test_uncalled_helpers_in_linear_time():
+    small, large = ast.parse(evaluating_helpers(150)), ast.parse(evaluating_helpers(1200))
     ratio = facts_time(large, check_tree) / max(facts_time(small, check_tree), 1e-3)
     assert ratio < 24, f"8x the helpers took {ratio:.1f}x the time"

@@ -80,8 +80,18 @@ def callers_of(facts: ModuleFacts, scope: FunctionInfo) -> list[CallSite]:
     if scope.callers or scope.class_name is not None:
         return scope.callers
     end = scope.node.end_lineno or scope.line
-    return [c for c in facts.calls if isinstance(c.node.func, ast.Name) and c.node.func.id == scope.name
-            and c.line > end and c.scope is not scope]
+    return [c for c in facts.derived(calls_by_name).get(scope.name, ()) if c.line > end and c.scope is not scope]
+
+
+def calls_by_name(facts: ModuleFacts) -> dict[str, list[CallSite]]:
+    """Calls of a plain name (``train(...)``), by that name, in walk order. Use through
+    ``facts.derived(calls_by_name)``."""
+    out: dict[str, list[CallSite]] = {}
+    for site in facts.calls:
+        func = site.node.func
+        if type(func) is ast.Name:
+            out.setdefault(func.id, []).append(site)
+    return out
 
 
 def module_level_calls(facts: ModuleFacts) -> list[CallSite]:

@@ -430,11 +430,12 @@ class EvalWithoutEvalMode(Rule):
 
     def _training_after_eval(self, facts: ModuleFacts, tf: TrainingFacts, modes: Modes) -> Iterator[Finding]:
         optimized = facts.derived(optimized_roots)
+        outer = {id(other.parent) for other in facts.loops if other.trains and other.parent is not None}
         for loop in facts.loops:
             if not loop.trains or lightning_hook(loop.scope):
                 continue
             # innermost training loop that performs the step itself
-            if not trains_in_body(loop) or any(other.trains and other.parent is loop for other in facts.loops):
+            if not trains_in_body(loop) or id(loop) in outer:
                 continue
             if not _steps_optimizer(loop) or _callee_sets_train(loop):
                 continue
