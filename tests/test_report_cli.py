@@ -190,7 +190,8 @@ def test_clean_project_and_unsafe_fixes(project, capsys):
     status, out, _ = dlp(capsys, project, paths=["seeded.py"])
     assert "DLP203 [*]" not in out and "(1 with `dlp fix --unsafe-fixes`)" in out
     flagged = dlp(capsys, project, "--unsafe-fixes", paths=["seeded.py"])[1]
-    assert "seeded.py:2:8: DLP203 [*] " in flagged and flagged.endswith("[*] 1 fixable with `dlp fix`.\n")
+    assert "seeded.py:2:8: DLP203 [*] " in flagged
+    assert flagged.endswith("[*] 1 fixable with `dlp fix --unsafe-fixes`.\n")
     (project / "pyproject.toml").write_text('[tool.dlpractice]\nunsafe-fixes = true\n', encoding="utf-8")
     status, out, _ = dlp(capsys, project, paths=["seeded.py"])
     assert "seeded.py:2:8: DLP203 [*] " in out and out.endswith("[*] 1 fixable with `dlp fix`.\n")

@@ -212,9 +212,11 @@ def run(args: argparse.Namespace, files: Sequence[str], config_of: Callable[[str
         added = sum(r.noqa_added for r in results)
         say(f"Added {_plural(added, 'noqa comment')} to {_plural(sum(1 for r in results if r.noqa_added), 'file')}.")
     checked = [r.report() for r in results if r.error is None or r.findings]
-    unsafe = args.unsafe_fixes or (bool(files) and config_of(files[0]).unsafe_fixes)
+    configured = bool(files) and config_of(files[0]).unsafe_fixes
+    unsafe = args.unsafe_fixes or configured
+    fix_command = "dlp fix" if configured or not unsafe else "dlp fix --unsafe-fixes"
     text = render(args.output_format, checked, root=root, statistics=args.statistics, unsafe_fixes=unsafe,
-                  summary=not args.quiet)
+                  summary=not args.quiet, fix_command=fix_command)
     problem = write_output(text, args.output_file)
     if problem is not None:
         say(problem)

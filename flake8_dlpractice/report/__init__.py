@@ -34,13 +34,15 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 
 
 def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, tool_version: str = __version__,
-           statistics: bool = False, unsafe_fixes: bool = False, summary: bool = True) -> str:
+           statistics: bool = False, unsafe_fixes: bool = False, summary: bool = True,
+           fix_command: str = "dlp fix") -> str:
     """The output of ``dlp check --output-format fmt`` for ``reports`` (files sorted by path).
 
     ``root`` is the folder that SARIF, GitHub and GitLab paths are relative to (the repository's
     root, where code scanning and annotations resolve them); the other formats show paths as given.
     ``unsafe_fixes`` says whether ``dlp fix`` applies unsafe fixes (they are then marked fixable);
-    ``summary=False`` leaves the text format's closing summary out (``--quiet``).
+    ``summary=False`` leaves the text format's closing summary out (``--quiet``); ``fix_command`` is
+    the command the text summary names for applying the fixable findings.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -48,7 +50,7 @@ def render(fmt: str, reports: Sequence[FileReport], *, root: str | None = None, 
     if statistics:
         return render_statistics_json(files, unsafe_fixes) if fmt == "json" else render_statistics(files, unsafe_fixes)
     if fmt == "text":
-        return render_text(files, unsafe_fixes, summary)
+        return render_text(files, unsafe_fixes, summary, fix_command)
     if fmt == "json":
         return render_json(files, unsafe_fixes)
     if fmt == "sarif":

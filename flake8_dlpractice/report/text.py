@@ -27,14 +27,15 @@ def position(report: FileReport, finding: Finding) -> str:
     return f"{report.display_path}:{cell}{where.line}:{where.col + 1}"
 
 
-def render_text(reports: Sequence[FileReport], unsafe_fixes: bool = False, with_summary: bool = True) -> str:
+def render_text(reports: Sequence[FileReport], unsafe_fixes: bool = False, with_summary: bool = True,
+                fix_command: str = "dlp fix") -> str:
     lines = []
     for report in reports:
         for finding in report.ordered:
             mark = f" {FIX_MARK}" if fixable(finding, unsafe_fixes) else ""
             lines.append(f"{position(report, finding)}: {finding.code}{mark} {report.one_line(finding)}")
     if with_summary:
-        lines.extend([""] * bool(lines) + summary(reports, unsafe_fixes))
+        lines.extend([""] * bool(lines) + summary(reports, unsafe_fixes, fix_command))
     return "".join(line + "\n" for line in lines)
 
 
@@ -42,7 +43,9 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(reports: Sequence[FileReport], unsafe_fixes: bool) -> list[str]:
+def summary(reports: Sequence[FileReport], unsafe_fixes: bool, fix_command: str = "dlp fix") -> list[str]:
+    """The closing lines; ``fix_command`` is what applies the fixes counted as fixable (``dlp fix
+    --unsafe-fixes`` when only ``dlp check --unsafe-fixes`` counted the unsafe ones)."""
     findings = [finding for report in reports for finding in report.findings]
     if not reports:
         return ["No files checked."]
@@ -54,7 +57,7 @@ def summary(reports: Sequence[FileReport], unsafe_fixes: bool) -> list[str]:
     hidden = sum(1 for finding in findings if finding.fix is not None and not fixable(finding, unsafe_fixes))
     more = f" ({hidden} more with `dlp fix --unsafe-fixes`)" if hidden else ""
     if fixes:
-        out.append(f"{FIX_MARK} {fixes} fixable with `dlp fix`{more}.")
+        out.append(f"{FIX_MARK} {fixes} fixable with `{fix_command}`{more}.")
     elif hidden:
         out.append(f"No safe fixes available ({hidden} with `dlp fix --unsafe-fixes`).")
     return out
