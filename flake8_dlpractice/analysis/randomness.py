@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .display import shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts
 from .names import dotted, last_part
 from .reach import reach_of, running_calls
@@ -86,6 +87,7 @@ class Use:
     text: str  # what draws the numbers: ``np.random.rand()``, ``training loop``
     what: str  # the text on the cited line (``np.random.rand``, ``for``), for line references
     owner: str | None = None  # the same-file class whose method draws (a dataset's __getitem__)
+    draw: bool = False  # a call that draws numbers (not training, a shuffling loader or an estimator)
 
     @property
     def line(self) -> int:
@@ -410,6 +412,16 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     return rnd
 
 
+def counted_uses(facts: ModuleFacts) -> list[Use]:
+    """The uses of randomness that decide DLP200/DLP202: draws whose value only chooses what to
+    show (analysis/display.py) do not count. Use through ``facts.derived(counted_uses)``, only
+    when a finding depends on it (it indexes the reads of names)."""
+    uses = facts.derived(randomness_of).uses
+    if not any(u.draw for u in uses):
+        return uses
+    return [u for u in uses if not (u.draw and shown_only(facts, u.node))]
+
+
 def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:
     """Seeds and determinism given as settings: ``RunConfig(tf_random_seed=...)``, HF ``Trainer``,
     ``LightningCLI``, ``Trainer(deterministic=True)``, ``Accelerator()``."""
@@ -431,13 +443,13 @@ def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
         return None
     spelled = site.name or qn
     if qn.startswith("numpy.random.") and qn.count(".") == 2 and cls not in NUMPY_NOT_DRAWS:
-        return Use("numpy", site.node, f"{spelled}()", spelled)
+        return Use("numpy", site.node, f"{spelled}()", spelled, draw=True)
     if qn.startswith("random.") and qn.count(".") == 1 and cls in RANDOM_DRAWS:
-        return Use("random", site.node, f"{spelled}()", spelled)
+        return Use("random", site.node, f"{spelled}()", spelled, draw=True)
     if qn in TORCH_DRAWS:
-        return Use("torch", site.node, f"{spelled}()", spelled)
+        return Use("torch", site.node, f"{spelled}()", spelled, draw=True)
     if qn.startswith(TF_DRAW_PREFIXES) and cls not in TF_NOT_DRAWS and qn.count(".") == 2:
-        return Use("tf", site.node, f"{spelled}()", spelled)
+        return Use("tf", site.node, f"{spelled}()", spelled, draw=True)
     if qn in LOADERS and _is_const(site.kwarg_node("shuffle"), True):
         return Use("torch", site.node, "DataLoader(shuffle=True)", "shuffle")
     if _sklearn_unpinned(site):

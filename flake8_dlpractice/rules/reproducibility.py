@@ -5,8 +5,9 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
+from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
-                                   module_imports, randomness_of, seed_argument)
+                                   counted_uses, module_imports, randomness_of, seed_argument)
 from ..analysis.names import last_part
 from ..analysis.reach import running_calls
 from ..analysis.seeds import TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
@@ -332,6 +333,13 @@ class MissingSeed(Rule):
     no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
     stumps draw random numbers only to break ties between equally good splits: they do not count;
     `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split).
+    Draws whose value only chooses what to show do not count either (analysis/display.py): a
+    value read only by display code — matplotlib/seaborn/plotly calls, `imshow`, `print`,
+    `display`, a notebook cell's bare expression, a same-file `show_*`/`plot_*` helper that
+    trains nothing — directly, through the names bound from it, indexing with it, or as the
+    iterable of a loop that only plots (`idx = np.random.choice(len(images), 6)` then
+    `axes[k].imshow(images[i])` for each `i`). A result computed from the draw and printed
+    (`print(model.fit(X[idx]).score(...))`) still counts.
     An estimator draws its random numbers when it is fitted: one built at module level and bound
     to a name (or put in a list of candidates) that no code which runs reads again — fitted only
     in a function nobody calls — does not count.
@@ -414,9 +422,12 @@ class MissingSeed(Rule):
         if (rnd.global_seeds or rnd.local_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None
                 or rnd.deterministic):
             return
+        uses = facts.derived(counted_uses)
+        if not uses:
+            return  # every draw only picks what to show
         imports = facts.derived(module_imports)
-        rngs = [rng for rng in _RNG_ORDER if rnd.uses_of(rng)]
-        first = min(rnd.uses, key=lambda u: (u.line, u.node.col_offset))
+        rngs = [rng for rng in _RNG_ORDER if any(u.rng == rng for u in uses)]
+        first = min(uses, key=lambda u: (u.line, u.node.col_offset))
         line = _import_line(imports, rngs) or first.line
         fix = _seed_fix(imports, rngs, "0", imports.last_import, "unsafe") if imports.last_import is not None else None
         labels = _labels(rngs)
@@ -492,6 +503,9 @@ class IncompleteSeeding(Rule):
     count. Seeded local generators
     (`rng = np.random.default_rng(0)`) do not seed global draws (`np.random.rand()`), which are
     still reported. Whether an unseeded draw runs before or after training is not considered.
+    Draws whose value only chooses what to show (which feature maps to plot, random colours; see
+    DLP200) are not reported; a value passed through a same-file helper that also serves other
+    callers, or stored on an object, counts as used.
     """
 
     code, name = "DLP202", "incomplete-seeding"
@@ -506,6 +520,9 @@ class IncompleteSeeding(Rule):
             return
         covered = rnd.seeded_kinds
         missing = [rng for rng in _RNG_ORDER if rnd.uses_of(rng) and not COVERED_BY[rng] & covered]
+        if missing:  # draws that only pick what to show do not count
+            uses = facts.derived(counted_uses)
+            missing = [rng for rng in missing if any(u.rng == rng for u in uses)]
         if "sklearn" in missing and "numpy" in missing:
             missing.remove("sklearn")
         if not missing:
@@ -523,7 +540,7 @@ class IncompleteSeeding(Rule):
         text = _seed_text(seed_argument(site))
         if text is not None and isinstance(stmt, ast.Expr) and stmt.value is site.node:
             fix = _seed_fix(facts.derived(module_imports), missing, text, stmt, "safe")
-        use = min((u for rng in missing for u in rnd.uses_of(rng)), key=lambda u: (u.line, u.node.col_offset))
+        use = min((u for u in uses if u.rng in missing), key=lambda u: (u.line, u.node.col_offset))
         unseeded = _and(_labels(missing))
         where = line_ref(use.line, use.what)
         yield self.finding(site.node, fitting(
@@ -629,7 +646,9 @@ class UnseededSplit(Rule):
     Seeding done in another module before this code runs is not seen, unless a call named like
     a seed helper (`set_seed(...)`) appears here. A global `np.random.seed` that runs later than
     the split in the same scope does not count. Splits in functions nobody calls in the module
-    are not reported (they do not run).
+    are not reported (they do not run), and neither are shuffles and splits whose result only
+    chooses what to show (`shown = shuffle(df)` read only by `head()`, `imshow`, `print`; see
+    DLP200).
     """
 
     code, name = "DLP203", "unseeded-split"
@@ -648,15 +667,16 @@ class UnseededSplit(Rule):
             if any(kw.arg is None for kw in node.keywords):
                 continue
             if site.qn in RANDOM_SPLIT:
-                if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3:
+                if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3 \
+                        or shown_only(facts, node):
                     continue
                 yield self.finding(node, f"{_called(site)}() has no generator= and torch is never seeded",
                                    generator_fix(facts, site, "0"))
             elif _random_sklearn_split(site):
                 if site.kwarg_node("random_state") is not None:
                     continue
-                if _seeded_before(rnd, frozenset({"numpy"}), site):
-                    continue
+                if _seeded_before(rnd, frozenset({"numpy"}), site) or shown_only(facts, node):
+                    continue  # seeded, or the shuffled rows only pick what to show
                 seed = _module_seed(facts, site, ("numpy",)) or "0"
                 fix = Fix("unsafe", "add-keyword", span_of(node), (("keyword", "random_state"), ("value", seed)),
                           title=f"add random_state={seed}")

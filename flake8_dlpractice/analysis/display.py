@@ -1,0 +1,386 @@
+"""Random draws that only choose what to show (DLP200, DLP202, DLP203).
+
+``idx = np.random.randint(len(images), size=5)`` followed by ``plt.imshow(images[i])`` for each of
+them picks which examples a notebook displays: no result of the program depends on it, and
+seeding it is noise. A draw is *for display only* when every read of its value is display code
+(matplotlib/seaborn/plotly calls, ``imshow``, ``print``, ``display``, a notebook cell's bare
+expression, a same-file ``show_*``/``plot_*`` helper that trains nothing) — directly, through the
+names bound from it (``sample = df.loc[idx]``, ``colours.append(c)``), indexing with it, or as
+the iterable of a loop whose body reads the loop variables only in display code.
+
+The facts record values and calls, not every read of a name (an index ``images[i]`` or an
+f-string keeps no trace of ``i``), so this module indexes the reads of names itself: one pass over
+the module's statements, built only when a draw would decide a finding
+(``facts.derived(display_reads)``), then a linear propagation over the bindings it reaches.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .facts import ModuleFacts
+from .names import name_words
+
+DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
+                 "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
+DISPLAY_FUNCS = frozenset({"print", "display", "pprint", "imshow", "show", "plot"})
+DISPLAY_METHODS = frozenset({
+    "imshow", "show", "plot", "scatter", "hist", "hist2d", "bar", "barh", "pie", "boxplot", "violinplot",
+    "set_title", "suptitle", "title", "text", "annotate", "legend", "xlabel", "ylabel", "set_xlabel",
+    "set_ylabel", "add_patch", "axis", "set_xticks", "set_yticks", "xticks", "yticks", "subplot",
+    "subplots", "figure", "heatmap", "pairplot", "countplot", "distplot", "displot", "histplot",
+    "barplot", "lineplot", "scatterplot", "kdeplot", "boxenplot", "stripplot", "swarmplot", "savefig",
+    "imsave", "fill_between", "errorbar", "contour", "contourf", "pcolormesh", "matshow", "add_subplot",
+    "set_axis_off", "grid", "tight_layout", "iplot", "add_trace", "update_layout", "set_facecolor",
+    "set_color", "set_xlim", "set_ylim", "xlim", "ylim", "colorbar", "stem", "quiver", "set", "addpoint",
+    "addpath", "addradpoint",
+})
+# methods that only look at the data (a notebook cell's output) or change the receiver in place
+INSPECT_METHODS = frozenset({"head", "tail", "describe", "info", "value_counts", "reset_index", "sort_values",
+                             "sort_index", "sort", "round", "astype", "to_frame"})
+MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "appendleft", "setdefault"})
+DISPLAY_HELPER_WORDS = frozenset({"show", "plot", "display", "visualize", "visualise", "visualization",
+                                  "visualisation", "draw", "imshow", "render", "view"})
+
+# calls that hand their input on without doing anything else with it
+PURE_FUNCS = frozenset({"str", "int", "float", "bool", "len", "list", "tuple", "set", "sorted", "reversed",
+                        "enumerate", "zip", "range", "round", "abs", "min", "max", "sum", "format", "repr", "iter"})
+PURE_METHODS = frozenset({
+    "reshape", "flatten", "ravel", "astype", "copy", "tolist", "item", "numpy", "cpu", "detach", "squeeze",
+    "unsqueeze", "permute", "transpose", "format", "join", "strip", "lower", "upper", "replace",
+    "keys", "items", "values", "get", "mean", "sum", "min", "max", "argmax", "argmin", "to", "view", "clip",
+    "unique", "nonzero", "round", "head", "tail", "reset_index", "sort_values", "drop", "dropna", "to_numpy",
+})
+# functions that select, reshape or load (not compute a result): numpy's shape functions, reading images
+PURE_QUALIFIED = frozenset({
+    "numpy.array", "numpy.asarray", "numpy.reshape", "numpy.squeeze", "numpy.transpose", "numpy.fliplr",
+    "numpy.flipud", "numpy.rot90", "numpy.stack", "numpy.concatenate", "numpy.hstack", "numpy.vstack",
+    "numpy.expand_dims", "numpy.take", "numpy.floor", "numpy.round", "numpy.clip", "numpy.uint8",
+    "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
+    "skimage.io.imread", "imageio.imread", "pandas.DataFrame",
+})
+
+DISPLAY, OTHER = "display", "other"
+
+
+@dataclass(eq=False)
+class Binding:
+    """``name`` bound in ``scope`` (a function node, None for the module) at ``line``; reads up to
+    ``end`` (the end of a loop body for loop variables) or the next binding of the name."""
+
+    scope: ast.AST | None
+    name: str
+    line: int
+    end: int | None = None
+
+
+@dataclass(eq=False)
+class NameReads:
+    # (scope node or None, name) -> [(line, context)]; context: DISPLAY, OTHER or the Bindings it taints
+    reads: dict[tuple[int | None, str], list[tuple[int, object]]] = field(default_factory=dict)
+    binds: dict[tuple[int | None, str], list[int]] = field(default_factory=dict)  # lines, in order
+    locals_of: dict[int, set[str]] = field(default_factory=dict)  # names each function binds
+    # name -> reads in functions [(function key, context)], for module-level bindings
+    in_functions: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
+    at: dict[int, object] = field(default_factory=dict)  # call node id -> what consumes its value
+    functions: dict[int, ast.AST] = field(default_factory=dict)  # function key -> its node
+    # (scope key, name) -> [(line, the binding made a new object)]: only new objects may be filled in
+    fresh: dict[tuple[int | None, str], list[tuple[int, bool]]] = field(default_factory=dict)
+
+
+def _is_display_call(facts: ModuleFacts, node: ast.Call) -> bool:
+    func = node.func
+    qn = facts.imports.qualname(func) or ""
+    if qn.startswith(DISPLAY_ROOTS):
+        return True
+    if isinstance(func, ast.Name):
+        return func.id in DISPLAY_FUNCS or _display_helper(facts, func.id)
+    return isinstance(func, ast.Attribute) and func.attr in DISPLAY_METHODS
+
+
+def _display_helper(facts: ModuleFacts, name: str) -> bool:
+    """A same-file function named like a display helper (``show_gmaps``, ``plot_samples``) that
+    trains and fits nothing."""
+    info = facts.module_functions.get(name)
+    return info is not None and bool(set(name_words(name)) & DISPLAY_HELPER_WORDS) \
+        and _local_result(facts, name) is False
+
+
+# calls whose result is a result of the program (a fitted model, a score, a prediction): printing or
+# plotting one computed from random data shows something that depends on the draw
+RESULT_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "fit_generator", "predict", "predict_proba",
+                            "predict_classes", "score", "evaluate", "transform", "train", "train_on_batch",
+                            "partial_fit", "decision_function", "cross_val_score", "cross_validate"})
+
+
+def _local_result(facts: ModuleFacts, name: str) -> bool | None:
+    """A same-file function that trains, fits or predicts (True), one that does none of it (False);
+    None when ``name`` is no function of the file."""
+    info = facts.module_functions.get(name)
+    if info is None:
+        return None
+    return info.trains or any(c.method in RESULT_METHODS for c in info.calls)
+
+
+def _makes_result(facts: ModuleFacts, node: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return bool(_local_result(facts, func.id)) or func.id in RESULT_METHODS
+    return isinstance(func, ast.Attribute) and func.attr in RESULT_METHODS
+
+
+def _is_pure_call(facts: ModuleFacts, node: ast.Call) -> bool:
+    func = node.func
+    qn = facts.imports.qualname(func) or ""
+    if qn:
+        return qn in PURE_QUALIFIED
+    if isinstance(func, ast.Name):
+        return func.id in PURE_FUNCS
+    return isinstance(func, ast.Attribute) and func.attr in PURE_METHODS
+
+
+def _only_displays(facts: ModuleFacts, body: list[ast.stmt]) -> bool:
+    """Every statement of ``body`` shows something (and nothing else)."""
+    return all(isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+               and _is_display_call(facts, stmt.value) for stmt in body)
+
+
+def _row_copy(node: ast.expr) -> bool:
+    """``df.loc[rows]`` / ``df.iloc[rows]`` with a list of rows: pandas returns a new frame."""
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+        and node.value.attr in ("loc", "iloc") and not isinstance(node.slice, (ast.Slice, ast.Tuple))
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _target_names(elt)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, ast.Subscript):  # colours[k] = c: the container holds the value
+        root = _root_name(target.value)
+        return [root] if root else []
+    return []
+
+
+class _Indexer:
+    """One pass over the module's statements: every read of a name with what consumes it."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.out = NameReads()
+
+    def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
+        for stmt in body:
+            self.statement(stmt, scope)
+
+    def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False) -> None:
+        key = id(scope) if scope is not None else None
+        for name in names:
+            self.out.binds.setdefault((key, name), []).append(line)
+            self.out.fresh.setdefault((key, name), []).append((line, fresh))
+            if scope is not None:
+                self.out.locals_of.setdefault(id(scope), set()).add(name)
+
+    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> None:
+        line = stmt.lineno
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._bind(scope, [stmt.name], line)
+            for dec in stmt.decorator_list:
+                self.expr(dec, scope, OTHER)
+            args = stmt.args
+            self.out.functions[id(stmt)] = stmt
+            self._bind(stmt, [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs], line)
+            self.block(stmt.body, stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            self._bind(scope, [stmt.name], line)
+            self.block(stmt.body, scope)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            names = [n for t in targets for n in _target_names(t)]
+            plain = all(isinstance(t, (ast.Name, ast.Tuple, ast.List, ast.Starred)) or
+                        isinstance(t, ast.Subscript) and self._filled(scope, _root_name(t), line) for t in targets)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                plain = self._filled(scope, stmt.target.id, line)  # x += d changes the object x names
+            consumer = [Binding(scope, n, line) for n in names] if plain and names else OTHER
+            if isinstance(value, ast.Call) and _is_display_call(self.facts, value):
+                consumer = DISPLAY  # fig, ax = plt.subplots(); im = ax.imshow(x[i])
+            if value is not None:
+                self.expr(value, scope, consumer)
+            for target in targets:
+                if not isinstance(target, ast.Name):
+                    self.expr(target, scope, consumer)
+            fresh = isinstance(stmt, (ast.Assign, ast.AnnAssign)) and (not isinstance(
+                value, (ast.Name, ast.Attribute, ast.Subscript)) or _row_copy(value))  # b = a: b names a's object
+            self._bind(scope, [t.id for t in targets if isinstance(t, ast.Name)] or
+                       [n for t in targets if isinstance(t, (ast.Tuple, ast.List)) for n in _target_names(t)],
+                       line, fresh)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            names = _target_names(stmt.target)
+            end = stmt.end_lineno or line
+            self.expr(stmt.iter, scope, [Binding(scope, n, line, end) for n in names] if names else OTHER)
+            self._bind(scope, names, line)
+            self.block(stmt.body, scope)
+            self.block(stmt.orelse, scope)
+        elif isinstance(stmt, ast.Return) and stmt.value is not None:
+            self.expr(stmt.value, scope, ("returned", scope) if scope is not None else OTHER)
+        elif isinstance(stmt, ast.If) and _only_displays(self.facts, stmt.body + stmt.orelse):
+            self.expr(stmt.test, scope, DISPLAY)  # if np.random.rand() < 0.5: ax.imshow(a) else: ax.imshow(b)
+            self.block(stmt.body, scope)
+            self.block(stmt.orelse, scope)
+        elif isinstance(stmt, ast.Expr):
+            self.expr(stmt.value, scope, self._expression_statement(stmt.value, scope), decided=True)
+        else:
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.expr):
+                    self.expr(child, scope, OTHER)
+            for name in ("body", "orelse", "finalbody"):
+                self.block(getattr(stmt, name, None) or [], scope)
+            for handler in getattr(stmt, "handlers", None) or []:
+                self.block(handler.body, scope)
+            for case in getattr(stmt, "cases", None) or []:
+                self.block(case.body, scope)
+            if isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        self._bind(scope, _target_names(item.optional_vars), line)
+
+    def _filled(self, scope: ast.AST | None, root: str | None, line: int) -> bool:
+        """Writing into the object ``root`` names at ``line`` changes only that object: the name's
+        last binding in the scope made a new one (``colours = []``, ``canvas = img.mean(2)``), not
+        an alias of other data (a loop variable over frames, a parameter, ``b = a``)."""
+        if root is None:
+            return False
+        earlier = [fresh for at, fresh in self.out.fresh.get((id(scope) if scope is not None else None, root), ())
+                   if at <= line]
+        return bool(earlier) and earlier[-1]
+
+    def _expression_statement(self, value: ast.expr, scope: ast.AST | None) -> object:
+        if isinstance(value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return OTHER  # handed to whoever iterates the generator
+        if not isinstance(value, ast.Call):
+            return DISPLAY  # a notebook cell's bare expression: its output
+        if _is_display_call(self.facts, value):
+            return DISPLAY
+        func = value.func
+        if isinstance(func, ast.Attribute):
+            root = _root_name(func.value)
+            inplace = any(kw.arg == "inplace" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+                          for kw in value.keywords)
+            if func.attr in MUTATORS or inplace:  # colours.append(c): the container holds the value
+                return [Binding(scope, root, value.lineno)] if self._filled(scope, root, value.lineno) else OTHER
+            if func.attr in INSPECT_METHODS:
+                return DISPLAY
+        return OTHER
+
+    def expr(self, node: ast.expr, scope: ast.AST | None, consumer: object, decided: bool = False) -> None:
+        """Record the reads in ``node`` with what consumes them: ``consumer`` (the statement's), turned
+        into DISPLAY inside a display call and into OTHER inside any call that may do more than hand
+        its input on (``model.fit(x)``, ``train(loader)``). ``decided``: the statement already judged
+        the top call (``colours.append(c)``)."""
+        stack: list[tuple[ast.AST, object]] = [(node, consumer)]
+        key = id(scope) if scope is not None else None
+        while stack:
+            cur, ctx = stack.pop()
+            if isinstance(cur, ast.Name):
+                if isinstance(cur.ctx, ast.Load):
+                    self.out.reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
+                    if key is not None:
+                        self.out.in_functions.setdefault(cur.id, []).append((key, ctx))
+                continue
+            if isinstance(cur, ast.Call):
+                self.out.at[id(cur)] = ctx
+                if ctx is DISPLAY:
+                    if _makes_result(self.facts, cur):
+                        ctx = OTHER  # print(model.fit(X[i]).score(...)): a result, not a choice of what to show
+                elif _is_display_call(self.facts, cur):
+                    ctx = DISPLAY
+                elif not (decided and cur is node) and not _is_pure_call(self.facts, cur):
+                    ctx = OTHER
+            for child in ast.iter_child_nodes(cur):
+                stack.append((child, ctx))
+
+
+def display_reads(facts: ModuleFacts) -> NameReads:
+    """Use through ``facts.derived(display_reads)``."""
+    indexer = _Indexer(facts)
+    indexer.block(facts.tree.body, None)
+    return indexer.out
+
+
+def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tuple[object, tuple | None]]:
+    """What consumes the value ``binding`` holds, read by read, each with the lines between which
+    the value is live when the read is in a function reading a module-level name (the function's
+    callers in that range are the ones that see it)."""
+    key = id(binding.scope) if binding.scope is not None else None
+    lines = found.binds.get((key, binding.name), [])
+    later = [ln for ln in lines if ln > binding.line]
+    stop = binding.end if binding.end is not None else (min(later) if later else None)
+    out: list[tuple[object, tuple | None]] = []
+    for line, ctx in found.reads.get((key, binding.name), ()):
+        if line > binding.line and (stop is None or line <= stop):
+            out.append((ctx, None))
+    if binding.scope is None:  # functions that read the module-level name while it holds the value
+        live = (binding.line, stop)
+        for scope_key, ctx in found.in_functions.get(binding.name, ()):
+            if binding.name not in found.locals_of.get(scope_key, ()) and \
+                    _called_in(facts, found, scope_key, live):
+                out.append((ctx, live))
+    return out
+
+
+def _in_range(line: int, live: tuple | None) -> bool:
+    return live is None or (line > live[0] and (live[1] is None or line <= live[1]))
+
+
+def _called_in(facts: ModuleFacts, found: NameReads, scope_key: int, live: tuple) -> bool:
+    node = found.functions.get(scope_key)
+    info = facts.module_functions.get(node.name) if node is not None else None
+    if info is None or info.node is not node:
+        return True  # a method or nested function: assume it runs while the value is live
+    return any(_in_range(c.line, live) for c in info.callers)
+
+
+def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
+    """The value ``call`` returns is read, and only by display code or by names that are then
+    displayed or never read again (see the module docstring)."""
+    found = facts.derived(display_reads)
+    first = found.at.get(id(call), OTHER)
+    if isinstance(first, list) and not any(_reads_of(found, facts, binding) for binding in first):
+        return False  # never read: a fragment (an example), not a choice of what to show
+    work: list[tuple[object, tuple | None]] = [(first, None)]
+    seen: set[tuple] = set()
+    while work:
+        ctx, live = work.pop()
+        if ctx is DISPLAY:
+            continue
+        if isinstance(ctx, tuple):  # returned by a same-file function: what its callers do with it
+            node = ctx[1]
+            info = facts.module_functions.get(node.name)
+            if info is None or info.node is not node or not info.callers:
+                return False
+            mark = (id(node), live)
+            if mark not in seen:
+                seen.add(mark)
+                work.extend((found.at.get(id(c.node), OTHER), None) for c in info.callers if _in_range(c.line, live))
+            continue
+        if ctx is OTHER or not isinstance(ctx, list):
+            return False
+        for binding in ctx:
+            mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
+            if mark in seen:
+                continue
+            seen.add(mark)
+            if len(seen) > 500:
+                return False
+            for read, scope_live in _reads_of(found, facts, binding):
+                work.append((read, scope_live or (live if binding.scope is not None else None)))
+    return True
