@@ -17,7 +17,8 @@ def main():
     set_seed(args.seed)
     files = [f"{i}.png" for i in range(10)]
     random.shuffle(files)
-    print(np.random.choice(files))
+    chosen = open(np.random.choice(files))  # the draw decides what is read, not only what is shown
+    print(chosen.name)
 
 
 if __name__ == "__main__":
