@@ -125,6 +125,10 @@ class LogOfSoftmax(Rule):
     Guarded forms (`torch.log(probs + 1e-8)`, `probs.clamp(min=eps).log()`) are not flagged
     here. Models defined in other modules are not followed. NumPy/SciPy softmax is not tracked.
     The complement form has no automatic fix (the logits have to be negated by hand).
+    Reported on purpose, with a `# noqa: DLP304` as the remedy: a textbook cell that shows the
+    underflow next to `log_softmax` (the defect is the lesson), and a class of a notebook that
+    nothing in the notebook calls: library code defines classes its own module never uses, so
+    "never called here" cannot mean "never runs".
     """
 
     code, name = "DLP304", "log-of-softmax"
