@@ -325,7 +325,7 @@ class DataFlow:
                     and not _windowed(node):
                 if recv.stat is not None:
                     return Value(stat=recv.stat, line=line)
-                return Value(stat=Statistic(method, recv, line), line=line)
+                return Value(stat=Statistic(method, recv, line, guard=self.guard), line=line)
             if method in IMPUTE_METHODS and recv.anc and recv.stat is None:
                 stat = next((a.stat for a in (*args, *kwargs.values()) if a.stat is not None), None)
                 if stat is not None:
@@ -349,7 +349,7 @@ class DataFlow:
         cls = last_part(qn)
         if cls in STAT_METHODS and qn.startswith(STAT_MODULES) and whole_axis(node, 1) and args[0].anc \
                 and not args[0].element:  # np.mean(row): one sample's own statistic
-            return Value(stat=args[0].stat or Statistic(cls, args[0], line), line=line)
+            return Value(stat=args[0].stat or Statistic(cls, args[0], line, guard=self.guard), line=line)
         if qn.startswith("sklearn.preprocessing.") and functional_statistic(cls, node) and args[0].anc:
             # scale(X): X normalised with its own statistics, like (X - X.mean(0)) / X.std(0)
             return _data_like(args[0], anc, idents, line, applied=Statistic(f"{cls}() statistics", args[0], line))
@@ -394,7 +394,7 @@ class DataFlow:
         if stat is None or target.element:
             return  # an element of a loop or comprehension: one sample scaled by its own values
         self.facts.stat_uses.append(StatUse(self.stmt, stat, target, stat.how, self.scope, products, frame, column,
-                                            guard=self.guard))
+                                            guard=self.guard or stat.guard))
 
     # -- resampling and concatenation -----------------------------------------------------------
     def resample_call(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None,

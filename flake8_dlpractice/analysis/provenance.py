@@ -202,6 +202,7 @@ class Statistic:
     line: int  # where it was computed (the stat call or the fit)
     fit: FitEvent | None = None  # the fit of a transformer; None for inline statistics
     how: str = "normalised"  # what applying it does: normalised, imputed, binned
+    guard: tuple[str, str] | None = None  # computed only under ``if <parameter test>:`` (``if mean is None:``)
 
 
 @dataclass(eq=False)

@@ -82,27 +82,28 @@ class TestDataInFitting(Rule):
     ```
 
     ## Known limits
-    Roles are followed within a file; data that crosses module boundaries, or whose role only
-    a runtime argument decides (`get_loader(args.split)`), is not tracked. Values with no known
-    role never trigger the rule, nor does a mix of test data and data of unknown role
-    (`pd.concat([df, test])`: fitting encoders on train plus an unlabelled competition test set is a
-    deliberate choice; DLP102 reports statistics of such a concatenation once it is split back).
-    Stateless and row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`,
-    ...), inspection tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`,
-    UMAP) and a featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged;
-    neither are statistics of one sample (a helper applied to each image) nor rescaled, clipped
-    or blended predictions. A same-file helper that trains only behind a flag (`if train:`, `if
-    scaler is None:`) is flagged only when the call passes a constant that turns the training
-    branch on (a flag passed on to a second helper is not followed). Names are evidence: a
-    throwaway variable called `test` that holds something else (`test = df[cols].dropna()` inside
-    an imputation helper) is taken for test data. A loop over `[train, test]` that imputes each
-    frame with its own statistics is not followed (`map(clean, [train, test])` is). A loop counter
-    over `range()` picks one sample (`[np.min(band[i]) for i in range(n)]` is a statistic of each
-    row), also when it picks a column of a DataFrame with integer column names. A sentinel derived
-    from the test data's maximum (`test.loc[test.x == -1, "x"] = max(tr_max, te_max) + 1`) is taken
-    for an imputation with its own statistic, and a helper whose parameter is named as test data
-    (`def encode(train_df, test_df)`) is reported in its body as well as where it is called.
-    Resampling of test data is DLP105 and a grid search fitted on test data is DLP101.
+    Roles are followed within a file; data that crosses module boundaries, or whose role only a
+    runtime argument decides (`get_loader(args.split)`), is not tracked. Values with no known role
+    never trigger the rule, nor does a mix of test data and data of unknown role (`pd.concat([df,
+    test])`: fitting encoders on train plus an unlabelled competition test set is a deliberate
+    choice; DLP102 reports statistics of such a concatenation once it is split back). Stateless and
+    row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`, ...), inspection
+    tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and a
+    featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged; neither are
+    statistics of one sample (a helper applied to each image) nor rescaled, clipped or blended
+    predictions. A same-file helper that trains (or computes its statistics) only behind a flag (`if
+    train:`, `if scaler is None:`, `if mean is None:`) is flagged only when the call passes a
+    constant that turns that branch on (a flag passed on to a second helper is not followed). Names
+    are evidence: a throwaway variable called `test` that holds something else (`test =
+    df[cols].dropna()` inside an imputation helper) is taken for test data. A loop over `[train,
+    test]` that imputes each frame with its own statistics is not followed (`map(clean, [train,
+    test])` is). A loop counter over `range()` picks one sample (`[np.min(band[i]) for i in
+    range(n)]` is a statistic of each row), also when it picks a column of a DataFrame with integer
+    column names. A sentinel derived from the test data's maximum (`test.loc[test.x == -1, "x"] =
+    max(tr_max, te_max) + 1`) is taken for an imputation with its own statistic, and a helper whose
+    parameter is named as test data (`def encode(train_df, test_df)`) is reported in its body as
+    well as where it is called. Resampling of test data is DLP105 and a grid search fitted on test
+    data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
