@@ -43,6 +43,17 @@ _MASK_CALLS = frozenset({"isin", "notnull", "isnull", "notna", "isna", "between"
 _CALLBACK_METHODS = frozenset({"apply", "transform", "map", "applymap", "pipe", "agg", "aggregate"})
 _ROW_INDEXERS = frozenset({"iloc", "loc", "ix"})
 _DEVICE_STRINGS = frozenset({"cuda", "cpu", "mps", "tpu", "xla"})
+# calls that read data from a file: what they return is new data, not derived from the path
+_FILE_READERS = frozenset({"numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "torch.load",
+                           "joblib.load", "pickle.load", "scipy.io.loadmat", "h5py.File", "PIL.Image.open",
+                           "cv2.imread", "imageio.imread", "skimage.io.imread", "json.load"})
+
+
+def reads_file(qn: str | None, node: ast.Call) -> bool:
+    """``pd.read_csv(folder + "train.csv")``, ``np.load(path)``, ``open(path)``: data read from a path."""
+    if qn is None:
+        return isinstance(node.func, ast.Name) and node.func.id == "open"
+    return qn.startswith("pandas.read_") or qn in _FILE_READERS
 
 
 def row_selection(node: ast.expr) -> ast.expr | None:
@@ -66,12 +77,29 @@ def row_selection(node: ast.expr) -> ast.expr | None:
         indexer = isinstance(base, ast.Attribute) and base.attr in _ROW_INDEXERS
         first = key.elts[0] if isinstance(key, ast.Tuple) and key.elts else key
         if _row_key(first, indexer):
-            return base.value if indexer else base
+            rows = base.value if indexer else base
+            if isinstance(rows, ast.Attribute) and rows.attr in _NOT_ROWS or _own_values(first, rows):
+                return None  # train.columns[1:-1]; skew[abs(skew) > 0.5] filters values, not rows of data
+            return rows
         if not indexer and _column_key(key) and isinstance(base, (ast.Subscript, ast.Call, ast.Attribute)):
             node = base  # full[:n][features]: columns of selected rows
             continue
         return None
     return None
+
+
+_NOT_ROWS = frozenset({"columns", "index", "dtypes", "shape", "keys"})
+
+
+def _own_values(key: ast.expr, rows: ast.expr) -> bool:
+    """``s[abs(s) > 0.5]``, ``na[na > 0]``: a selection by the values themselves (a filter of
+    per-column statistics or an element-wise mask), not rows picked by a length, index or marker."""
+    if not isinstance(key, ast.Compare) or not isinstance(rows, (ast.Name, ast.Attribute)):
+        return False
+    left = key.left
+    if isinstance(left, ast.Call) and len(left.args) == 1:  # abs(s), np.abs(s)
+        left = left.args[0]
+    return dotted(left) is not None and dotted(left) == dotted(rows)
 
 
 def _row_key(key: ast.expr, indexer: bool) -> bool:
@@ -377,14 +405,16 @@ class DataFlow:
         what = last_part(recv.kind) if not recv.steps else f"{last_part(recv.kind)}({recv.steps})"
         event = FitEvent(node, what, data, self.scope, frozenset({product}), guard=self.guard)
         self.facts.fit_events.append(event)
-        fitted = Value(kind=recv.kind, call=recv.call, steps=recv.steps, anc=recv.anc | {product},
+        earlier = recv.stat.fit.products if recv.stat is not None and recv.stat.fit is not None else EMPTY
+        # fitting again replaces what an earlier fit learnt (vec.fit(titles) then vec.fit(summaries))
+        fitted = Value(kind=recv.kind, call=recv.call, steps=recv.steps, anc=(recv.anc - earlier) | {product},
                        idents=recv.idents, stat=Statistic(what, data, line, fit=event), name=recv.name, line=line)
         owner = node.func.value if isinstance(node.func, ast.Attribute) else None
         if isinstance(owner, (ast.Name, ast.Attribute)):
             self.rebind(owner, fitted)
         if method == "fit":
             return fitted
-        return _data_like(data, anc | {product}, idents, line)
+        return _data_like(data, (anc - earlier) | data.anc | {product}, idents, line)
 
     def note_use(self, value: Value, target: Value, frame: str | None, column: str | None,
                  products: frozenset[int]) -> None:

@@ -27,7 +27,8 @@ from typing import Callable, TypeVar
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
-from .dataflow import DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, split_roles, stateful_step
+from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
+                       stateful_step)
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
 from .provenance import (COMPOSITES, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent,
                          StatUse, is_target_name)
@@ -898,7 +899,11 @@ class _ScopeWalker(DataFlow):
             return found
         if method in PREDICT_METHODS and qn is None:
             return self.prediction(site, all_anc, all_idents)
-        return self._flow(site, node, qn, method, recv, args, kwargs, all_anc, all_idents)
+        result = self._flow(site, node, qn, method, recv, args, kwargs, all_anc, all_idents)
+        if reads_file(qn, node):  # GetData(folder) reads its frames from the path: they are not the path
+            fresh = frozenset({self.facts.new_id()})
+            return replace(result, anc=fresh, idents=fresh)
+        return result
 
     def _constructed(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
                      args: list[Value], kwargs: dict[str, Value], all_anc: frozenset[int],
@@ -987,6 +992,8 @@ class _ScopeWalker(DataFlow):
             concat = self.concatenation(node, fname, method, parts)
             if concat is not None:
                 result.anc = all_anc | {concat}
+        elif site.local is not None and kwargs:  # to a same-file function, keywords without a role are
+            merged = merge_roles_strict(args + [v for v in kwargs.values() if v.role])  # settings (size=IMG_SIZE)
         else:
             merged = merge_roles_strict(data_args)
         if merged is None and method and recv is not None and recv.role and method not in NON_DATA_METHODS \

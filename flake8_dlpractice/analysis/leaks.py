@@ -130,7 +130,7 @@ class Leaks:
             for key in _VALIDATION_KWARGS:
                 if key in site.kwargs:
                     validation |= site.kwargs[key].anc
-            if self._scores_test(site):
+            if self.scores_test(site):
                 self._scored_tests.extend(a for a in site.args if a.role == "test")
         for loop in self.facts.loops:
             if loop.evaluates and loop.iter is not None and loop.iter.role == "test":
@@ -142,7 +142,7 @@ class Leaks:
         self._not_test = training | validation | split_inputs
 
     @staticmethod
-    def _scores_test(site: CallSite) -> bool:
+    def scores_test(site: CallSite) -> bool:
         """``model.score(X_te, y_te)``, ``model.evaluate(X_te, y_te)``, ``accuracy_score(y_te, pred)``."""
         if not any(a.role == "test" for a in site.args):
             return False
@@ -229,7 +229,10 @@ class Leaks:
         if concat is None:
             return False
         self._uses(self.facts.calls)
+        folds = [s.piece_id for s in self.splits if s.kind == "folds"]
         for index, part in enumerate(concat.parts):
+            if part.role == "val" and any(piece in part.anc for piece in folds):
+                continue  # out-of-fold rows put back together: the same training data
             if part.role in ("test", "val"):
                 return True
             if index and part.role is None and part.idents and part.idents <= self._predicted:

@@ -172,8 +172,10 @@ class _DataEvents:
                 self.owner[ident] = param
         self.params = frozenset(self.owner)
         self.touching: dict[int, list[object]] = {}
+        self.scope_splits: dict[int, list[SplitEvent]] = {}  # by id of the function they are in
         for split in facts.split_events:
             self._index(split, split.anc)
+            self.scope_splits.setdefault(id(split.scope), []).append(split)
         for fit in facts.fit_events:
             self._index(fit, fit.source.anc)
         for use in facts.stat_uses:
@@ -192,7 +194,8 @@ class _DataEvents:
         for param, ident in info.param_ids.items():
             for event in self.touching.get(ident, ()):
                 if isinstance(event, SplitEvent):
-                    found.splits.setdefault(param, event)
+                    if event.kind != "back":  # rows put back as they were taken: not a split of the parameter
+                        found.splits.setdefault(param, event)
                 elif isinstance(event, FitEvent):
                     found.fits.setdefault(param, event)
                 elif isinstance(event, StatUse):
@@ -219,8 +222,25 @@ class _DataEvents:
             if guarded or value.element:
                 continue
             for event in (summary.fits.get(param), summary.normalises.get(param), summary.resamples.get(param)):
-                if event is not None and self._holds(event, callee, site):
+                if event is not None and self._holds(event, callee, site) \
+                        and not self._split_inside(event, callee, summary):
                     self._learning_at(site, callee, value, event, products)
+
+    def _split_inside(self, event, callee: FunctionInfo, summary: DataSummary) -> bool:
+        """Whether what the callee learns reaches a split the callee makes itself afterwards
+        (``do_cv(X)`` fits a vectorizer on X, then K-folds it): that pairing is reported inside the
+        callee, and the call is not a second fit whose products meet the caller's later splits. A fit
+        on several parameters at once (``vec.fit(known + other)``) is judged as one."""
+        if event.scope is not callee:
+            return False
+        line = event.node.lineno
+        products = event.products
+        if getattr(event, "mixed", False):
+            for other in (*summary.fits.values(), *summary.normalises.values(), *summary.resamples.values()):
+                if other.node is event.node:
+                    products = products | other.products
+        return any(split.kind != "back" and split.node.lineno >= line and products & split.anc
+                   for split in self.scope_splits.get(id(callee), ()))
 
     def _holds(self, event, callee: FunctionInfo, site: CallSite) -> bool:
         """Whether the ``if <parameter test>:`` around the event may hold for this call."""
@@ -235,6 +255,7 @@ class _DataEvents:
                            min(products), inputs=(value,), via=callee, via_line=split.line)
         self.facts.split_events.append(event)
         self._index(event, value.anc)
+        self.scope_splits.setdefault(id(site.scope), []).append(event)
 
     def _learning_at(self, site: CallSite, callee: FunctionInfo, value: Value, inner, products: frozenset[int]) -> None:
         facts = self.facts

@@ -74,7 +74,8 @@ def merge_roles(values: list[Value]) -> Value | None:
 
 
 def merge_roles_strict(values: list[Value]) -> Value | None:
-    """Like :func:`merge_roles`, but a named value without a role makes the mix unknown."""
-    if any(v is not None and not v.role and v.idents and not v.stat for v in values):
+    """Like :func:`merge_roles`, but a named value without a role makes the mix unknown (a statistic or
+    an augmenting generator given beside the data is not data)."""
+    if any(v is not None and not v.role and v.idents and not v.stat and not v.aug for v in values):
         return None
     return merge_roles(values)

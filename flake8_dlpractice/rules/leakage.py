@@ -9,7 +9,7 @@ from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_a
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
-from ..analysis.provenance import PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, row_wise_constructor
+from ..analysis.provenance import CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, row_wise_constructor
 from .base import Finding, Rule, Step, line_ref
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
@@ -337,10 +337,12 @@ class TestDataInTuning(Rule):
     decision. An `eval_set` without early stopping only reports metrics and is not flagged.
     Cross-validation folds are validation data whatever they are called (`for tr, te in
     kf.split(X)`). Test data recognised only by its use (predicted on) does not count here.
-    `cross_val_score` outside a loop reports a score and chooses nothing; in a loop (or a
-    comprehension) that builds the estimator from the loop's variable it is taken for a choice,
-    also when the scores are only plotted or reported (compare settings on the training rows to be
-    sure). A `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. Names are
+    A search or a `cross_val_score` sweep (a loop or comprehension that builds the estimator from
+    its variable) on all the rows is reported only when what it chose reaches a model scored on the
+    test split (`search.score(X_te, y_te)`, `KNN(best_k).fit(X_tr, y_tr).score(X_te, y_te)`, the
+    best setting taken from the loop's list): curves that are only plotted or printed choose
+    nothing the test split judges, and a setting copied by hand from a plot is not seen. A
+    `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. Names are
     evidence: a wrapper that unpacks its `validation_data` parameter into `X_test, y_test` and
     passes them on as `validation_data` is taken for test data.
     """
@@ -453,12 +455,13 @@ class TestDataInTuning(Rule):
         leaks = facts.derived(Leaks)
         if not any(s.kind in ("search", "cv") for s in leaks.splits):
             return
-        sweeps = {id(site.node) for site in facts.calls if (site.loops or site.comprehension_ids) and _sweeps(site)}
+        choices = {id(site.node): _choice(facts, site) for site in facts.calls}
         for search in leaks.splits:
             if search.kind not in ("search", "cv") or not search.inputs or search.via is not None:
                 continue
-            if search.kind == "cv" and id(search.node) not in sweeps:
-                continue  # cross_val_score that only reports a score picks nothing
+            choice = choices.get(id(search.node))
+            if not choice or not _choice_scored(leaks, choice):
+                continue  # cross_val_score that only reports or plots a score picks nothing that is tested
             data = search.inputs[0]
             for holdout in leaks.splits:
                 if holdout.kind != "holdout" or holdout.piece_id in data.anc or not data.idents & holdout.anc:
@@ -496,12 +499,36 @@ class TestDataInTuning(Rule):
                     f"the best model is selected by {quoted(label)}, a test-set metric"]))
 
 
-def _sweeps(site: CallSite) -> bool:
-    """``for k in ks: cross_val_score(KNN(k), X, y)`` (or a comprehension over ``ks``): the estimator is
-    built from the loop's variable, so the scores choose a setting."""
+def _choice(facts: ModuleFacts, site: CallSite) -> frozenset[int]:
+    """The ids that carry what a search or a sweep chooses: the search object (``search.fit(X, y)``
+    then ``search.score``, ``search.best_params_``); for ``for k in ks: cross_val_score(KNN(k), X, y)``
+    (or a comprehension over ``ks``), the loop's variable and what it iterates (``best_k = k``,
+    ``ks[np.argmax(scores)]``), and the name a comprehension's scores are bound to."""
+    if site.method in ("fit", "fit_transform") and site.recv is not None and last_part(site.recv.kind) in SEARCH:
+        return site.recv.idents
     estimator = site.arg(0, "estimator")
-    return estimator is not None and bool(estimator.anc & site.comprehension_ids or any(
-        estimator.anc & loop.target_ids for loop in site.loops))
+    if estimator is None or not site.qn or last_part(site.qn) not in CV_FUNCS:
+        return frozenset()
+    for loop in site.loops:
+        if estimator.anc & loop.target_ids:
+            return loop.target_ids | (loop.iter.idents if loop.iter is not None else frozenset())
+    if estimator.anc & site.comprehension_ids:  # by_k = {k: cross_val_score(KNN(k), X, y).mean() for k in ks}
+        bound = site.stmt.targets if site.scope is None and isinstance(site.stmt, ast.Assign) else []
+        named = [facts.module_env.get(t.id) for t in bound if isinstance(t, ast.Name)]
+        return site.comprehension_ids.union(*(v.idents for v in named if v is not None))
+    return frozenset()
+
+
+def _choice_scored(leaks: Leaks, choice: frozenset[int]) -> bool:
+    """Whether a model built from the choice is scored on test data (``final.score(X_te, y_te)``,
+    ``accuracy_score(y_te, search.predict(X_te))``)."""
+    for site in leaks.facts.calls:
+        if not leaks.scores_test(site):
+            continue
+        values = [site.recv, *site.args] if site.recv is not None else site.args
+        if any(value.anc & choice for value in values):
+            return True
+    return False
 
 
 def _has_role(value: Value, role: str) -> bool:

@@ -578,7 +578,13 @@ class PreprocessingBeforeSplit(Rule):
     is followed by what they do to each parameter: a helper that takes several data sets and
     returns them as one tuple mixes their ancestry (only the parts it unpacks into separate names
     are told apart), branches are told apart only by a test on a parameter (`if scaled:`), and what
-    a helper reads from a path it is given is not the argument. A column derived from a group
+    a helper reads from a path it is given (`pd.read_csv(folder + "train.csv")`) is not the
+    argument, nor followed back out of the helper. A helper that learns statistics from its
+    argument and then splits or K-folds it itself is reported inside, once; its call is not paired
+    again with the caller's later splits. A transformer fitted again (`vec.fit(titles)` then
+    `vec.fit(summaries)`) forgets what the first fit learnt. Rows put back together from
+    cross-validation folds are not test rows, and a column selection (`train.columns[1:-1]`) or a
+    filter of values by themselves (`skew[abs(skew) > 0.75]`) is not a split back. A column derived from a group
     statistic of the whole data (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`)
     and a global `x / x.max()` are statistics, also when the maximum is known to be a constant
     such as 255. Window statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random
