@@ -19,7 +19,7 @@ from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_S
                          SEARCH_CLASSES, SPLIT_FUNCS, SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo,
                          FitEvent, ResampleEvent, SplitEvent, SplitKind, Statistic, StatUse, cut_statistic,
                          functional_statistic, is_feature_transformer, is_target_name, old_cv_iterable,
-                         oversampling, row_wise_constructor, whole_axis)
+                         oversampling, row_wise_constructor, vocabulary_only, whole_axis)
 from .values import EMPTY, SplitInfo, Value, merge_roles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -356,6 +356,8 @@ class DataFlow:
                 return Value(stat=Statistic(method, recv, line, guard=self.guard), line=line)
             if method in IMPUTE_METHODS and recv.anc and recv.stat is None:
                 stat = next((a.stat for a in (*args, *kwargs.values()) if a.stat is not None), None)
+                if stat is not None and stat.code:
+                    return _data_like(recv, anc, idents, line)  # fillna(df.max() + 1): a missing-value code
                 if stat is not None:
                     return _data_like(recv, anc, idents, line, applied=replace(stat, how="imputed"))
             if method in GROUP_STAT_METHODS and recv.anc and isinstance(node.func, ast.Attribute) \
@@ -403,7 +405,8 @@ class DataFlow:
             anc = anc | {ident}
         product = self.facts.new_id()
         what = last_part(recv.kind) if not recv.steps else f"{last_part(recv.kind)}({recv.steps})"
-        event = FitEvent(node, what, data, self.scope, frozenset({product}), guard=self.guard)
+        event = FitEvent(node, what, data, self.scope, frozenset({product}), guard=self.guard,
+                         vocabulary=not recv.steps and vocabulary_only(recv.kind, recv.call))
         self.facts.fit_events.append(event)
         earlier = recv.stat.fit.products if recv.stat is not None and recv.stat.fit is not None else EMPTY
         # fitting again replaces what an earlier fit learnt (vec.fit(titles) then vec.fit(summaries))

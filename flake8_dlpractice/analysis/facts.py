@@ -30,7 +30,7 @@ from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_p
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
-from .provenance import (COMPOSITES, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent,
+from .provenance import (COMPOSITES, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic,
                          StatUse, is_target_name)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
@@ -611,7 +611,8 @@ class _ScopeWalker(DataFlow):
                        idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
         self.env[spelled] = merged
         self.store_class_attr(root, merged)
-        if value.applied is None and value.stat is not None and value.stat.source.idents & old.anc:
+        if value.applied is None and value.stat is not None and not value.stat.code \
+                and value.stat.source.idents & old.anc:
             # df.loc[df.age.isnull(), "age"] = df.age.mean(): imputed with a statistic of itself;
             # df["fare_mean"] = df.groupby(k)["fare"].transform("mean"): a column derived from one
             masked = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
@@ -663,6 +664,13 @@ class _ScopeWalker(DataFlow):
         """The parts of a split, by position: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
         event = split.event
         folds = event is not None and event.kind == "folds"
+        if folds and len(elts) == 2 and isinstance(elts[1], ast.Name) and elts[1].id == "_":
+            # for idx, _ in ShuffleSplit(n_splits=steps, train_size=batch).split(X): the held-out part is
+            # thrown away; the splitter only samples mini-batches
+            self.facts.split_events.remove(event)
+            for elt in elts:
+                self.bind(elt, Value(anc=split.anc, line=split.line), value_node)
+            return
         anc = split.anc | {event.piece_id} if event is not None else split.anc
         where = line_ref(split.line, split.func.rsplit(".", 1)[-1])
         for elt, role in zip(elts, split_roles(split, len(elts))):
@@ -700,6 +708,9 @@ class _ScopeWalker(DataFlow):
         if kind is ast.BinOp:
             left = self.ev(node.left, depth)
             right = self.ev(node.right, depth)
+            code = _sentinel(node, left, right)
+            if code is not None:  # df[c].max() + 1: a code no value has; filling with it is not imputing
+                return Value(stat=code, anc=left.anc | right.anc, idents=left.idents | right.idents)
             if type(node.op) is ast.Add and left.idents and right.idents and left.stat is None \
                     and right.stat is None:  # train_text + test_text: maybe two lists put together
                 self.facts.sums[id(node)] = (left, right)
@@ -1017,6 +1028,21 @@ def _counted(it: Value, iter_node: ast.expr) -> Value:
     if isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Name) and iter_node.func.id == "range":
         return replace(it, position=True)
     return it
+
+
+_EXTREMES = frozenset({"max", "min", "amax", "amin", "nanmax", "nanmin"})
+
+
+def _sentinel(node: ast.BinOp, left: Value, right: Value) -> Statistic | None:
+    """``feat_max + 1``, ``df.min() - 1``: the maximum or minimum moved by a constant is a code outside
+    the data that marks missing values (the same for every split); filling with it is not imputing."""
+    if not isinstance(node.op, (ast.Add, ast.Sub)):
+        return None
+    for stat_side, other in ((left, node.right), (right, node.left)):
+        if stat_side.stat is not None and stat_side.stat.what in _EXTREMES and isinstance(other, ast.Constant) \
+                and isinstance(other.value, (int, float)) and not isinstance(other.value, bool):
+            return replace(stat_side.stat, code=True)
+    return None
 
 
 def _target_ids(target: ast.expr, env: dict[str, Value]) -> frozenset[int]:

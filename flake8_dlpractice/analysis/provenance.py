@@ -140,6 +140,29 @@ def is_feature_transformer(kind: str | None) -> bool:
     return kind.startswith(TRANSFORMER_MODULES)
 
 
+# encoders and vectorizers that learn only the list of categories or words they see, unless a
+# frequency cut-off makes the list depend on counts
+VOCABULARY_TRANSFORMERS = frozenset({"CountVectorizer", "OneHotEncoder", "OrdinalEncoder", "LabelEncoder",
+                                     "LabelBinarizer", "MultiLabelBinarizer"})
+_CUT_OFFS = {"max_features": None, "min_df": 1, "max_df": 1.0, "min_frequency": None, "max_categories": None}
+
+
+def vocabulary_only(kind: str | None, call: ast.Call | None) -> bool:
+    """``CountVectorizer()``, ``OneHotEncoder(handle_unknown="ignore")``: what they learn is the set of
+    categories or words, not a statistic (``CountVectorizer(min_df=3)``, ``OneHotEncoder(min_frequency=5)``
+    count, and ``TfidfVectorizer`` learns document frequencies)."""
+    if call is None or last_part(kind) not in VOCABULARY_TRANSFORMERS or not (kind or "").startswith("sklearn."):
+        return False
+    for kw in call.keywords:
+        if kw.arg is None:
+            return False  # **options: unknown
+        if kw.arg in _CUT_OFFS:
+            value = kw.value
+            if not (isinstance(value, ast.Constant) and value.value == _CUT_OFFS[kw.arg]):
+                return False
+    return True
+
+
 def row_wise_constructor(cls: str, call: ast.Call | None) -> bool:
     """``Imputer(axis=1)`` imputes each sample from its own values: nothing is learnt across rows."""
     if call is None or cls not in ("Imputer", "SimpleImputer"):
@@ -203,6 +226,7 @@ class Statistic:
     fit: FitEvent | None = None  # the fit of a transformer; None for inline statistics
     how: str = "normalised"  # what applying it does: normalised, imputed, binned
     guard: tuple[str, str] | None = None  # computed only under ``if <parameter test>:`` (``if mean is None:``)
+    code: bool = False  # moved past the data's range (``df.max() + 1``): filling with it marks, not imputes
 
 
 @dataclass(eq=False)
@@ -219,6 +243,7 @@ class FitEvent:
     via_line: int = 0  # where the helper fits it
     guard: tuple[str, str] | None = None  # inside a function: ``if <parameter test>:`` around it
     mixed: bool = False  # repeated from a helper that learns from several of its parameters at once
+    vocabulary: bool = False  # learns only a category or word list (a plain CountVectorizer, OneHotEncoder)
 
     @property
     def line(self) -> int:

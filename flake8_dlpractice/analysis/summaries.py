@@ -261,7 +261,8 @@ class _DataEvents:
         facts = self.facts
         mixed = self._mixed(inner, callee)
         if isinstance(inner, FitEvent):
-            event = FitEvent(site.node, inner.what, value, site.scope, products, callee, inner.line, mixed=mixed)
+            event = FitEvent(site.node, inner.what, value, site.scope, products, callee, inner.line, mixed=mixed,
+                             vocabulary=inner.vocabulary)
             facts.fit_events.append(event)
         elif isinstance(inner, StatUse):
             stat = Statistic(inner.stat.what, value, site.line, how=inner.how)
@@ -344,8 +345,12 @@ def _direct_params(info: FunctionInfo) -> None:
                 info.evaluated_params.setdefault(root, loop.line)
                 if training_ancestor(loop.parent) is not None:
                     info.validated_params.setdefault(root, loop.line)
+    transformed = {site.name.rsplit(".", 1)[0] for site in info.calls
+                   if site.method == "transform" and site.name and "." in site.name}
     for site in info.calls:
         if site.method in FIT_METHODS and site.args:
+            if site.name and site.name.rsplit(".", 1)[0] in transformed:
+                continue  # fe.fit(data); fe.transform(data): a transformer (DLP100 knows which learn statistics)
             root = root_name(site.node.args[0])
             if root in params:
                 info.trained_params.setdefault(root, site.line)

@@ -5,7 +5,8 @@ import ast
 from typing import Iterator
 
 from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
-                              guard_may_hold, is_model_call, last_part, root_name, training_ancestor)
+                              guard_may_hold, is_backward, is_model_call, last_part, root_name,
+                              training_ancestor)
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
@@ -47,7 +48,9 @@ class TestDataInFitting(Rule):
     `(X_te - X_te.mean(0)) / X_te.std(0)`, `test["age"].fillna(test["age"].median(), inplace=True)`,
     `scale(X_te)`, or a same-file helper that does it (`test = clean(test)`) — a run of such
     statements on one frame is one finding that counts the others — and an estimator fitted on
-    predictions made on test data, with the test labels (stacking on the test set).
+    predictions made on test data, with the test labels (stacking on the test set), and a loss
+    computed from the model's output on test data and backpropagated in the training loop
+    (`loss = model(X_test).mean(); loss.backward()`).
 
     Test data is recognised from where it comes from: the test slot of `train_test_split` /
     `random_split`, dataset constructors (`CIFAR10(train=False)`, `split="test"`,
@@ -99,11 +102,16 @@ class TestDataInFitting(Rule):
     test]` that imputes each frame with its own statistics is not followed (`map(clean, [train,
     test])` is). A loop counter over `range()` picks one sample (`[np.min(band[i]) for i in
     range(n)]` is a statistic of each row), also when it picks a column of a DataFrame with integer
-    column names. A sentinel derived from the test data's maximum (`test.loc[test.x == -1, "x"] =
-    max(tr_max, te_max) + 1`) is taken for an imputation with its own statistic, and a helper whose
-    parameter is named as test data (`def encode(train_df, test_df)`) is reported in its body as
-    well as where it is called. Resampling of test data is DLP105 and a grid search fitted on test
-    data is DLP101.
+    column names. The largest or smallest value moved by a constant (`test.loc[test.x == -1, "x"] =
+    max(tr_max, te_max) + 1`, `test.fillna(test[c].max() + 1)`) is a missing-value code, not a
+    statistic. A helper whose parameter is named as test data (`def encode(train_df, test_df)`) is
+    reported in its body as well as where it is called. A helper that fits an object and transforms
+    with it (`fe.fit(df); fe.transform(df)`) is judged by what the object learns: scikit-learn
+    transformers that learn statistics are flagged, unknown ones (a calendar-part extractor) are
+    not. A test split that is fitted on only in one mode of the script (`if not debug:
+    model.fit(X_test, ...)`, scored only `if debug:`) is still flagged: branches on a module flag
+    are not told apart. Resampling of test data is DLP105 and a grid search fitted on test data is
+    DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -125,6 +133,14 @@ class TestDataInFitting(Rule):
             if loop.trains and loop.iter is not None and loop.iter.role == "test":
                 yield self.finding(loop.node, data_headline(loop.iter, "is iterated by a training loop"),
                                    trace=data_path(loop.iter, loop.node, "training loop"))
+        for site in facts.calls:  # loss = model(X_test).mean(); loss.backward()
+            data = next((a for a in site.args if a.role == "test"), None) if site.loops else None
+            backward = _backpropagated(site, data) if data is not None and is_model_call(site) else None
+            if backward is not None and not any(loop.iter is not None and loop.iter.role == "test"
+                                                for loop in site.loops):  # else the loop is the finding
+                yield self.finding(site.node, data_headline(
+                    data, f"is trained on: its loss is backpropagated at {line_ref(backward.line)}"),
+                    trace=data_path(data, site.node, "trained on"))
         yield from self._own_statistics(leaks)
 
     def _own_statistics(self, leaks: Leaks) -> Iterator[Finding]:
@@ -344,7 +360,9 @@ class TestDataInTuning(Rule):
     nothing the test split judges, and a setting copied by hand from a plot is not seen. A
     `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. Names are
     evidence: a wrapper that unpacks its `validation_data` parameter into `X_test, y_test` and
-    passes them on as `validation_data` is taken for test data.
+    passes them on as `validation_data` is taken for test data. A demo that evaluates a test curve
+    every epoch only to plot or print it is still reported (nothing tells a plot from a choice made
+    by looking at it).
     """
 
     code, name = "DLP101", "test-data-in-tuning"
@@ -382,6 +400,8 @@ class TestDataInTuning(Rule):
                            for loop in site.loops)):
                 continue  # eval loops are reported above; training on test data is DLP100
             data = next((a for a in site.args if a.role == "test"), None)
+            if data is not None and _backpropagated(site, data) is not None:
+                continue  # its loss is backpropagated: training on test data, DLP100
             if data is not None and id(outer) not in seen_loops:
                 seen_loops.add(id(outer))
                 yield self.finding(site.node, data_headline(
@@ -529,6 +549,21 @@ def _choice_scored(leaks: Leaks, choice: frozenset[int]) -> bool:
         if any(value.anc & choice for value in values):
             return True
     return False
+
+
+def _backpropagated(site: CallSite, data: Value) -> CallSite | None:
+    """The ``backward()`` of a loss computed from the model's output on ``data`` in the same training
+    loop (``loss = model(X_test).mean(); loss.backward()``): the model is trained on that data."""
+    if not site.loops or not data.idents:
+        return None
+    for other in site.loops[-1].calls:
+        if not is_backward(other) or other.recv is None or other.line < site.line:
+            continue
+        recv = other.recv
+        carried = recv.anc | (recv.stat.source.anc if recv.stat is not None else frozenset())
+        if data.idents <= carried:
+            return other
+    return None
 
 
 def _has_role(value: Value, role: str) -> bool:

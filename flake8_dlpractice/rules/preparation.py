@@ -564,11 +564,21 @@ class PreprocessingBeforeSplit(Rule):
 
     ## Known limits
     Label encoding or rescaling of the target (`LabelEncoder`, `y = y / y.max()`) is not a leak and
-    is not flagged, nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
+    is not flagged, nor are encoders and vectorizers that learn only a list of categories or words
+    (`CountVectorizer()` without `max_features`/`min_df`/`max_df`, `OneHotEncoder`/`OrdinalEncoder`
+    without `min_frequency`/`max_categories`): a category or word seen only in the held-out rows is
+    an all-zero column while fitting, so nothing of those rows reaches the model (a
+    `TfidfVectorizer`'s document frequencies, frequency cut-offs, target encoders, scalers, imputers,
+    PCA and selectors are statistics and are flagged; fitting any of them on the test split alone is
+    DLP100), nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
     `FunctionTransformer`, hashing), row-wise work (`x.mean(axis=1)`, `normalize`, `Imputer(axis=1)`,
     `df.apply(f, axis=1)`, a helper applied to each sample), fixed bins (`pd.cut(x, [0, 18, 65])`),
     logs and constants. A fit whose result never reaches the split data (an exploratory PCA plotted
-    and thrown away) is not flagged. A preprocessor fitted on training data before a plain
+    and thrown away) is not flagged; a column binned and later dropped is (columns are not tracked
+    one by one). A splitter whose held-out part is thrown away (`for idx, _ in
+    ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A fill of a column
+    that has no missing values is a no-op the analysis cannot see and is still flagged. A
+    preprocessor fitted on training data before a plain
     train/validation holdout of it is not flagged when a separate labelled test set is scored in
     the module and stayed out of the statistics; before cross-validation or a grid search on it,
     it is — the folds' scores are optimistic; use a `Pipeline`. Concatenations are recognised when
@@ -602,6 +612,8 @@ class PreprocessingBeforeSplit(Rule):
         leaks = facts.derived(Leaks)
         groups: dict[tuple, list[tuple[Learning, SplitEvent, StatUse | None]]] = {}
         for learning in leaks.learnings:
+            if learning.fit is not None and learning.fit.vocabulary:
+                continue  # a category or word list learnt on all rows is not a statistic of them
             after: StatUse | None = None
             split = leaks.split_after(learning)
             if split is None:
