@@ -568,40 +568,42 @@ class PreprocessingBeforeSplit(Rule):
     (`CountVectorizer()` without `max_features`/`min_df`/`max_df`, `OneHotEncoder`/`OrdinalEncoder`
     without `min_frequency`/`max_categories`): a category or word seen only in the held-out rows is
     an all-zero column while fitting, so nothing of those rows reaches the model (a
-    `TfidfVectorizer`'s document frequencies, frequency cut-offs, target encoders, scalers, imputers,
-    PCA and selectors are statistics and are flagged; fitting any of them on the test split alone is
-    DLP100), nor are stateless transformers (`PolynomialFeatures`, `Normalizer`, `Binarizer`,
-    `FunctionTransformer`, hashing), row-wise work (`x.mean(axis=1)`, `normalize`, `Imputer(axis=1)`,
-    `df.apply(f, axis=1)`, a helper applied to each sample), fixed bins (`pd.cut(x, [0, 18, 65])`),
-    logs and constants. A fit whose result never reaches the split data (an exploratory PCA plotted
-    and thrown away) is not flagged; a column binned and later dropped is (columns are not tracked
-    one by one). A splitter whose held-out part is thrown away (`for idx, _ in
-    ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A fill of a column
-    that has no missing values is a no-op the analysis cannot see and is still flagged. A
-    preprocessor fitted on training data before a plain
-    train/validation holdout of it is not flagged when a separate labelled test set is scored in
-    the module and stayed out of the statistics; before cross-validation or a grid search on it,
-    it is — the folds' scores are optimistic; use a `Pipeline`. Concatenations are recognised when
-    one part is test or validation data (by name, source or use); `pd.get_dummies` and label
-    encoding on a concatenation are not statistics. A loop over `[train, test]` that imputes each
-    frame is not followed (each pass is a different frame). Data flow through same-file functions
-    is followed by what they do to each parameter: a helper that takes several data sets and
-    returns them as one tuple mixes their ancestry (only the parts it unpacks into separate names
-    are told apart), branches are told apart only by a test on a parameter (`if scaled:`), and what
-    a helper reads from a path it is given (`pd.read_csv(folder + "train.csv")`) is not the
-    argument, nor followed back out of the helper. A helper that learns statistics from its
-    argument and then splits or K-folds it itself is reported inside, once; its call is not paired
-    again with the caller's later splits. A transformer fitted again (`vec.fit(titles)` then
-    `vec.fit(summaries)`) forgets what the first fit learnt. Rows put back together from
-    cross-validation folds are not test rows, and a column selection (`train.columns[1:-1]`) or a
-    filter of values by themselves (`skew[abs(skew) > 0.75]`) is not a split back. A column derived from a group
-    statistic of the whole data (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`)
-    and a global `x / x.max()` are statistics, also when the maximum is known to be a constant
-    such as 255. Window statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random
-    projections (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics
-    of one sample picked by a `range()` counter learn nothing across rows and are not flagged.
-    Aggregates of a history table joined back as features (per-user means of earlier orders merged
-    into the rows that are then split) are taken for statistics of the split data.
+    `TfidfVectorizer`'s document frequencies, frequency cut-offs, target encoders, scalers,
+    imputers, PCA and selectors are statistics and are flagged; fitting any of them on the test
+    split alone is DLP100), nor are stateless transformers (`PolynomialFeatures`, `Normalizer`,
+    `Binarizer`, `FunctionTransformer`, hashing), row-wise work (`x.mean(axis=1)`, `normalize`,
+    `Imputer(axis=1)`, `df.apply(f, axis=1)`, a helper applied to each sample), fixed bins
+    (`pd.cut(x, [0, 18, 65])`), logs and constants. A fit whose result never reaches the split data
+    (an exploratory PCA plotted and thrown away) is not flagged; a column binned and later dropped
+    is (columns are not tracked one by one). A splitter whose held-out part is thrown away (`for
+    idx, _ in ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A fill of a
+    column that has no missing values is a no-op the analysis cannot see and is still flagged. A
+    preprocessor fitted on training data before a plain train/validation holdout of it is not
+    flagged when a separate labelled test set is scored in the module and stayed out of the
+    statistics; before cross-validation or a grid search on it, it is — the folds' scores are
+    optimistic; use a `Pipeline`. Concatenations are recognised when one part is test or validation
+    data (by name, source or use); `pd.get_dummies` and label encoding on a concatenation are not
+    statistics. A loop over `[train, test]` that imputes each frame is not followed (each pass is a
+    different frame). Data flow through same-file functions is followed by what they do to each
+    parameter: a helper that takes several data sets and returns them as one tuple mixes their
+    ancestry (only the parts it unpacks into separate names are told apart), branches are told apart
+    only by a test on a parameter (`if scaled:`), and what a helper reads from a path it is given
+    (`pd.read_csv(folder + "train.csv")`) is not the argument, nor followed back out of the helper.
+    A helper that learns statistics from its argument and then splits or K-folds it itself is
+    reported inside, once; its call is not paired again with the caller's later splits. A
+    transformer fitted again (`vec.fit(titles)` then `vec.fit(summaries)`) forgets what the first
+    fit learnt. Rows put back together from cross-validation folds are not test rows, and a column
+    selection (`train.columns[1:-1]`) or a filter of values by themselves (`skew[abs(skew) > 0.75]`)
+    is not a split back. A column derived from a group statistic of the whole data
+    (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`) and a global `x /
+    x.max()` are statistics, also when the maximum is known to be a constant such as 255. Window
+    statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
+    (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics of one
+    sample picked by a `range()` counter learn nothing across rows and are not flagged. Aggregates
+    of a history table joined back as features (per-user means of earlier orders merged into the
+    rows that are then split) are taken for statistics of the split data. Adversarial validation (a
+    classifier telling training rows from submission rows, with a vectorizer that has frequency
+    cut-offs fitted on both) is reported like any other fit before the folds.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
