@@ -47,14 +47,23 @@ def _args_text(call: ast.Call, skip_first: bool = False) -> list[str] | None:
     return args
 
 
+def _torch_import(replacement: str) -> tuple:
+    """The import a replacement needs: ``import torch`` for a ``torch.`` spelling, none for the module's alias."""
+    return (("imports", "torch"),) if replacement.startswith("torch.") else ()
+
+
 def log_prob_replacement(tf: TrainingFacts, call: ast.Call, kind: str) -> str | None:
     """``F.log_softmax(...)`` / ``F.logsigmoid(...)`` equivalent of log(<softmax/sigmoid call>)."""
     qn = tf.facts.imports.qualname(call.func)
     func = call.func
+    # the functional module as the call spells it (``F.softmax`` -> ``F.log_softmax``): in scope where the call is
+    fn = "torch.nn.functional"
+    if isinstance(func, ast.Attribute) and tf.facts.imports.qualname(func.value) == fn:
+        fn = ast.unparse(func.value)
     try:
         if kind == "sigmoid":
             if qn in SIGMOID_QN and len(call.args) == 1 and not call.keywords:
-                return f"torch.nn.functional.logsigmoid({ast.unparse(call.args[0])})"
+                return f"{fn}.logsigmoid({ast.unparse(call.args[0])})"
             if qn is None and isinstance(func, ast.Attribute) and func.attr == "sigmoid" and not call.args:
                 return f"torch.nn.functional.logsigmoid({ast.unparse(func.value)})"
             if isinstance(func, ast.Call) and tf.facts.imports.qualname(func.func) in SIGMOID_MODULES \
@@ -64,7 +73,7 @@ def log_prob_replacement(tf: TrainingFacts, call: ast.Call, kind: str) -> str | 
         if qn == "torch.softmax":
             return f"torch.log_softmax({', '.join(_args_text(call))})"
         if qn in SOFTMAX_QN:
-            return f"torch.nn.functional.log_softmax({', '.join(_args_text(call))})"
+            return f"{fn}.log_softmax({', '.join(_args_text(call))})"
         if qn is None and isinstance(func, ast.Attribute) and func.attr == "softmax":
             return f"{ast.unparse(func.value)}.log_softmax({', '.join(_args_text(call))})"
         if isinstance(func, ast.Call) and tf.facts.imports.qualname(func.func) in SOFTMAX_MODULES \
@@ -153,7 +162,7 @@ class LogOfSoftmax(Rule):
                 repl = log_prob_replacement(facts.derived(TrainingFacts), prob.call, prob.kind)
                 if repl:
                     fix = Fix("safe", "replace-expression", span_of(site.node),
-                              (("replacement", repl), ("imports", "torch")), title=f"use {better}")
+                              (("replacement", repl),) + _torch_import(repl), title=f"use {better}")
             use = better if not log.complement else f"{better}(-x)"
             yield self.finding(site.node, fitting(
                 f"log of {of} output ({prob.how}) underflows to -inf: use {use}",
@@ -362,7 +371,7 @@ class DoubleSoftmax(Rule):
             repl = log_prob_replacement(tf, call, "softmax")
             if repl:
                 return Fix("unsafe", "replace-expression", span_of(call),
-                           (("replacement", repl), ("imports", "torch")), title="use log_softmax")
+                           (("replacement", repl),) + _torch_import(repl), title="use log_softmax")
             return None
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in ("softmax", "sigmoid") and \

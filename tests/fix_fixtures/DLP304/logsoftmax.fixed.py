@@ -3,7 +3,7 @@ import torch.nn.functional as F
 
 
 def nll(logits, target):
-    log_probs = torch.nn.functional.log_softmax(logits, dim=1)  # probabilities first
+    log_probs = F.log_softmax(logits, dim=1)  # probabilities first
     return F.nll_loss(log_probs, target)
 
 

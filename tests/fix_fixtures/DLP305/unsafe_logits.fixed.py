@@ -10,7 +10,7 @@ def losses(logits, target, bin_logits, bin_target):
         logits,  # probabilities
         target,
     )
-    c = F.nll_loss(torch.nn.functional.log_softmax(logits, dim=1), target)
+    c = F.nll_loss(F.log_softmax(logits, dim=1), target)
     d = F.binary_cross_entropy_with_logits(bin_logits, bin_target)
     probs = logits.softmax(-1)
     return a + b + c + d + nn.CrossEntropyLoss()(probs, target)
