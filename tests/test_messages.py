@@ -60,6 +60,10 @@ PINNED = {
         "log of softmax output ('probs' = softmax at line 12) underflows to -inf: use log_softmax",
     ("DLP304/flagged_log_softmax.py", 39):
         "log of softmax output ('net' returns softmax at line 34) underflows to -inf: use log_softmax",
+    ("DLP304/flagged_log_of_complement.py", 7):
+        "log of 1 - softmax output (softmax at line 5) underflows to -inf: use log1p(-exp(log_softmax(x)))",
+    ("DLP304/flagged_log_of_complement.py", 12):
+        "log of 1 - sigmoid output ('p_fake' = sigmoid at line 11) underflows to -inf: use logsigmoid(-x)",
     ("DLP305/flagged_double_softmax.py", 10):
         "F.nll_loss expects log-probabilities but gets softmax output (softmax at line 10)",
     ("DLP305/flagged_passed_through.py", 22):

@@ -107,7 +107,8 @@ class LogOfSoftmax(Rule):
     earlier in the same function (`probs = F.softmax(x, 1)` … `torch.log(probs)`) or the output
     of a same-file model whose `forward()` returns softmax/sigmoid output on every path; and the
     log of its complement, `torch.log(1 - torch.sigmoid(x))` (the GAN loss), which underflows the
-    same way (`logsigmoid(-x)` computes it stably). One finding per statement: the two halves of
+    same way (`logsigmoid(-x)` computes it stably; for softmax, `log1p(-exp(log_softmax(x)))`, since
+    `1 - softmax(x)` is not `softmax(-x)` beyond two classes). One finding per statement: the two halves of
     `log(D(x)) + log(1 - D(G(z)))` are one defect.
 
     ## Why is this bad?
@@ -163,7 +164,9 @@ class LogOfSoftmax(Rule):
                 if repl:
                     fix = Fix("safe", "replace-expression", span_of(site.node),
                               (("replacement", repl),) + _torch_import(repl), title=f"use {better}")
-            use = better if not log.complement else f"{better}(-x)"
+            # 1 - sigmoid(x) is sigmoid(-x); 1 - softmax(x) has no such identity (more than two classes)
+            use = better if not log.complement else (
+                "logsigmoid(-x)" if prob.kind == "sigmoid" else "log1p(-exp(log_softmax(x)))")
             yield self.finding(site.node, fitting(
                 f"log of {of} output ({prob.how}) underflows to -inf: use {use}",
                 f"log of {of} output ({prob.source}) underflows to -inf: use {use}",
