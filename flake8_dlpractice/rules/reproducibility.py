@@ -332,8 +332,9 @@ class MissingSeed(Rule):
     `random_state`). A default `GradientBoostingClassifier`/`Regressor` (no `subsample` below 1,
     no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
     stumps draw random numbers only to break ties between equally good splits: they do not count;
-    `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split).
-    Draws whose value only chooses what to show do not count either (analysis/display.py): a
+    `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split);
+    `make_circles`/`make_moons` with `shuffle=False` and no `noise` draw nothing. Draws whose
+    value only chooses what to show do not count either (analysis/display.py): a
     value read only by display code — matplotlib/seaborn/plotly calls, `imshow`, `print`,
     `display`, a notebook cell's bare expression, a same-file `show_*`/`plot_*` helper that
     trains nothing — directly, through the names bound from it, indexing with it, or as the
