@@ -55,6 +55,13 @@ def test_columns_are_characters_when_lines_are_given():
     assert in_chars[0].end_col == len(source.splitlines()[1])
 
 
+def test_a_finding_about_the_whole_module_spans_its_import():
+    source = ("import numpy as np\nfrom sklearn.linear_model import SGDClassifier\n\nX = np.random.rand(40, 2)\n"
+              "clf = SGDClassifier(random_state=0).fit(X, X[:, 0] > 0.5)\nnp.save('coef.npy', clf.coef_)\n")
+    (finding,) = check_source(source, "demo.py")
+    assert (finding.code, finding.line, finding.col, finding.end_line, finding.end_col) == ("DLP200", 1, 0, 1, 18)
+
+
 FILES = fixture_files()
 
 

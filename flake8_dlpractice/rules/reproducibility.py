@@ -443,7 +443,8 @@ class MissingSeed(Rule):
                            f"{subject} never seeded; first use: {text} at {where}",
                            f"no seed for {', '.join(labels)}; first use: {text} at {where}",
                            f"{subject} never seeded; first use at {where}")
-        yield Finding(line, 0, self.code, headline, fix)
+        stmt = next((s for s in facts.tree.body if s.lineno == line), None)  # the import, for an editor's range
+        yield self.finding(stmt, headline, fix) if stmt is not None else Finding(line, 0, self.code, headline, fix)
 
 
 class IncompleteSeeding(Rule):
