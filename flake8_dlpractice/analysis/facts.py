@@ -1272,17 +1272,24 @@ def _default_of(node: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> ast
     return defaults.get(param)
 
 
-def bound_arguments(callee: FunctionInfo, site: CallSite):
-    """(parameter, argument node) pairs of a call to a same-file function."""
+def bound_slots(callee: FunctionInfo, site: CallSite):
+    """(parameter, slot, argument node) of a call to a same-file function: the slot is the
+    argument's position, or its keyword; binding stops at the first ``*args``."""
     for i, arg in enumerate(site.node.args):
         if isinstance(arg, ast.Starred):
             break
         param = callee.param_for(site, i, None)
         if param:
-            yield param, arg
+            yield param, i, arg
     for kw in site.node.keywords:
         if kw.arg and kw.arg in callee.params:
-            yield kw.arg, kw.value
+            yield kw.arg, kw.arg, kw.value
+
+
+def bound_arguments(callee: FunctionInfo, site: CallSite):
+    """(parameter, argument node) pairs of a call to a same-file function."""
+    for param, _, arg in bound_slots(callee, site):
+        yield param, arg
 
 
 _DATA_WORDS = frozenset({"loader", "dataloader", "dl", "dataset", "ds", "data", "batches", "iterator",

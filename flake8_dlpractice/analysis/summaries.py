@@ -22,8 +22,9 @@ import ast
 from typing import Iterable, Iterator
 
 from .names import name_words
-from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, bound_arguments, guard_may_hold,
-                    is_data_loop, is_model_call, root_name, training_ancestor, trains_directly, training_guards)
+from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, bound_arguments, bound_slots,
+                    guard_may_hold, is_data_loop, is_model_call, root_name, training_ancestor, trains_directly,
+                    training_guards)
 from .provenance import DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic, StatUse
 
 
@@ -148,15 +149,12 @@ def bound_values(facts: ModuleFacts, site: CallSite, callee: FunctionInfo) -> It
             else:
                 yield params[0], data
         return
-    for index, (node, value) in enumerate(zip(site.node.args, site.args)):
-        if isinstance(node, ast.Starred):
-            break
-        param = callee.param_for(site, index, None)
-        if param:
-            yield param, value
-    for kw in site.node.keywords:
-        if kw.arg and kw.arg in callee.params and kw.arg in site.kwargs:
-            yield kw.arg, site.kwargs[kw.arg]
+    for param, slot, _ in bound_slots(callee, site):
+        if isinstance(slot, int):
+            if slot < len(site.args):
+                yield param, site.args[slot]
+        elif slot in site.kwargs:
+            yield param, site.kwargs[slot]
 
 
 class _DataEvents:
