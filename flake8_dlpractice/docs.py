@@ -32,6 +32,28 @@ with `dlp-fix --unsafe-fixes`; **none** means report only.
 |---|---|---|---|---|
 """
 
+# DLP000 is reserved by the catalog for files ``dlp check`` cannot analyse; it is no rule class.
+UNANALYSABLE_SUMMARY = "the file could not be analysed (syntax error, undecodable bytes, invalid notebook)"
+UNANALYSABLE_PAGE = """\
+## DLP000 unanalysable-file
+
+- **Default:** on (reported by `dlp check` only; flake8 and pylint report such files as E999 /
+  syntax-error)
+- **Fix:** none
+
+### What it does
+Reports a file that `dlp check` could not analyse: a syntax error, bytes that are not valid in
+the file's encoding, or a notebook that is not valid notebook JSON. The finding is at the
+error's position and says what went wrong; the other files are still checked.
+
+### Why is this bad?
+A file that is not analysed is not checked: without this finding a broken file would pass the
+gate unnoticed.
+
+### Use instead
+Fix the error the message names, or exclude the file in `[tool.dlpractice]`.
+"""
+
 
 def rule_page(rule: Rule) -> str:
     default = "on" if rule.default else (f"opt-in (`--extend-select {rule.code}` / "
@@ -49,11 +71,11 @@ def rule_page(rule: Rule) -> str:
 
 
 def render() -> str:
-    rows = []
+    rows = [f"| [DLP000](#dlp000-unanalysable-file) | `unanalysable-file` | on | none | {UNANALYSABLE_SUMMARY} |"]
     for rule in ALL_RULES:
         rows.append(f"| [{rule.code}](#{rule.code.lower()}-{rule.name}) | `{rule.name}` | "
                     f"{'on' if rule.default else 'opt-in'} | {rule.fix} | {rule.summary} |")
-    pages = "\n".join(rule_page(rule) for rule in ALL_RULES)
+    pages = "\n".join([UNANALYSABLE_PAGE] + [rule_page(rule) for rule in ALL_RULES])
     return HEADER + "\n".join(rows) + "\n\n" + pages
 
 

@@ -137,7 +137,7 @@ def test_version_rules_and_rule_pages(capsys):
     for row, rule in zip(rows, ALL_RULES):
         assert row.split()[1:4] == [rule.name, "on" if rule.default else "opt-in", rule.fix]
     docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
-    for code in ("DLP100", "DLP302", "DLP402"):
+    for code in ("DLP000", "DLP100", "DLP302", "DLP402"):
         status, out, _ = dlp("rule", code, capsys=capsys)
         assert status == 0 and out.strip() in docs
         assert out == rule_info(code).page()

@@ -1,7 +1,7 @@
 """Rule facts the output formats show: name, severity, fix safety, description, docs page and URL.
 
 Catalog rules come from their ``Rule`` class. ``DLP000`` (a file that cannot be analysed) is
-reserved in the catalog but is no rule class: the command reports it, so its facts live here.
+reserved in the catalog but is no rule class: the command reports it; its page is in docs.py.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from ..docs import UNANALYSABLE_PAGE, UNANALYSABLE_SUMMARY, rule_page
 from ..findings import Severity
 from ..rules import ALL_RULES, RULES_BY_CODE
 from ..rules.base import Rule
@@ -18,26 +19,6 @@ from ..rules.base import Rule
 # The families of the catalog (the code's hundreds digit), as tags for code scanning filters.
 FAMILY_TAGS = {"0": "analysis", "1": "leakage", "2": "reproducibility", "3": "training-loop",
                "4": "monitoring", "5": "optimization"}
-
-UNANALYSABLE_PAGE = """\
-## DLP000 unanalysable-file
-
-- **Default:** on (reported by `dlp check` only; flake8 and pylint report such files as E999 /
-  syntax-error)
-- **Fix:** none
-
-### What it does
-Reports a file that `dlp check` could not analyse: a syntax error, bytes that are not valid in
-the file's encoding, or a notebook that is not valid notebook JSON. The finding is at the
-error's position and says what went wrong; the other files are still checked.
-
-### Why is this bad?
-A file that is not analysed is not checked: without this finding a broken file would pass the
-gate unnoticed.
-
-### Use instead
-Fix the error the message names, or exclude the file in `[tool.dlpractice]`.
-"""
 
 
 @dataclass(frozen=True)
@@ -70,11 +51,7 @@ def _what_it_does(markdown: str) -> str:
 
 
 def _rule_page(rule: Rule) -> Callable[[], str]:
-    def page() -> str:
-        from ..docs import rule_page  # imports pylint: only for the formats that show pages
-
-        return rule_page(rule)
-    return page
+    return lambda: rule_page(rule)
 
 
 def _from_rule(rule: Rule) -> RuleInfo:
@@ -83,9 +60,8 @@ def _from_rule(rule: Rule) -> RuleInfo:
                     _what_it_does(doc) or rule.summary, _rule_page(rule))
 
 
-UNANALYSABLE = RuleInfo(
-    "DLP000", "unanalysable-file", "the file could not be analysed (syntax error, undecodable bytes, invalid notebook)",
-    "error", "none", _what_it_does(UNANALYSABLE_PAGE), lambda: UNANALYSABLE_PAGE)
+UNANALYSABLE = RuleInfo("DLP000", "unanalysable-file", UNANALYSABLE_SUMMARY, "error", "none",
+                        _what_it_does(UNANALYSABLE_PAGE), lambda: UNANALYSABLE_PAGE)
 
 
 @lru_cache(maxsize=None)
