@@ -105,3 +105,77 @@ def test_what_runs():
 def test_a_module_without_functions_runs_everything():
     facts = build_facts(ast.parse("import torch\ntorch.manual_seed(0)\n"))
     assert reach_of(facts).runs(None)
+
+
+DEAD = """\
+    import random, torch  # one line: the line numbers below count
+
+    DEBUG = False
+    LIMIT = 0
+    MODE = "fast"
+    CHANGED = False
+    CHANGED = True
+    PARAM = None
+
+
+    def noisy():
+        return random.random()
+
+
+    def rebinds(PARAM=1):
+        return PARAM
+
+
+    if DEBUG:
+        noisy()                  # 20: dead
+    if DEBUG == True and LIMIT:
+        noisy()                  # 22: dead
+    elif not DEBUG:
+        print("on")              # 24: runs
+    else:
+        noisy()                  # 26: dead (not DEBUG always holds)
+    if MODE == "slow":
+        noisy()                  # 28: dead
+    if MODE != "slow" or DEBUG:
+        print("fast")            # 30: runs
+    if CHANGED:
+        noisy()                  # 32: runs (bound twice)
+    if PARAM is None:
+        print("x")               # 34: runs (PARAM is also a parameter)
+    if False:
+        noisy()                  # 36: dead
+    """
+
+
+def test_branches_under_constant_flags_never_run():
+    from flake8_dlpractice.analysis.reach import dead_code_of, never_runs
+
+    facts = build_facts(ast.parse(textwrap.dedent(DEAD)))
+    dead = facts.derived(dead_code_of)
+    assert [line for line in range(1, 40) if dead.covers(line)] == [20, 22, 26, 28, 36]
+    calls = {site.line: site for site in facts.calls}
+    assert never_runs(facts, calls[20].node) and not never_runs(facts, calls[32].node)
+
+
+def test_a_function_called_only_from_a_dead_branch_does_not_run():
+    source = textwrap.dedent("""\
+        import torch
+        SIMULATE = False
+
+
+        def shuffle_rows(rows):
+            return rows
+
+
+        def report(rows):
+            return rows
+
+
+        if SIMULATE:
+            shuffle_rows([1, 2])
+            mapped = list(map(report, [3]))
+        """)
+    facts = build_facts(ast.parse(source))
+    reach = facts.derived(reach_of)
+    assert [f.name for f in facts.functions if reach.runs(f)] == []
+    assert not reach.runs_at(None, 14) and reach.runs_at(None, 2)

@@ -296,9 +296,9 @@ class ModuleFacts:
         self.ifs: list[ast.If] = []  # every if statement, in walk order
         self.aug_assignments: list[tuple[ast.AST, Value, Value, str]] = []  # (node, data, transform, how)
         self.module_env: dict[str, Value] = {}
-        # names of the file's functions and classes, and every read of one: (name, reading scope)
+        # names of the file's functions and classes, and every read of one: (name, reading scope, line)
         self.local_names: frozenset[str] = frozenset()
-        self.references: list[tuple[str, FunctionInfo | None]] = []
+        self.references: list[tuple[str, FunctionInfo | None, int]] = []
         self._ids = count(1)
         self._derived: dict[Callable, object] = {}
 
@@ -764,7 +764,7 @@ class _ScopeWalker(DataFlow):
 
     def _name(self, node: ast.Name) -> Value:
         if node.id in self.facts.local_names:
-            self.facts.references.append((node.id, self.scope))
+            self.facts.references.append((node.id, self.scope, node.lineno))
         value = self.env.get(node.id)
         if value is None:
             value = self.facts.module_env.get(node.id) if self.scope is not None else None

@@ -403,7 +403,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
     fixed_tensors: bool | None = None  # computed only when a training loop runs
     for loop in facts.loops:
-        if loop.trains and reach.runs(loop.scope):
+        if loop.trains and reach.runs_at(loop.scope, loop.line):
             rnd.trains_torch = rnd.trains_torch or torch_imported
             if fixed_tensors is None:
                 fixed_tensors = _fits_fixed_tensors(facts)
@@ -493,10 +493,10 @@ def _read_in_running_code(facts: ModuleFacts) -> frozenset[int] | None:
             if value is not None:
                 out |= value.anc
     for loop in facts.loops:
-        if loop.iter is not None and reach.runs(loop.scope):
+        if loop.iter is not None and reach.runs_at(loop.scope, loop.line):
             out |= loop.iter.anc
     for store in facts.stores:
-        if reach.runs(store.scope):
+        if reach.runs_at(store.scope, store.stmt.lineno):
             out |= store.value_info.anc
     return frozenset(out)
 

@@ -12,7 +12,14 @@ nothing: the reproducibility rules count only code that runs. Code *runs* when i
   ``@torch.no_grad()``, ``@functools.lru_cache``, ``@staticmethod``), listed in ``__all__``, or
   named ``main`` (console-script entry points);
 - in a method of a class that runs (referenced by code that runs, decorated, listed in
-  ``__all__``, or the base of a same-file class that runs): frameworks call the hooks.
+  ``__all__``, or the base of a same-file class that runs): frameworks call the hooks;
+
+and it is not in a branch that never runs (``dead_code_of``): the body of ``if FLAG:`` (or
+``if FLAG == True:``, ``if FLAG and x:``) where ``FLAG`` is a module constant bound once, at the
+top level, to a literal (``SIMULATE = False``, ``RUN_FOLDS = 0``) and never bound again anywhere in
+the file, or the ``else`` of such a test that always holds; ``if False:`` / ``if 0:`` too. References
+and calls written there reach nothing. Flags computed at run time (``DEBUG = os.environ.get(...)``,
+``args.folds``) are not constants; a notebook that sets the flag again in another cell rebinds it.
 
 Computed once from the facts (``facts.references``, the same-file calls, decorators), linear in
 their size: ``facts.derived(reach_of).runs(scope)``.
@@ -20,6 +27,7 @@ their size: ``facts.derived(reach_of).runs(scope)``.
 from __future__ import annotations
 
 import ast
+import bisect
 from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
@@ -29,12 +37,134 @@ ENTRY_NAMES = frozenset({"main"})
 
 
 @dataclass(eq=False)
+class DeadCode:
+    """Line ranges of branches that never run (see the module docstring)."""
+
+    spans: list[tuple[int, int]] = field(default_factory=list)  # disjoint (first, last) line ranges, sorted
+
+    def covers(self, line: int) -> bool:
+        """The statement that starts at ``line`` is in a branch that never runs."""
+        index = bisect.bisect_right(self.spans, (line, float("inf"))) - 1
+        return index >= 0 and self.spans[index][0] <= line <= self.spans[index][1]
+
+
+@dataclass(eq=False)
 class Reach:
     running: set[int] = field(default_factory=set)  # ids of the functions that run
+    dead: DeadCode = field(default_factory=DeadCode)
 
     def runs(self, scope: FunctionInfo | None) -> bool:
-        """Code directly in ``scope`` (None: the module level) runs."""
+        """Code directly in ``scope`` (None: the module level) runs, unless a branch is dead."""
         return scope is None or id(scope) in self.running
+
+    def runs_at(self, scope: FunctionInfo | None, line: int) -> bool:
+        """The statement at ``line``, directly in ``scope``, runs: its scope runs and no constant
+        flag switches its branch off."""
+        return self.runs(scope) and not self.dead.covers(line)
+
+
+_CONSTANT_TYPES = (bool, int, float, str, type(None))
+_UNKNOWN = object()
+
+
+def _constant_flags(facts: ModuleFacts) -> dict[str, object]:
+    """Names bound once, at the top level of the module, to a literal, and never bound anywhere
+    else in the file (assignments, parameters, imports, ``global``, loops, ``with``, ``except``)."""
+    candidates: dict[str, object] = {}
+    repeated: set[str] = set()
+    for stmt in facts.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name = stmt.targets[0].id
+            value = stmt.value
+            if name in candidates:
+                repeated.add(name)
+            elif isinstance(value, ast.Constant) and isinstance(value.value, _CONSTANT_TYPES):
+                candidates[name] = value.value
+    for name in repeated:
+        candidates.pop(name, None)
+    return candidates
+
+
+def _binding_counts(tree: ast.AST, names: set[str]) -> dict[str, int]:
+    """How often each of ``names`` is bound in ``tree``: assignments, deletions, parameters,
+    ``global``/``nonlocal``, definitions, imports, ``except ... as``, match captures."""
+    counts = dict.fromkeys(names, 0)
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            bound = [node.id] if not isinstance(node.ctx, ast.Load) else []
+        elif kind is ast.arg:
+            bound = [node.arg]
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            bound = node.names
+        elif kind is ast.alias:
+            bound = [node.asname or node.name.split(".")[0]]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+                      ast.MatchStar):
+            bound = [node.name] if node.name else []
+        else:
+            continue
+        for name in bound:
+            if name in counts:
+                counts[name] += 1
+    return counts
+
+
+def _value(node: ast.expr, flags: dict[str, object]) -> object:
+    """The value of a test built from constants and constant flags, or _UNKNOWN."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return flags.get(node.id, _UNKNOWN)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _value(node.operand, flags)
+        return _UNKNOWN if inner is _UNKNOWN else not inner
+    if isinstance(node, ast.BoolOp):
+        values = [_value(v, flags) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # the truth that decides the whole: True for or
+        if any(v is not _UNKNOWN and bool(v) is decisive for v in values):
+            return decisive
+        return _UNKNOWN if any(v is _UNKNOWN for v in values) else not decisive
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right = _value(node.left, flags), _value(node.comparators[0], flags)
+        if left is _UNKNOWN or right is _UNKNOWN:
+            return _UNKNOWN
+        op = type(node.ops[0])
+        if op is ast.Eq or op is ast.Is:
+            return left == right and type(left) is type(right) if op is ast.Is else left == right
+        if op is ast.NotEq or op is ast.IsNot:
+            return not (left == right and type(left) is type(right)) if op is ast.IsNot else left != right
+    return _UNKNOWN
+
+
+def dead_code_of(facts: ModuleFacts) -> DeadCode:
+    """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
+    dead = DeadCode()
+    if not facts.ifs:
+        return dead
+    flags = _constant_flags(facts)
+    tested = {n.id for stmt in facts.ifs for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(flags)
+    counts = _binding_counts(facts.tree, tested) if tested else {}
+    flags = {name: flags[name] for name in tested if counts[name] == 1}  # the top-level binding only
+    spans: list[tuple[int, int]] = []
+    for stmt in facts.ifs:
+        truth = _value(stmt.test, flags)
+        if truth is _UNKNOWN:
+            continue
+        branch = stmt.orelse if truth else stmt.body
+        if branch:
+            spans.append((branch[0].lineno, branch[-1].end_lineno or branch[-1].lineno))
+    for first, last in sorted(spans):  # merge nested and overlapping branches
+        if dead.spans and first <= dead.spans[-1][1]:
+            dead.spans[-1] = (dead.spans[-1][0], max(last, dead.spans[-1][1]))
+        else:
+            dead.spans.append((first, last))
+    return dead
+
+
+def never_runs(facts: ModuleFacts, node: ast.AST) -> bool:
+    """``node`` (a statement or expression) sits in a branch that never runs (a constant flag)."""
+    return facts.derived(dead_code_of).covers(node.lineno)
 
 
 def exported_names(tree: ast.Module) -> set[str]:
@@ -57,10 +187,11 @@ def exported_names(tree: ast.Module) -> set[str]:
 def running_calls(facts: ModuleFacts) -> list[CallSite]:
     """The calls written in code that runs, in walk order. Use through ``facts.derived(running_calls)``."""
     reach = facts.derived(reach_of)
-    if not reach.running:
-        return [site for site in facts.calls if site.scope is None]
-    running = reach.running
-    return [site for site in facts.calls if site.scope is None or id(site.scope) in running]
+    running, dead = reach.running, reach.dead
+    if not dead.spans:
+        return [site for site in facts.calls if site.scope is None or id(site.scope) in running]
+    return [site for site in facts.calls if (site.scope is None or id(site.scope) in running)
+            and not dead.covers(site.stmt.lineno)]
 
 
 # Decorators that wrap a function without registering it anywhere: the function runs only if called.
@@ -75,9 +206,10 @@ def registers(decorator: str) -> bool:
 
 def reach_of(facts: ModuleFacts) -> Reach:
     """Use through ``facts.derived(reach_of)``."""
-    reach = Reach()
+    reach = Reach(dead=facts.derived(dead_code_of))
     if not facts.functions:
         return reach
+    dead = reach.dead.covers if reach.dead.spans else (lambda line: False)
     functions: dict[str, list[FunctionInfo]] = {}
     methods: dict[str, list[FunctionInfo]] = {}
     for info in facts.functions:
@@ -91,22 +223,24 @@ def reach_of(facts: ModuleFacts) -> Reach:
         bases[name] = [last_part(dotted(b)) for b in cdef.bases if last_part(dotted(b)) in classes]
     # what each scope reaches: names it reads, same-file functions it calls
     reads: dict[int | None, list[str]] = {}
-    for name, scope in facts.references:
-        reads.setdefault(id(scope) if scope is not None else None, []).append(name)
+    for name, scope, line in facts.references:
+        if not dead(line):
+            reads.setdefault(id(scope) if scope is not None else None, []).append(name)
     calls: dict[int | None, list[FunctionInfo]] = {}
     for info in facts.functions:
         for caller in info.callers:
-            calls.setdefault(id(caller.scope) if caller.scope is not None else None, []).append(info)
+            if not dead(caller.stmt.lineno):
+                calls.setdefault(id(caller.scope) if caller.scope is not None else None, []).append(info)
     if classes:
         for site in facts.calls:  # Net(): the walker reads no name for a called class
-            if site.local is None and site.name in classes:
+            if site.local is None and site.name in classes and not dead(site.stmt.lineno):
                 reads.setdefault(id(site.scope) if site.scope is not None else None, []).append(site.name)
 
     classes_run: set[str] = set()
     work: list[FunctionInfo | None] = [None]
 
     def run_function(info: FunctionInfo) -> None:
-        if id(info) not in reach.running:
+        if id(info) not in reach.running and not dead(info.node.lineno):
             reach.running.add(id(info))
             work.append(info)
 

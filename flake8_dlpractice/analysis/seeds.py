@@ -134,10 +134,10 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
             continue
         kinds = frozenset().union(*(s.kinds for s in found))
         for site in info.callers:
-            if site.scope is not info and reach.runs(site.scope):
+            if site.scope is not info and reach.runs_at(site.scope, site.stmt.lineno):
                 seeds.calls.append(SeedCall(site, kinds, via=site))
     for store in facts.stores:
-        if not reach.runs(store.scope):
+        if not reach.runs_at(store.scope, store.stmt.lineno):
             continue
         if store.target == "torch.backends.cudnn.deterministic" and _is_true(store.value):
             seeds.deterministic.append(store.stmt)

@@ -354,7 +354,8 @@ class MissingSeed(Rule):
     `RunConfig`, and the project's own helpers named in `seed-functions`. Only code that runs
     counts, for seeds and for draws alike: the module level and the functions it reaches (called,
     passed, decorated, listed in `__all__`, or named `main`); a seed in a function nobody calls
-    seeds nothing.
+    seeds nothing, and a branch switched off by a module constant never runs (`if AUGMENT:` with
+    `AUGMENT = False` bound once at the top level and never again, `if False:`).
 
     The finding is reported on the first import of a module whose RNG is left unseeded (NumPy's
     import for scikit-learn estimators, which draw from NumPy's global RNG), so `# noqa: DLP200`
