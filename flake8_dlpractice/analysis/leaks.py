@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
 from .dataflow import stateful
-from .facts import FIT_METHODS, CallSite, ModuleFacts, Value
+from .facts import FIT_METHODS, CallSite, ModuleFacts, Value, root_name
 from .summaries import bound_values
 from .names import dotted, last_part, name_words
 from .provenance import HOLDOUT_SPLITS, ConcatInfo, FitEvent, SplitEvent, StatUse, is_target_name
@@ -62,7 +62,7 @@ class Leaks:
         self.facts = facts
         self.splits = sorted(facts.split_events, key=lambda s: (s.node.lineno, s.node.col_offset))
         self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events
-                          if not is_target_name(f.source.name)]
+                          if not fits_target(f)]
         self.applications: dict[int, list[StatUse]] = {}
         for use in facts.stat_uses:
             if use.stat.fit is not None:
@@ -255,6 +255,17 @@ class Leaks:
             return set()
         inner = next(iter(via.data.splits.values()), None)
         return {via.name} if inner is not None and inner.func in HOLDOUT_SPLITS else set()
+
+
+def fits_target(fit: FitEvent) -> bool:
+    """A transformer fitted on the target only (``imputer.fit_transform(y_log.values.reshape(-1, 1))``):
+    it learns statistics of the labels, not of the features (like label encoding, not a leak)."""
+    if is_target_name(fit.source.name):
+        return True
+    node = fit.node
+    if fit.via is None and isinstance(node, ast.Call) and node.args and not fit.source.name:
+        return is_target_name(root_name(node.args[0]))
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

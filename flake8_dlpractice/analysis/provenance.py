@@ -100,12 +100,19 @@ TARGET_WORDS = frozenset({"y", "target", "targets", "label", "labels"})
 _GLUED_TARGET = re.compile(r"y_?(?:train|test|val|valid|tr|te|trn|tst|cv|dev)", re.IGNORECASE)
 
 
+# attributes that hand on the data they are read from (``y_log.values`` is still the target)
+_DATA_ACCESSORS = frozenset({"values", "T", "array"})
+
+
 def is_target_name(name: str | None) -> bool:
-    """``y``, ``y_train``, ``Ytrain``, ``train.target``, ``labels``: the target, whose rescaling or
-    repetition says nothing about the features."""
+    """``y``, ``y_train``, ``Ytrain``, ``train.target``, ``labels``, ``y_log.values``: the target, whose
+    rescaling, repetition, encoding or imputation says nothing about the features."""
     if not name:
         return False
-    last = name.rsplit(".", 1)[-1]
+    parts = name.split(".")
+    while len(parts) > 1 and parts[-1] in _DATA_ACCESSORS:
+        parts.pop()
+    last = parts[-1]
     words = set(name_words(last))
     return bool(words & TARGET_WORDS) and len(words) <= 2 or bool(_GLUED_TARGET.fullmatch(last))
 

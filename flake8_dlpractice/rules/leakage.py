@@ -10,7 +10,8 @@ from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_a
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
-from ..analysis.provenance import CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, row_wise_constructor
+from ..analysis.provenance import (CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, TARGET_ENCODERS,
+                                   is_target_name, row_wise_constructor)
 from .base import Finding, Rule, Step, line_ref
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
@@ -92,7 +93,9 @@ class TestDataInFitting(Rule):
     choice; DLP102 reports statistics of such a concatenation once it is split back). Stateless and
     row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`, ...), inspection
     tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and a
-    featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged; neither are
+    featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is a label
+    encoder (`LabelEncoder`, `LabelBinarizer`) refitted on the test labels (`y_test`): it learns the
+    list of classes, and label encoding of the target is not a leak; neither are
     statistics of one sample (a helper applied to each image) nor rescaled, clipped or blended
     predictions. A same-file helper that trains (or computes its statistics) only behind a flag (`if
     train:`, `if scaler is None:`, `if mean is None:`) is flagged only when the call passes a
@@ -201,6 +204,8 @@ class TestDataInFitting(Rule):
             if _learns_nothing(site):
                 return
             data = site.arg(0, "x") or site.kwargs.get("X") or site.kwargs.get("train_data")
+            if data is not None and _encodes_target(site, data):
+                return  # LabelEncoder().fit_transform(y_test): a mapping of class names, not a statistic
             if data is not None and leaks.is_test(data):
                 yield self.finding(site.node, first_fitting([
                     f"test data {_test_text(leaks, data)} is used to fit {_receiver(site)!r}",
@@ -262,6 +267,13 @@ def _learns_nothing(site: CallSite) -> bool:
 
 
 SEARCH = SEARCH_CLASSES
+
+
+def _encodes_target(site: CallSite, data: Value) -> bool:
+    """``LabelEncoder().fit_transform(y_test)``: a target encoder fitted on the target learns the list
+    of classes (the catalog: label encoding of the target is not a leak)."""
+    kind = site.recv.kind if site.recv is not None else None
+    return last_part(kind) in TARGET_ENCODERS and is_target_name(data.name)
 
 
 def _is_fit_call(node) -> bool:

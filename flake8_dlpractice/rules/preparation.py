@@ -563,8 +563,10 @@ class PreprocessingBeforeSplit(Rule):
     ```
 
     ## Known limits
-    Label encoding or rescaling of the target (`LabelEncoder`, `y = y / y.max()`) is not a leak and
-    is not flagged, nor are encoders and vectorizers that learn only a list of categories or words
+    Label encoding, rescaling or imputing of the target alone (`LabelEncoder`, `y = y / y.max()`,
+    `SimpleImputer().fit_transform(y_log.values.reshape(-1, 1))`) learns statistics of the labels,
+    not of the features, and is not flagged (the target is recognised by its name: `y`, `y_train`,
+    `target`, `labels`), nor are encoders and vectorizers that learn only a list of categories or words
     (`CountVectorizer()` without `max_features`/`min_df`/`max_df`, `OneHotEncoder`/`OrdinalEncoder`
     without `min_frequency`/`max_categories`): a category or word seen only in the held-out rows is
     an all-zero column while fitting, so nothing of those rows reaches the model (a
