@@ -508,8 +508,11 @@ class DataFlow:
             self.facts.class_attrs[(scope.class_name, node.attr)] = value
 
     def name_role(self, name: str, value: Value | None, node: ast.expr | None) -> str | None:
-        """The role a data value's name gives it; none for module aliases and devices."""
+        """The role a data value's name gives it; none for module aliases, devices and ``None`` (``te_gen =
+        None`` in the branch without validation data holds no data)."""
         if name in self.facts.imports.aliases:
+            return None
+        if isinstance(node, ast.Constant) and node.value is None:
             return None
         if value is not None and value.kind and value.kind.endswith(".device"):
             return None

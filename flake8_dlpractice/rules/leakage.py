@@ -370,9 +370,12 @@ class TestDataInTuning(Rule):
     test split (`search.score(X_te, y_te)`, `KNN(best_k).fit(X_tr, y_tr).score(X_te, y_te)`, the
     best setting taken from the loop's list): curves that are only plotted or printed choose
     nothing the test split judges, and a setting copied by hand from a plot is not seen. A
-    `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. Names are
-    evidence: a wrapper that unpacks its `validation_data` parameter into `X_test, y_test` and
-    passes them on as `validation_data` is taken for test data. A demo that evaluates a test curve
+    `ShuffleSplit(n_splits=1)` is a train/test holdout, not cross-validation. A role carried by
+    a named value is kept whatever a new name says: a wrapper that unpacks its own `validation_data`
+    parameter into `X_test, y_test` and passes them on as `validation_data` passes validation data;
+    `None` is not data, whatever it is called (`te_gen = None` in the branch without validation
+    data). Branches are not merged: a name bound in both branches of an `if` holds what the last
+    branch bound. A demo that evaluates a test curve
     every epoch only to plot or print it is still reported (nothing tells a plot from a choice made
     by looking at it).
     """
