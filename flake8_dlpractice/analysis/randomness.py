@@ -19,7 +19,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .display import shown_only
-from .facts import FIT_METHODS, CallSite, ModuleFacts
+from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
 from .reach import reach_of, running_calls
 from .project import is_seed_function
@@ -382,7 +382,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
             _settings_of(site, qn, cls, rnd)
         # -- draws -------------------------------------------------------------------------------
         use = _draw(site, qn, cls)
-        if use is not None and use.rng == "sklearn" and _never_fitted(facts, site):
+        if use is not None and use.rng == "sklearn" and (_never_fitted(facts, site) or _pinned_later(facts, site)):
             use = None
         if use is not None:
             use.owner = site.scope.class_name if site.scope is not None else None
@@ -478,6 +478,95 @@ def _never_fitted(facts: ModuleFacts, site: CallSite) -> bool:
         idents |= value.idents
     reads = facts.derived(_read_in_running_code)
     return reads is not None and not idents & reads
+
+
+SEARCHES = frozenset({"GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
+                      "BayesSearchCV"})
+
+
+@dataclass(eq=False)
+class Pinned:
+    """Estimators whose ``random_state`` is set after they are built: by ``est.set_params(random_state=s)``
+    (directly, or in a same-file helper the estimator is passed to) or by a search whose parameter grid
+    fixes it (``GridSearchCV(est, {"random_state": [7], ...})``)."""
+
+    calls: set[int] = field(default_factory=set)  # ids of constructor calls pinned
+    idents: set[int] = field(default_factory=set)  # identities of the values pinned (and their containers)
+
+
+def _sets_random_state(keys: list[str | None]) -> bool:
+    return any(k is not None and (k == "random_state" or k.endswith("__random_state")) for k in keys)
+
+
+def _grid_node(facts: ModuleFacts, site: CallSite) -> ast.expr | None:
+    """The parameter grid of a search: a dict or list display, or the display last bound to the name
+    passed (in the same scope, before the search)."""
+    node = site.kwarg_node("param_grid") or site.kwarg_node("param_distributions") or site.kwarg_node(
+        "search_spaces") or (site.node.args[1] if len(site.node.args) > 1 else None)
+    if not isinstance(node, ast.Name):
+        return node
+    body = site.scope.node.body if site.scope is not None else facts.tree.body
+    found = None
+    for stmt in body:
+        if stmt.lineno >= site.line:
+            break
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+            found = stmt.value
+    return found
+
+
+def _grid_fixes_seed(grid: ast.expr | None) -> bool:
+    """Every dict of the grid has a ``random_state`` (or ``step__random_state``) key."""
+    dicts = grid.elts if isinstance(grid, (ast.List, ast.Tuple)) else [grid]
+    return bool(dicts) and all(isinstance(d, ast.Dict) and _sets_random_state(
+        [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None for k in d.keys]) for d in dicts)
+
+
+def pinned_of(facts: ModuleFacts) -> Pinned:
+    """Use through ``facts.derived(pinned_of)``."""
+    pinned = Pinned()
+    for site in facts.derived(running_calls):
+        if site.method == "set_params" and _sets_random_state([kw.arg for kw in site.node.keywords]):
+            value = site.recv
+        elif last_part(site.qn) in SEARCHES and _grid_fixes_seed(_grid_node(facts, site)):
+            value = site.arg(0, "estimator")
+        else:
+            continue
+        if value is None:
+            continue
+        _pin(pinned, value)
+        info = site.scope
+        if info is not None and value.anc & set(info.param_ids.values()):
+            params = {p for p, ident in info.param_ids.items() if ident in value.anc}
+            for caller in info.callers:  # the helper's callers pass the estimators it pins
+                for param, slot, _ in bound_slots(info, caller):
+                    argument = caller.arg(slot) if isinstance(slot, int) else caller.kwargs.get(slot)
+                    if param in params and argument is not None:
+                        _pin(pinned, argument)
+    return pinned
+
+
+def _pin(pinned: Pinned, value) -> None:
+    if value.call is not None:
+        pinned.calls.add(id(value.call))
+    pinned.idents |= value.anc
+
+
+def _pinned_later(facts: ModuleFacts, site: CallSite) -> bool:
+    """The estimator built at ``site`` gets its ``random_state`` set later (see ``Pinned``)."""
+    if not last_part(site.qn)[:1].isupper():
+        return False
+    pinned = facts.derived(pinned_of)
+    if id(site.node) in pinned.calls:
+        return True
+    stmt = site.stmt
+    if site.scope is not None or not isinstance(stmt, ast.Assign) or not pinned.idents:
+        return False
+    for target in stmt.targets:  # estimators = {"a": SGDClassifier(), ...}: the container's identity
+        value = facts.module_env.get(target.id) if isinstance(target, ast.Name) else None
+        if value is not None and value.line == target.lineno and value.idents & pinned.idents:
+            return True
+    return False
 
 
 def _read_in_running_code(facts: ModuleFacts) -> frozenset[int] | None:

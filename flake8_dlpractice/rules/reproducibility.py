@@ -341,6 +341,11 @@ class MissingSeed(Rule):
     iterable of a loop that only plots (`idx = np.random.choice(len(images), 6)` then
     `axes[k].imshow(images[i])` for each `i`). A result computed from the draw and printed
     (`print(model.fit(X[idx]).score(...))`) still counts.
+    An estimator whose `random_state` is set after it is built does not count: by
+    `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
+    to) or by a search whose parameter grid fixes it in every dict (`GridSearchCV(est,
+    {"random_state": [7], ...})`); a model built from `**search.best_params_` gets its settings by
+    keyword and does not count either.
     An estimator draws its random numbers when it is fitted: one built at module level and bound
     to a name (or put in a list of candidates) that no code which runs reads again — fitted only
     in a function nobody calls — does not count.
