@@ -61,6 +61,7 @@ PURE_QUALIFIED = frozenset({
 })
 
 DISPLAY, OTHER = "display", "other"
+IN_PLACE_SHUFFLES = frozenset({"random.shuffle", "numpy.random.shuffle"})
 
 
 @dataclass(eq=False)
@@ -93,6 +94,8 @@ def _is_display_call(facts: ModuleFacts, node: ast.Call) -> bool:
     qn = facts.imports.qualname(func) or ""
     if qn.startswith(DISPLAY_ROOTS):
         return True
+    if qn and _named_for_display(qn.rsplit(".", 1)[-1]):
+        return True  # an imported helper named for display: pred_and_plot_image, plot_decision_regions
     if isinstance(func, ast.Name):
         return func.id in DISPLAY_FUNCS or _display_helper(facts, func.id)
     return isinstance(func, ast.Attribute) and func.attr in DISPLAY_METHODS
@@ -104,6 +107,17 @@ def _display_helper(facts: ModuleFacts, name: str) -> bool:
     info = facts.module_functions.get(name)
     return info is not None and bool(set(name_words(name)) & DISPLAY_HELPER_WORDS) \
         and _local_result(facts, name) is False
+
+
+# words that say a helper does more than show (``train_and_plot``, ``fit_and_show``)
+WORK_WORDS = frozenset({"train", "fit", "learn", "optimize", "optimise", "update", "step", "augment", "shuffle",
+                        "split", "resample"})
+
+
+def _named_for_display(name: str) -> bool:
+    """An imported function whose name says it shows something and says nothing else it does."""
+    words = set(name_words(name))
+    return bool(words & DISPLAY_HELPER_WORDS) and not words & WORK_WORDS
 
 
 # calls whose result is a result of the program (a fitted model, a score, a prediction): printing or
@@ -210,11 +224,14 @@ class _Indexer:
                         isinstance(t, ast.Subscript) and self._filled(scope, _root_name(t), line) for t in targets)
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 plain = self._filled(scope, stmt.target.id, line)  # x += d changes the object x names
+                reread = ast.Name(id=stmt.target.id, ctx=ast.Load(), lineno=line)  # and reads it
             consumer = [Binding(scope, n, line) for n in names] if plain and names else OTHER
             if isinstance(value, ast.Call) and _is_display_call(self.facts, value):
                 consumer = DISPLAY  # fig, ax = plt.subplots(); im = ax.imshow(x[i])
             if value is not None:
                 self.expr(value, scope, consumer)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                self.expr(reread, scope, consumer)
             for target in targets:
                 if not isinstance(target, ast.Name):
                     self.expr(target, scope, consumer)
@@ -236,6 +253,11 @@ class _Indexer:
             self.expr(stmt.test, scope, DISPLAY)  # if np.random.rand() < 0.5: ax.imshow(a) else: ax.imshow(b)
             self.block(stmt.body, scope)
             self.block(stmt.orelse, scope)
+        elif isinstance(stmt, ast.Expr) and self._shuffled(stmt.value):
+            name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
+            self.expr(stmt.value, scope, OTHER)
+            self.out.at[id(stmt.value)] = [Binding(scope, name, line)]
+            self._bind(scope, [name], line, self._filled(scope, name, line))
         elif isinstance(stmt, ast.Expr):
             self.expr(stmt.value, scope, self._expression_statement(stmt.value, scope), decided=True)
         else:
@@ -252,6 +274,14 @@ class _Indexer:
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind(scope, _target_names(item.optional_vars), line)
+
+    def _shuffled(self, value: ast.expr) -> str | None:
+        """The name ``random.shuffle(name)`` / ``np.random.shuffle(name)`` shuffles in place."""
+        if not isinstance(value, ast.Call) or len(value.args) != 1 or not isinstance(value.args[0], ast.Name):
+            return None
+        if self.facts.imports.qualname(value.func) not in IN_PLACE_SHUFFLES:
+            return None
+        return value.args[0].id
 
     def _filled(self, scope: ast.AST | None, root: str | None, line: int) -> bool:
         """Writing into the object ``root`` names at ``line`` changes only that object: the name's

@@ -337,10 +337,12 @@ class MissingSeed(Rule):
     value only chooses what to show do not count either (analysis/display.py): a
     value read only by display code — matplotlib/seaborn/plotly calls, `imshow`, `print`,
     `display`, a notebook cell's bare expression, a same-file `show_*`/`plot_*` helper that
-    trains nothing — directly, through the names bound from it, indexing with it, or as the
+    trains nothing, an imported helper named only for showing (`pred_and_plot_image`; not
+    `train_and_plot`) — directly, through the names bound from it, indexing with it, or as the
     iterable of a loop that only plots (`idx = np.random.choice(len(images), 6)` then
-    `axes[k].imshow(images[i])` for each `i`). A result computed from the draw and printed
-    (`print(model.fit(X[idx]).score(...))`) still counts.
+    `axes[k].imshow(images[i])` for each `i`). An in-place shuffle (`random.shuffle(posts)`,
+    `np.random.shuffle(rows)`) is judged by what reads the shuffled list afterwards. A result
+    computed from the draw and printed (`print(model.fit(X[idx]).score(...))`) still counts.
     An estimator whose `random_state` is set after it is built does not count: by
     `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
     to) or by a search whose parameter grid fixes it in every dict (`GridSearchCV(est,
