@@ -44,6 +44,8 @@ TF_DRAW_PREFIXES = ("tensorflow.random.", "tensorflow.compat.v1.random.")
 TF_NOT_DRAWS = frozenset({"set_seed", "Generator", "get_global_generator", "set_global_generator",
                           "create_rng_state", "Algorithm"})
 LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+RANDOM_SAMPLERS = frozenset(f"torch.utils.data{module}.{name}" for module in ("", ".sampler")
+                            for name in ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"))
 RANDOM_SPLIT = frozenset({"torch.utils.data.random_split", "torch.utils.data.dataset.random_split"})
 
 # scikit-learn estimators and generators that draw from NumPy's global RNG without random_state
@@ -456,6 +458,8 @@ def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
         return Use("tf", site.node, f"{spelled}()", spelled, draw=True)
     if qn in LOADERS and _is_const(site.kwarg_node("shuffle"), True):
         return Use("torch", site.node, "DataLoader(shuffle=True)", "shuffle")
+    if qn in RANDOM_SAMPLERS:
+        return Use("torch", site.node, f"{cls}()", spelled)
     if _sklearn_unpinned(site):
         return Use("sklearn", site.node, f"{spelled}() without random_state", spelled)
     return None
@@ -609,38 +613,57 @@ _ZOO_PREFIXES = ("torchvision.models.", "timm.", "transformers.", "segmentation_
 
 
 def _fits_fixed_tensors(facts: ModuleFacts) -> bool:
-    """Every torch optimizer of the module (if any: manual updates count too) works on hand-made
-    tensors (``optim.SGD([params])``, ``optim.Adam([target])``) and nothing starts from random
-    weights: the training loop fits a
-    deterministic starting point (a toy linear fit, neural style transfer through a frozen
-    pretrained network)."""
-    optimizers = [site for site in facts.calls if (site.qn or "").startswith("torch.optim.")
-                  and last_part(site.qn)[:1].isupper() and ".lr_scheduler." not in (site.qn or "")]
-    for site in optimizers:
+    """Nothing random feeds the module's torch training: every optimizer (if any: manual updates
+    count too) works on hand-made tensors (``optim.SGD([params])``, ``optim.Adam([target])``) or on
+    the parameters of a model class of this file (``optim.SGD(model.parameters())`` with ``model =
+    Net()``), and nothing starts from random weights (``_random_torch_model``): a zero-initialised
+    logistic regression, neural style transfer through a frozen pretrained network."""
+    local_params: set[int] = set()  # model.parameters() of an instance of a class of the file
+    for site in facts.calls:
+        if site.method in ("parameters", "named_parameters") and site.recv is not None \
+                and (site.recv.kind or "").startswith("<local>."):
+            local_params.add(id(site.node))
+    for site in facts.calls:
+        qn = site.qn or ""
+        if not qn.startswith("torch.optim.") or not last_part(qn)[:1].isupper() or ".lr_scheduler." in qn:
+            continue
         params = site.node.args[0] if site.node.args else site.kwarg_node("params")
+        if id(params) in local_params:
+            continue
         if not isinstance(params, (ast.List, ast.Tuple)) or not all(
                 isinstance(e, (ast.Name, ast.Attribute)) for e in params.elts):
             return False
     return not _random_torch_model(facts)
 
 
+# torch.nn layers that hold no random initial weights
+_PLAIN_LAYERS = frozenset({"Parameter", "ParameterList", "ParameterDict", "Identity", "ReLU", "Sigmoid", "Tanh",
+                           "Softmax", "LogSoftmax", "Flatten", "Unflatten", "MaxPool2d", "AvgPool2d", "DataParallel",
+                           "Sequential", "ModuleList", "ModuleDict"})
+# nn.init functions that set constants (the others draw)
+_CONSTANT_INITS = frozenset({"zeros_", "ones_", "constant_", "eye_", "dirac_", "calculate_gain"})
+# modules a model class may call into without hiding layers the analysis cannot see
+_SEEN_ROOTS = TORCH_ROOTS + ("numpy", "math", "collections", "itertools", "functools", "typing", "copy", "os",
+                             "warnings", "logging")
+_BUILTINS = frozenset(dir(__import__("builtins")))
+
+
 def _random_torch_model(facts: ModuleFacts) -> bool:
     """Something in the module starts from random numbers: a layer built with random initial
-    weights (``nn.Linear``), a model class of the file, a zoo model without pretrained weights,
-    dropout or ``nn.init``."""
-    for cdef in facts.classes.values():
-        for base in cdef.bases:
-            name = dotted(base) or ""
-            if name.endswith("Module") or name.endswith("LightningModule"):
-                return True
+    weights (``nn.Linear``) unless every parameter of it is set to constants afterwards
+    (``layer.weight.detach().zero_()``, ``nn.init.zeros_(layer.bias)``), a zoo model without
+    pretrained weights, dropout, a random ``nn.init``, or a model class of the file built from
+    code the analysis cannot see (an imported ``Encoder()``, ``make_layers(cfg)``)."""
+    for name, cdef in facts.classes.items():
+        if any((dotted(base) or "").endswith("Module") for base in cdef.bases) and _opaque_class(facts, name):
+            return True
+    resets = _constant_resets(facts)
     for site in facts.calls:
         qn = site.qn or ""
         cls = last_part(qn)
         if qn.startswith("torch.nn.") and cls[:1].isupper() and not cls.endswith("Loss") \
-                and not qn.startswith(("torch.nn.parallel.", "torch.nn.utils.")) \
-                and cls not in ("Parameter", "ParameterList", "ParameterDict", "Identity", "ReLU",
-                                "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Unflatten",
-                                "MaxPool2d", "AvgPool2d", "DataParallel"):
+                and not qn.startswith(("torch.nn.parallel.", "torch.nn.utils.")) and cls not in _PLAIN_LAYERS \
+                and not _reset_layer(site, resets):
             return True
         if qn.startswith(_ZOO_PREFIXES) and (cls[:1].islower() or cls.startswith("Auto")):
             pretrained = False
@@ -652,9 +675,73 @@ def _random_torch_model(facts: ModuleFacts) -> bool:
                 pretrained = True
             if not pretrained:
                 return True
-        if qn.startswith("torch.nn.functional.dropout") or qn.startswith("torch.nn.init."):
+        if qn.startswith("torch.nn.functional.dropout") or (
+                qn.startswith("torch.nn.init.") and cls not in _CONSTANT_INITS):
             return True
     return False
+
+
+def _opaque_class(facts: ModuleFacts, name: str, seen: set[str] | None = None) -> bool:
+    """A class of the file whose methods (or the same-file functions and classes they use) call
+    code of another module that may build layers: a call the analysis cannot see into."""
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return False
+    seen.add(name)
+    for info in facts.functions:
+        if info.class_name != name:
+            continue
+        for site in info.calls:
+            if site.qn:
+                if not site.qn.startswith(_SEEN_ROOTS):
+                    return True
+            elif site.local is None and site.method is None and site.name:
+                if site.name in facts.classes:
+                    if _opaque_class(facts, site.name, seen):
+                        return True
+                elif site.name[:1].isupper() and site.name not in _BUILTINS:
+                    return True  # a class from a star import; a lower-case name calls a value (layer(x))
+    return False
+
+
+def _parameter_of(node: ast.expr) -> tuple[str, str] | None:
+    """``(layer, "weight")`` for ``layer.weight``, ``layer.weight.data``, ``layer.weight.detach()``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "detach":
+        node = node.func.value
+    if isinstance(node, ast.Attribute) and node.attr == "data":
+        node = node.value
+    if isinstance(node, ast.Attribute) and node.attr in ("weight", "bias"):
+        layer = dotted(node.value)
+        return (layer, node.attr) if layer else None
+    return None
+
+
+def _constant_resets(facts: ModuleFacts) -> set[tuple[str, str]]:
+    """The layer parameters set to constants in place: ``fc.weight.data.zero_()``,
+    ``self.fc.bias.detach().fill_(0.5)``, ``nn.init.constant_(fc.weight, 0)``."""
+    out: set[tuple[str, str]] = set()
+    for site in facts.calls:
+        if site.method in ("zero_", "fill_") and isinstance(site.node.func, ast.Attribute):
+            found = _parameter_of(site.node.func.value)
+        elif (site.qn or "").startswith("torch.nn.init.") and last_part(site.qn) in _CONSTANT_INITS \
+                and site.node.args:
+            found = _parameter_of(site.node.args[0])
+        else:
+            continue
+        if found:
+            out.add(found)
+    return out
+
+
+def _reset_layer(site: CallSite, resets: set[tuple[str, str]]) -> bool:
+    """A layer bound to a name (``self.fc = nn.Linear(...)``) whose weight, and bias unless
+    ``bias=False``, are set to constants somewhere in the module."""
+    stmt = site.stmt
+    if not resets or not isinstance(stmt, ast.Assign) or stmt.value is not site.node or len(stmt.targets) != 1:
+        return False
+    layer = dotted(stmt.targets[0])
+    no_bias = _is_const(site.kwarg_node("bias"), False)
+    return bool(layer) and (layer, "weight") in resets and (no_bias or (layer, "bias") in resets)
 
 
 def _entry_through_calls(facts: ModuleFacts, trains_fit: set[int]) -> bool:
