@@ -102,10 +102,14 @@ class TrainingUnits:
         self.data_funcs = {id(f) for f in facts.functions if any(is_data_loop(lp) for lp in f.loops)}
         self.synthetic_module = synthetic_module(facts)
         self.step_loops = []
+        smoke_tops: dict[int, bool] = {}  # top loop -> every innermost training loop in it stops early
         for loop in facts.loops:
             if not loop.trains or id(loop) in has_training_child or is_test_code(loop.scope):
                 continue
-            if self.synthetic(loop):
+            smoke = stops_early(loop)
+            top = id(outer_training(loop))
+            smoke_tops[top] = smoke_tops.get(top, True) and smoke
+            if smoke or self.synthetic(loop):
                 continue
             if any(trains_directly(c) or (c.local is not None and c.local.trains
                                           and id(c.local) not in loop_funcs) for c in loop.calls):
@@ -125,7 +129,7 @@ class TrainingUnits:
         for loop in facts.loops:
             if not loop.trains or is_test_code(loop.scope):
                 continue
-            if outer_training(loop) is not loop:
+            if outer_training(loop) is not loop or smoke_tops.get(id(loop)):
                 continue
             if loop.scope is not None and id(loop.scope) in helpers:
                 continue
@@ -163,6 +167,41 @@ class TrainingUnits:
             elif site.local is not None:
                 names.update(c.name for c in site.local.calls if is_optimizer_step(c))
         return len(names) >= 2
+
+
+SMOKE_STEPS = 10  # a loop that stops after at most this many batches times or tries the code
+
+
+def stops_early(loop: LoopInfo) -> bool:
+    """A benchmark or smoke loop, not a training run: its body breaks unconditionally (one batch)
+    or once a counter it binds reaches a small constant (``if ii == 3: break`` over
+    ``enumerate(loader)``, at most ``SMOKE_STEPS`` batches)."""
+    node = loop.node
+    if not isinstance(node, (ast.For, ast.AsyncFor)):
+        return False
+    counters = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and any(isinstance(s, ast.Break) for s in stmt.body) \
+                and _counter_reaches(stmt.test, counters):
+            return True
+    return False
+
+
+def _counter_reaches(test: ast.expr, counters: set[str]) -> bool:
+    """``i == 3``, ``i >= 3``, ``i > 2`` (and mirrored) with ``i`` a loop variable and a small bound."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    left, right, op = test.left, test.comparators[0], type(test.ops[0])
+    if isinstance(left, ast.Constant):
+        left, right = right, left
+        op = {ast.Lt: ast.Gt, ast.LtE: ast.GtE}.get(op, op)
+    if not (isinstance(left, ast.Name) and left.id in counters and isinstance(right, ast.Constant)):
+        return False
+    bound = right.value
+    return isinstance(bound, int) and not isinstance(bound, bool) and op in (ast.Eq, ast.GtE, ast.Gt) \
+        and 0 <= bound <= SMOKE_STEPS
 
 
 def _random_data(site: CallSite) -> bool:

@@ -583,7 +583,10 @@ class UntrackedTraining(Rule):
     ## Known limits
     Framework loops (`model.fit`, `trainer.fit`, `Trainer.train()`) log by themselves and are
     not checked. Skipped as not being training runs: loops in unit tests and benchmarks
-    (`test_*`/`bench*` functions, `Test*` classes), modules that load no real data (see above),
+    (`test_*`/`bench*` functions, `Test*` classes), smoke and timing loops that stop after a few
+    batches (an unconditional `break`, or `if i == 3: break` on a counter the loop binds, at most
+    10 batches: `for i, batch in enumerate(loader)` that times three steps on each device), modules
+    that load no real data (see above),
     and loops that draw their inputs from `torch.randn`/`torch.rand` and iterate no data, or a
     module built on `RandomDataset`/`FakeData`-style data. Data loaded by a helper from another
     module is not seen, so such a training script is not checked. When a function returns the loss and has no caller
@@ -800,7 +803,8 @@ class NoValidation(Rule):
     functions with no caller in the file (library code; the caller may validate), GANs and other
     loops that step several optimizers, reinforcement learning (`gym`, `env.step`), optimisation
     of inputs rather than a model (`Adam([image])`: style transfer), overfit-one-batch loops over
-    `next(iter(loader))`, single-pass loops (`range(1)`, Keras `epochs=1`, one loop over the
+    `next(iter(loader))`, smoke and timing loops whose training loops all stop after at most 10
+    batches (`if i == 3: break`), single-pass loops (`range(1)`, Keras `epochs=1`, one loop over the
     training data that no other loop encloses or calls: one epoch), Keras `fit` whose callbacks
     (a `Callback` class of the file) run the model in `on_epoch_end` (`self.model.predict(...)`:
     a generation demo that samples output every epoch checks the model between epochs), demos on generated
