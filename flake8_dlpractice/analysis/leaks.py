@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
 from .dataflow import stateful
 from .facts import FIT_METHODS, CallSite, ModuleFacts, Value, root_name
+from .reach import dead_code_of
 from .summaries import bound_values
 from .names import dotted, last_part, name_words
 from .provenance import HOLDOUT_SPLITS, ConcatInfo, FitEvent, SplitEvent, StatUse, is_target_name
@@ -60,11 +61,15 @@ class Leaks:
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self.splits = sorted(facts.split_events, key=lambda s: (s.node.lineno, s.node.col_offset))
+        self.dead = facts.derived(dead_code_of)
+        self.splits = sorted((s for s in facts.split_events if self.runs(s.node)),
+                             key=lambda s: (s.node.lineno, s.node.col_offset))
         self.learnings = [Learning(f.node, f.what, f.source, f.products, f.scope, fit=f) for f in facts.fit_events
-                          if not fits_target(f)]
+                          if not fits_target(f) and self.runs(f.node)]
         self.applications: dict[int, list[StatUse]] = {}
         for use in facts.stat_uses:
+            if not self.runs(use.node):
+                continue
             if use.stat.fit is not None:
                 self.applications.setdefault(id(use.stat.fit), []).append(use)
             elif use.how != "transformed" and not self.rescales_predictions_or_targets(use):
@@ -79,6 +84,11 @@ class Leaks:
             for ident in split.anc:
                 self._by_anc.setdefault(ident, []).append(position)
             self._by_piece.setdefault(split.piece_id, []).append(position)
+
+    def runs(self, node: ast.AST) -> bool:
+        """``node`` is not in a branch switched off by a constant flag (``if RUN_FOLDS:`` with
+        ``RUN_FOLDS = False``): what is fitted or split there never happens."""
+        return not self.dead.spans or not self.dead.covers(node.lineno)
 
     def _splits_by(self, index: dict[int, list[int]], ids: frozenset[int]) -> list[SplitEvent]:
         """The splits, in order, that ``index`` files under one of ``ids``."""

@@ -111,10 +111,11 @@ class TestDataInFitting(Rule):
     reported in its body as well as where it is called. A helper that fits an object and transforms
     with it (`fe.fit(df); fe.transform(df)`) is judged by what the object learns: scikit-learn
     transformers that learn statistics are flagged, unknown ones (a calendar-part extractor) are
-    not. A test split that is fitted on only in one mode of the script (`if not debug:
-    model.fit(X_test, ...)`, scored only `if debug:`) is still flagged: branches on a module flag
-    are not told apart. Resampling of test data is DLP105 and a grid search fitted on test data is
-    DLP101.
+    not. Code in a branch switched off by a module constant (`DEBUG = False` bound once and never
+    again, then `if DEBUG: model.fit(X_test, ...)`; `if False:`) never runs and is not flagged; a
+    test split fitted on only in one mode of a flag computed at run time (`debug = args.debug`)
+    still is: such branches are not told apart. Resampling of test data is DLP105 and a grid
+    search fitted on test data is DLP101.
     """
 
     code, name = "DLP100", "test-data-in-fitting"
@@ -131,9 +132,10 @@ class TestDataInFitting(Rule):
 
     def _findings(self, facts: ModuleFacts, leaks: Leaks) -> Iterator[Finding]:
         for site in facts.calls:
-            yield from self._call(leaks, site)
+            if leaks.runs(site.node):
+                yield from self._call(leaks, site)
         for loop in facts.loops:
-            if loop.trains and loop.iter is not None and loop.iter.role == "test":
+            if loop.trains and loop.iter is not None and loop.iter.role == "test" and leaks.runs(loop.node):
                 yield self.finding(loop.node, data_headline(loop.iter, "is iterated by a training loop"),
                                    trace=data_path(loop.iter, loop.node, "training loop"))
         for site in facts.calls:  # loss = model(X_test).mean(); loss.backward()
@@ -375,7 +377,9 @@ class TestDataInTuning(Rule):
     parameter into `X_test, y_test` and passes them on as `validation_data` passes validation data;
     `None` is not data, whatever it is called (`te_gen = None` in the branch without validation
     data). Branches are not merged: a name bound in both branches of an `if` holds what the last
-    branch bound. A demo that evaluates a test curve
+    branch bound; a branch switched off by a module constant (`debug = False` bound once, then `if
+    debug: model.fit(..., validation_data=test_set)`) never runs and is not flagged. A demo that
+    evaluates a test curve
     every epoch only to plot or print it is still reported (nothing tells a plot from a choice made
     by looking at it).
     """
@@ -396,11 +400,13 @@ class TestDataInTuning(Rule):
             end = getattr(loop.node, "end_lineno", loop.line)
             return any(loop.line <= line <= end for line in chosen_lines)
 
+        leaks = facts.derived(Leaks)
         for site in facts.calls:
-            yield from self._call(facts, site, selects)
+            if leaks.runs(site.node):
+                yield from self._call(facts, site, selects)
         for loop in facts.loops:
             outer = training_ancestor(loop.parent)
-            if (loop.evaluates and loop.iter is not None and loop.iter.role == "test"
+            if (loop.evaluates and loop.iter is not None and loop.iter.role == "test" and leaks.runs(loop.node)
                     and outer is not None and not selects(outer)):
                 yield self.finding(loop.node, data_headline(
                     loop.iter, f"is evaluated in the training loop at {line_ref(outer.line)}"),

@@ -578,7 +578,9 @@ class PreprocessingBeforeSplit(Rule):
     (`pd.cut(x, [0, 18, 65])`), logs and constants. A fit whose result never reaches the split data
     (an exploratory PCA plotted and thrown away) is not flagged; a column binned and later dropped
     is (columns are not tracked one by one). A splitter whose held-out part is thrown away (`for
-    idx, _ in ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A fill of a
+    idx, _ in ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A split,
+    fit or fold loop in a branch switched off by a module constant (`RUN_FOLDS = False` bound once
+    and never again, then `if RUN_FOLDS:`; `if False:`) never runs and counts for nothing. A fill of a
     column that has no missing values is a no-op the analysis cannot see and is still flagged. A
     preprocessor fitted on training data before a plain train/validation holdout of it is not
     flagged when a separate labelled test set is scored in the module and stayed out of the
@@ -777,6 +779,8 @@ class ResamplingEvalData(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         leaks = facts.derived(Leaks)
         for event in facts.resample_events:
+            if not leaks.runs(event.node):
+                continue
             data = event.data
             how = _resampler(event.node, event.how) if event.via is None else f"{event.via.shown}()"
             verb = "resamples" if event.how in ("fit_resample", "fit_sample") or event.via else "oversamples"
