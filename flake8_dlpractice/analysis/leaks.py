@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
 from .dataflow import stateful
-from .facts import FIT_METHODS, CallSite, ModuleFacts, Value, root_name
+from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, root_name
 from .reach import dead_code_of
 from .summaries import bound_values
 from .names import dotted, last_part, name_words
@@ -76,6 +76,8 @@ class Leaks:
                 self.learnings.append(Learning(use.node, use.stat.what, use.stat.source, use.products,
                                                use.scope, use=use))
         self._used = False
+        self._last_runs: dict[int, float] | None = None
+        self._passed: set[str] = set()
         # the splits (their positions in ``splits``) by an id their data carries, and by the id their
         # parts carry: a learning is paired with the splits it reaches, not with every split
         self._by_anc: dict[int, list[int]] = {}
@@ -191,6 +193,8 @@ class Leaks:
         for split in self._splits_by(self._by_anc, learning.products):  # learning.products & split.anc
             if split.scope is learning.scope and split.node.lineno < learning.end_line:
                 continue
+            if learning.scope is None and split.scope is not None and self.last_run(split.scope) < learning.line:
+                continue  # a helper reading the module's data, called only before the fit (rmse_cv())
             if not self._contains(source, split.anc):
                 continue
             if split.kind == "back" and not (split.concat is not None and split.concat.ident in source.anc
@@ -204,6 +208,32 @@ class Leaks:
                 continue
             return split
         return None
+
+    def last_run(self, info: FunctionInfo) -> float:
+        """The last line of the module's top level from which ``info`` may run: its latest call there,
+        or the latest top-level run of a function calling it; infinite when that is unknown (a
+        method, a decorated function, ``main``, a function passed or stored rather than called), minus
+        infinite when it is never called. A split inside a helper that reads the module's data
+        (``def rmse_cv(model): cross_val_score(model, X_train, y)``) happens where the helper runs."""
+        if self._last_runs is None:
+            self._last_runs = {}
+            self._passed = {name for name, _, _ in self.facts.references}
+        found = self._last_runs.get(id(info))
+        if found is not None:
+            return found
+        self._last_runs[id(info)] = float("inf")  # a cycle of calls: unknown
+        if info.class_name is not None or info.decorators or info.name == "main" or info.name in self._passed:
+            return float("inf")
+        last = float("-inf")
+        for site in info.callers:
+            if not self.runs(site.node):
+                continue
+            if site.scope is None:
+                last = max(last, getattr(site.stmt, "end_lineno", None) or site.line)
+            else:
+                last = max(last, self.last_run(site.scope))
+        self._last_runs[id(info)] = last
+        return last
 
     def _contains(self, source: Value, anc: frozenset[int]) -> bool:
         """Whether data with ancestry ``anc`` has rows of ``source``: it derives from it, or from a part
