@@ -353,7 +353,8 @@ class DataFlow:
                     and not _windowed(node):
                 if recv.stat is not None:
                     return Value(stat=recv.stat, line=line)
-                return Value(stat=Statistic(method, recv, line, guard=self.guard), line=line)
+                return Value(stat=Statistic(method, recv, line, guard=self.guard,
+                                            per_group=_grouped(node.func.value)), line=line)
             if method in IMPUTE_METHODS and recv.anc and recv.stat is None:
                 stat = next((a.stat for a in (*args, *kwargs.values()) if a.stat is not None), None)
                 if stat is not None and stat.code:
@@ -364,7 +365,8 @@ class DataFlow:
                     and _grouped(node.func.value):
                 how = group_statistic(node)
                 if how:
-                    return Value(stat=Statistic(f"group {how}", recv, line), line=line)
+                    return Value(stat=Statistic(f"group {how}", recv, line, per_group=method in ("agg", "aggregate")),
+                                 line=line)
             if method in ("fit", "fit_transform") and stateful(recv):
                 return self._fit(node, method, recv, args, kwargs, anc, idents)
             if method in APPLY_METHODS and recv.stat is not None and recv.stat.fit is not None and args:

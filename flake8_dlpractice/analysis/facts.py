@@ -616,7 +616,9 @@ class _ScopeWalker(DataFlow):
             # df.loc[df.age.isnull(), "age"] = df.age.mean(): imputed with a statistic of itself;
             # df["fare_mean"] = df.groupby(k)["fare"].transform("mean"): a column derived from one
             masked = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
-            if masked or column is not None:  # not an array cell (x[i, j] = x.max() marks a position)
+            # not an array cell (x[i, j] = x.max() marks a position), nor a table of per-group values put
+            # beside its keys (users["mean_gap"] = orders.groupby("user")["gap"].mean(): a feature per user)
+            if masked or column is not None and not value.stat.per_group:
                 value = Value(applied=replace(value.stat, how="imputed" if masked else "derived"))
         if value.applied is not None and not is_target_name(column):
             self.note_use(value, old, spelled, column, merged.idents)

@@ -234,6 +234,9 @@ class Statistic:
     how: str = "normalised"  # what applying it does: normalised, imputed, binned
     guard: tuple[str, str] | None = None  # computed only under ``if <parameter test>:`` (``if mean is None:``)
     code: bool = False  # moved past the data's range (``df.max() + 1``): filling with it marks, not imputes
+    # one value per group (``orders.groupby("user")["days"].mean()``, ``.agg("mean")``): a table keyed by the
+    # group, not broadcast back to the rows it was computed from (``.transform("mean")`` is)
+    per_group: bool = False
 
 
 @dataclass(eq=False)

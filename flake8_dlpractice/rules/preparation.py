@@ -607,9 +607,12 @@ class PreprocessingBeforeSplit(Rule):
     x.max()` are statistics, also when the maximum is known to be a constant such as 255. Window
     statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
     (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics of one
-    sample picked by a `range()` counter learn nothing across rows and are not flagged. Aggregates
-    of a history table joined back as features (per-user means of earlier orders merged into the
-    rows that are then split) are taken for statistics of the split data. Adversarial validation (a
+    sample picked by a `range()` counter learn nothing across rows and are not flagged. Per-group
+    aggregates put beside their keys as features (`users["mean_gap"] =
+    orders.groupby("user")["gap"].mean()`, `.agg("mean")`: one value per user, from that user's own
+    history) are feature engineering, not statistics of the split rows, and are not flagged; a group
+    statistic broadcast back onto the rows it was computed from (`.transform("mean")`) or filling
+    their gaps is. Adversarial validation (a
     classifier telling training rows from submission rows, with a vectorizer that has frequency
     cut-offs fitted on both) is reported like any other fit before the folds.
     """
