@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 
 from .. import noqa
 from ..config import Config
-from ..engine import check_tree, parse_failure, unanalysable
+from ..engine import check_tree, collector_paused, parse_failure, unanalysable
 from ..findings import FILE_LINES, UNANALYSABLE, Finding, LineMap
 from ..report import FORMATS, FileReport, render
 from ..sources import Source, SourceError, load_source
@@ -120,7 +120,15 @@ def _init_worker(job: tuple[Callable[[str], Config], bool]) -> None:
 def _work(path: str) -> Checked:
     assert _JOB is not None
     config_of, add_noqa = _JOB
-    return check_file(path, config_of(path), add_noqa)
+    return _check_paused(path, config_of(path), add_noqa)
+
+
+def _check_paused(path: str, config: Config, add_noqa: bool) -> Checked:
+    """``check_file`` with the garbage collector paused from the read until the file's tree and
+    facts are freed: a collection meanwhile (the parse included) or right after (while the tree
+    still lives) would visit every node and free nothing."""
+    with collector_paused():
+        return check_file(path, config, add_noqa)
 
 
 def check_files(files: Sequence[str], config_of: Callable[[str], Config], jobs: int = 1,
@@ -128,7 +136,7 @@ def check_files(files: Sequence[str], config_of: Callable[[str], Config], jobs: 
     """Check ``files`` (in order) with ``jobs`` worker processes (1: in this process)."""
     if jobs <= 1 or len(files) < 2 * jobs:
         for path in files:
-            yield check_file(path, config_of(path), add_noqa)
+            yield _check_paused(path, config_of(path), add_noqa)
         return
     import multiprocessing
 
