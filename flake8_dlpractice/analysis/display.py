@@ -50,6 +50,8 @@ PURE_METHODS = frozenset({
     "unsqueeze", "permute", "transpose", "format", "join", "strip", "lower", "upper", "replace",
     "keys", "items", "values", "get", "mean", "sum", "min", "max", "argmax", "argmin", "to", "view", "clip",
     "unique", "nonzero", "round", "head", "tail", "reset_index", "sort_values", "drop", "dropna", "to_numpy",
+    "argsort", "groupby", "agg", "aggregate", "count", "std", "median", "describe", "nunique", "cumsum",
+    "value_counts", "sort_index",
 })
 # functions that select, reshape or load (not compute a result): numpy's shape functions, reading images
 PURE_QUALIFIED = frozenset({
@@ -61,6 +63,24 @@ PURE_QUALIFIED = frozenset({
 })
 
 DISPLAY, OTHER = "display", "other"
+DROPPED = "dropped"  # an estimator method called as a statement (``km.fit_transform(X)``): its value is dropped
+
+
+@dataclass(eq=False)
+class Via:
+    """The read is the receiver of ``call``, an estimator method (``km.fit_transform(X)``): what
+    the call's value feeds is what the estimator feeds (``fitted_shown_only``); any other question
+    counts it as used."""
+
+    call: ast.Call
+    receiver: bool = True  # False: an argument of the call (``tsne.fit_transform(distances)``)
+
+
+# estimator methods whose value is the estimator's output; the evaluating ones judge a model
+ESTIMATOR_METHODS = frozenset({"fit", "partial_fit", "fit_transform", "fit_predict", "transform", "predict",
+                               "predict_proba", "predict_log_proba", "score", "decision_function", "apply",
+                               "get_params", "set_params"})
+EVALUATING = frozenset({"predict", "predict_proba", "predict_log_proba", "score", "decision_function"})
 IN_PLACE_SHUFFLES = frozenset({"random.shuffle", "numpy.random.shuffle"})
 
 
@@ -160,7 +180,10 @@ def _only_displays(facts: ModuleFacts, body: list[ast.stmt]) -> bool:
 
 
 def _row_copy(node: ast.expr) -> bool:
-    """``df.loc[rows]`` / ``df.iloc[rows]`` with a list of rows: pandas returns a new frame."""
+    """``df.loc[rows]`` / ``df.iloc[rows]`` with a list of rows, ``df[["lat", "lon"]]`` (a list of
+    columns): pandas returns a new frame."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.List):
+        return True
     return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
         and node.value.attr in ("loc", "iloc") and not isinstance(node.slice, (ast.Slice, ast.Tuple))
 
@@ -301,6 +324,8 @@ class _Indexer:
         if _is_display_call(self.facts, value):
             return DISPLAY
         func = value.func
+        if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
+            return DROPPED
         if isinstance(func, ast.Attribute):
             root = _root_name(func.value)
             inplace = any(kw.arg == "inplace" and isinstance(kw.value, ast.Constant) and kw.value.value is True
@@ -328,6 +353,12 @@ class _Indexer:
                 continue
             if isinstance(cur, ast.Call):
                 self.out.at[id(cur)] = ctx
+                func = cur.func
+                if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
+                    stack.append((func.value, Via(cur)))  # km.fit_transform(X): km feeds what the call feeds
+                    fed = Via(cur, receiver=False)
+                    stack.extend((arg, fed) for arg in (*cur.args, *(kw.value for kw in cur.keywords)))
+                    continue
                 if ctx is DISPLAY:
                     if _makes_result(self.facts, cur):
                         ctx = OTHER  # print(model.fit(X[i]).score(...)): a result, not a choice of what to show
@@ -414,3 +445,51 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
             for read, scope_live in _reads_of(found, facts, binding):
                 work.append((read, scope_live or (live if binding.scope is not None else None)))
     return True
+
+
+# estimators that describe data without labels: their predict/transform give cluster labels or
+# coordinates, not a judged prediction
+DESCRIBING = frozenset({"KMeans", "MiniBatchKMeans", "BisectingKMeans", "TSNE", "GaussianMixture",
+                        "BayesianGaussianMixture", "RandomTreesEmbedding", "BernoulliRBM"})
+
+
+def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = False) -> bool:
+    """The estimator ``call`` builds is fitted only to describe data for display: everything it
+    produces — fitted attributes (``km.labels_``, ``forest.feature_importances_``, ``km.inertia_``),
+    ``fit_transform``/``fit_predict`` output, transforms — is read only by display code (as in
+    ``shown_only``), and it is never evaluated (``predict``, ``score``) or handed to any other call
+    (a search, a pipeline, ``joblib.dump``). A clustering coloured into a scatter plot, a t-SNE
+    map, an elbow curve of inertias, printed feature importances. ``describing``: an estimator
+    without labels (``DESCRIBING``), whose ``predict`` assigns clusters rather than judging a model."""
+    found = facts.derived(display_reads)
+    work: list[tuple[object, tuple | None]] = [(found.at.get(id(call), OTHER), None)]
+    seen: set[tuple] = set()
+    shown = False
+    while work:
+        ctx, live = work.pop()
+        if ctx is DISPLAY:
+            shown = True
+            continue
+        if isinstance(ctx, Via):
+            method = ctx.call.func.attr  # type: ignore[attr-defined]
+            if not ctx.receiver and method in ("fit", "partial_fit", "set_params", "predict", "score"):
+                return False  # the data fits or is judged by another model
+            if method in EVALUATING and not (describing and method == "predict"):
+                return False
+            after = found.at.get(id(ctx.call), OTHER)
+            if after is DROPPED and ctx.receiver:
+                continue  # km.fit(X) on its own line: fits the estimator, which is read on
+            work.append((after, live))
+            continue
+        if not isinstance(ctx, list):
+            return False  # another call, a return value: used beyond display
+        for binding in ctx:
+            mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
+            if mark in seen:
+                continue
+            seen.add(mark)
+            if len(seen) > 500:
+                return False
+            for read, scope_live in _reads_of(found, facts, binding):
+                work.append((read, scope_live or (live if binding.scope is not None else None)))
+    return shown

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .display import shown_only
+from .display import DESCRIBING, fitted_shown_only, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
 from .reach import reach_of, running_calls
@@ -423,9 +423,19 @@ def counted_uses(facts: ModuleFacts) -> list[Use]:
     show (analysis/display.py) do not count. Use through ``facts.derived(counted_uses)``, only
     when a finding depends on it (it indexes the reads of names)."""
     uses = facts.derived(randomness_of).uses
-    if not any(u.draw for u in uses):
+    if not any(u.draw or u.rng == "sklearn" for u in uses):
         return uses
-    return [u for u in uses if not (u.draw and shown_only(facts, u.node))]
+    return [u for u in uses
+            if not (u.draw and shown_only(facts, u.node) or u.rng == "sklearn" and _shown_fit(facts, u))]
+
+
+def _shown_fit(facts: ModuleFacts, use: Use) -> bool:
+    """A scikit-learn estimator fitted only to show something (analysis/display.py), or a data
+    generator (``make_blobs``) whose points are only shown."""
+    cls = use.what.rsplit(".", 1)[-1]
+    if not cls[:1].isupper():
+        return shown_only(facts, use.node)
+    return fitted_shown_only(facts, use.node, describing=cls in DESCRIBING)
 
 
 def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:

@@ -422,8 +422,16 @@ class MissingSeed(Rule):
     loaders, random samplers (`SubsetRandomSampler`) and `torch.rand*` draws count on their own.
     Still reported, because the catalog asks every training entry point to seed: tutorials and
     library demos where reproducibility is beside the point of the lesson (a minimal MNIST
-    loop, a keras.io showcase), and exploratory clustering (`KMeans()` without `random_state`
-    in an elbow or silhouette sweep); one `# noqa: DLP200` on the reported import silences it.
+    loop, a keras.io showcase); one `# noqa: DLP200` on the reported import silences it. An
+    exploratory fit is display, not training: a scikit-learn estimator whose every output — fitted
+    attributes (`km.labels_`, `km.inertia_`, `forest.feature_importances_`), `fit_transform`/
+    `fit_predict` results, the cluster labels `predict` assigns (clusterers and embeddings only) —
+    is read only by display code, and that is never scored or asked to predict (`score`,
+    `predict` of a supervised model) nor handed to another call (a search, a pipeline, a model's
+    `fit`), does not count: an elbow curve, a t-SNE map, clusters coloured into a scatter plot,
+    printed importances. Outputs that reach a condition (`if key in counts:`) or a frame the
+    analysis cannot follow column by column still count, so some exploratory notebooks stay
+    reported; labels stored in a frame that is later trained on count.
     """
 
     code, name = "DLP200", "missing-seed"
