@@ -159,6 +159,72 @@ def _optimizes_inputs(loop: LoopInfo) -> bool:
     return False
 
 
+def _reconstructs_inputs(loop: LoopInfo) -> bool:
+    """An autoencoder, VAE or denoiser: the loss compares the model's output with its own input
+    (``decoded = model(x); loss = mse(decoded, x)``), with the data the input was made from
+    (``model(noisy)`` against ``images``, ``noisy = images + noise``) or with the input extended in
+    the loop (``torch.cat((x, condition))``). Unsupervised reconstruction is judged by looking at
+    reconstructions; a held-out split is not what shows it works."""
+    parents: dict[str, set[str]] = {}  # name -> names its value is computed from, in the loop
+    for node in ast.walk(loop.node):
+        if not isinstance(node, ast.Assign):
+            continue
+        pairs = [(t, node.value) for t in node.targets]
+        if len(pairs) == 1 and isinstance(pairs[0][0], ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                and len(node.value.elts) == len(pairs[0][0].elts):
+            pairs = list(zip(pairs[0][0].elts, node.value.elts))  # x, y = x.to(d), y.to(d): one by one
+        for target, value in pairs:
+            used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    parents.setdefault(name.id, set()).update(used)
+
+    def ancestors(name: str) -> set[str]:
+        seen: set[str] = set()
+        work = [name]
+        while work:
+            for parent in parents.get(work.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    work.append(parent)
+        return seen
+
+    models: list[tuple[ast.Call, str, set[str]]] = []  # (call, input name, output names) of model calls
+    for site in loop.calls:
+        func, stmt = site.node.func, site.stmt
+        if site.qn is None and (isinstance(func, ast.Name) and func.id not in _BUILTINS or isinstance(
+                func, ast.Attribute) and isinstance(
+                func.value, ast.Name) and func.value.id == "self") and isinstance(stmt, ast.Assign) \
+                and stmt.value is site.node and site.node.args and isinstance(site.node.args[0], ast.Name):
+            outputs = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if site.node.args[0].id in outputs:
+                continue  # states = detach(states): an update of a value, not a model's output
+            models.append((site.node, site.node.args[0].id, outputs))
+    backward = {site.node.func.value.id for site in loop.calls if site.method == "backward"
+                and isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Name)}
+    feeding = backward.union(*(ancestors(name) for name in backward))  # what the backpropagated loss is made of
+    for site in loop.calls:
+        if not isinstance(site.stmt, ast.Assign) or not any(
+                isinstance(t, ast.Name) and t.id in feeding for t in site.stmt.targets):
+            continue
+        names = [a.id for a in site.node.args if isinstance(a, ast.Name)]
+        for call, source, outputs in models:
+            if site.node is not call and any(n in outputs for n in names) and any(
+                    n not in outputs and (n == source or n in ancestors(source) or source in ancestors(n))
+                    for n in names):
+                return True
+    return False
+
+
+_BUILTINS = frozenset(dir(__import__("builtins")))
+
+
+def _keras_reconstructs(site: CallSite) -> bool:
+    """``autoencoder.fit(x_train, x_train, ...)``: the targets are the inputs."""
+    args = site.node.args
+    return len(args) >= 2 and isinstance(args[0], ast.Name) and ast.dump(args[0]) == ast.dump(args[1])
+
+
 def _outermost(loop: LoopInfo) -> LoopInfo:
     while loop.parent is not None:
         loop = loop.parent
@@ -803,7 +869,12 @@ class NoValidation(Rule):
     functions with no caller in the file (library code; the caller may validate), GANs and other
     loops that step several optimizers, reinforcement learning (`gym`, `env.step`), optimisation
     of inputs rather than a model (`Adam([image])`: style transfer), overfit-one-batch loops over
-    `next(iter(loader))`, smoke and timing loops whose training loops all stop after at most 10
+    `next(iter(loader))`, reconstruction training — autoencoders, VAEs and denoisers, whose
+    backpropagated loss compares the model's output with its own input (`decoded = model(x)`,
+    `mse(decoded, x)`), with the data the input was made from (`model(noisy)` against `images`)
+    or with the input extended in the loop (`torch.cat((x, condition))`), and Keras `fit(x, x)`:
+    they are judged by their reconstructions (next-step forecasters, whose target is another slice
+    of the data, are still reported) —, smoke and timing loops whose training loops all stop after at most 10
     batches (`if i == 3: break`), single-pass loops (`range(1)`, Keras `epochs=1`, one loop over the
     training data that no other loop encloses or calls: one epoch), Keras `fit` whose callbacks
     (a `Callback` class of the file) run the model in `on_epoch_end` (`self.model.predict(...)`:
@@ -826,7 +897,8 @@ class NoValidation(Rule):
             for site in facts.calls)
         one_batch = _one_batch_loops(facts) if units.top_loops else set()
         for loop in units.top_loops:
-            if reinforcement or units.multi_model(loop) or _optimizes_inputs(loop) or id(loop) in one_batch:
+            if reinforcement or units.multi_model(loop) or _optimizes_inputs(loop) or id(loop) in one_batch \
+                    or _reconstructs_inputs(loop):
                 continue
             if loop.scope is not None and not loop.scope.callers:
                 continue  # a library function: its caller, in another module, may validate
@@ -853,7 +925,8 @@ class NoValidation(Rule):
                     continue
                 if any(kw.arg is None for kw in site.node.keywords):
                     continue
-                if site.kwargs.keys() & {"validation_data", "validation_split"} or _epoch_end_predicts(facts, site):
+                if site.kwargs.keys() & {"validation_data", "validation_split"} or _epoch_end_predicts(facts, site) \
+                        or _keras_reconstructs(site):
                     continue
                 data = site.node.args[0] if site.node.args else site.kwarg_node("x")
                 names = {n.id for n in ast.walk(data) if isinstance(n, ast.Name)} if data else set()
