@@ -435,15 +435,24 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
             continue
         if ctx is OTHER or not isinstance(ctx, list):
             return False
-        for binding in ctx:
-            mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
-            if mark in seen:
-                continue
-            seen.add(mark)
-            if len(seen) > 500:
-                return False
-            for read, scope_live in _reads_of(found, facts, binding):
-                work.append((read, scope_live or (live if binding.scope is not None else None)))
+        if not _follow(found, facts, ctx, live, seen, work):
+            return False
+    return True
+
+
+def _follow(found: NameReads, facts: ModuleFacts, bindings: list[Binding], live: tuple | None, seen: set[tuple],
+            work: list[tuple[object, tuple | None]]) -> bool:
+    """Queue what reads each binding's value (once per binding and live range); False once the
+    search has grown too large to decide."""
+    for binding in bindings:
+        mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        if len(seen) > 500:
+            return False
+        for read, scope_live in _reads_of(found, facts, binding):
+            work.append((read, scope_live or (live if binding.scope is not None else None)))
     return True
 
 
@@ -483,13 +492,6 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
             continue
         if not isinstance(ctx, list):
             return False  # another call, a return value: used beyond display
-        for binding in ctx:
-            mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
-            if mark in seen:
-                continue
-            seen.add(mark)
-            if len(seen) > 500:
-                return False
-            for read, scope_live in _reads_of(found, facts, binding):
-                work.append((read, scope_live or (live if binding.scope is not None else None)))
+        if not _follow(found, facts, ctx, live, seen, work):
+            return False
     return shown
