@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 
 from .. import noqa
 from ..config import Config
-from ..engine import check_tree, collector_paused, parse_failure, unanalysable
+from ..engine import character_columns, check_tree, collector_paused, parse_failure, unanalysable
 from ..findings import FILE_LINES, UNANALYSABLE, Finding, LineMap
 from ..report import FORMATS, FileReport, render
 from ..sources import Source, SourceError, load_source
@@ -59,7 +59,9 @@ def source_findings(source: Source, config: Config) -> list[Finding]:
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         found, tree = [parse_failure(exc)], None
     else:
-        found.extend(check_tree(tree, path, rules=config.rules_for(path), lines=source.lines))
+        in_tree = check_tree(tree, path, rules=config.rules_for(path))
+        if in_tree:  # in character columns; most files have no finding and their lines are never split
+            found.extend(character_columns(in_tree, source.lines))
     found = [f for f in found if f.code != UNANALYSABLE or config.reports(UNANALYSABLE, path)]
     if found:
         comments = noqa.suppressions(source.text, tree)
