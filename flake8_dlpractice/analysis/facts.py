@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 from itertools import count
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
@@ -434,70 +434,77 @@ class _ScopeWalker(DataFlow):
     # -- statements ------------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
         for stmt in body:
-            self.statement(stmt)
+            self.stmt = stmt
+            walk = _STATEMENTS.get(type(stmt))
+            if walk is not None:
+                walk(self, stmt)
 
-    def statement(self, stmt: ast.stmt) -> None:
-        self.stmt = stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for dec in stmt.decorator_list:
-                self.ev(dec)
-            self.env[stmt.name] = Value(name=stmt.name, kind=f"<local>.{stmt.name}", line=stmt.lineno)
-        elif isinstance(stmt, ast.Assign):
+    def _definition(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        for dec in stmt.decorator_list:
+            self.ev(dec)
+        self.env[stmt.name] = Value(name=stmt.name, kind=f"<local>.{stmt.name}", line=stmt.lineno)
+
+    def _assign(self, stmt: ast.Assign) -> None:
+        value = self.ev(stmt.value)
+        for target in stmt.targets:
+            self.bind(target, value, stmt.value)
+
+    def _ann_assign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.ev(stmt.value), stmt.value)
+
+    def _aug_assign(self, stmt: ast.AugAssign) -> None:
+        current = self.ev(stmt.target)
+        value = self.ev(stmt.value)
+        combined = self._combine([current, value], binop=True)  # X -= X.mean(0) normalises X
+        self.bind(stmt.target, combined, stmt.value)
+
+    def _while(self, stmt: ast.While) -> None:
+        self.ev(stmt.test)
+        self._loop(stmt, None, None, stmt.body)
+        self.run(stmt.orelse)
+
+    def _with(self, stmt: ast.With | ast.AsyncWith) -> None:
+        entered = 0
+        for item in stmt.items:
+            ctx = item.context_expr
+            value = self.ev(ctx)
+            func = ctx.func if isinstance(ctx, ast.Call) else ctx
+            if is_no_grad_context(self.imports.qualname(func), ctx):
+                entered += 1
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, value, ctx)
+        self.no_grad += entered
+        self.run(stmt.body)
+        self.no_grad -= entered
+
+    def _try(self, stmt: ast.Try) -> None:
+        self.run(stmt.body)
+        for handler in stmt.handlers:
+            self.run(handler.body)
+        self.run(stmt.orelse)
+        self.run(stmt.finalbody)
+
+    def _return(self, stmt: ast.Return) -> None:
+        if stmt.value is not None:
             value = self.ev(stmt.value)
-            for target in stmt.targets:
-                self.bind(target, value, stmt.value)
-        elif isinstance(stmt, ast.AnnAssign):
-            if stmt.value is not None:
-                self.bind(stmt.target, self.ev(stmt.value), stmt.value)
-        elif isinstance(stmt, ast.AugAssign):
-            current = self.ev(stmt.target)
-            value = self.ev(stmt.value)
-            combined = self._combine([current, value], binop=True)  # X -= X.mean(0) normalises X
-            self.bind(stmt.target, combined, stmt.value)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            self._for(stmt)
-        elif isinstance(stmt, ast.While):
-            self.ev(stmt.test)
-            self._loop(stmt, None, None, stmt.body)
-            self.run(stmt.orelse)
-        elif isinstance(stmt, ast.If):
-            self._if(stmt)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            entered = 0
-            for item in stmt.items:
-                ctx = item.context_expr
-                value = self.ev(ctx)
-                func = ctx.func if isinstance(ctx, ast.Call) else ctx
-                if is_no_grad_context(self.imports.qualname(func), ctx):
-                    entered += 1
-                if item.optional_vars is not None:
-                    self.bind(item.optional_vars, value, ctx)
-            self.no_grad += entered
-            self.run(stmt.body)
-            self.no_grad -= entered
-        elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            self.run(stmt.body)
-            for handler in stmt.handlers:
-                self.run(handler.body)
-            self.run(stmt.orelse)
-            self.run(stmt.finalbody)
-        elif isinstance(stmt, ast.Return):
-            if stmt.value is not None:
-                value = self.ev(stmt.value)
-                if self.scope is not None:
-                    self.scope.returns.append(value)
-                if value.applied is not None:  # return frame.fillna(frame.median())
-                    self.note_use(value, value, value.name, None, value.idents)
-        elif isinstance(stmt, ast.Expr):
-            self.ev(stmt.value)
-        elif isinstance(stmt, getattr(ast, "Match", ())):
-            self.ev(stmt.subject)
-            for case in stmt.cases:
-                self.run(case.body)
-        elif isinstance(stmt, (ast.Delete, ast.Assert, ast.Raise)):
-            for child in ast.iter_child_nodes(stmt):
-                if isinstance(child, ast.expr):
-                    self.ev(child)
+            if self.scope is not None:
+                self.scope.returns.append(value)
+            if value.applied is not None:  # return frame.fillna(frame.median())
+                self.note_use(value, value, value.name, None, value.idents)
+
+    def _expression(self, stmt: ast.Expr) -> None:
+        self.ev(stmt.value)
+
+    def _match(self, stmt: ast.stmt) -> None:
+        self.ev(stmt.subject)  # type: ignore[attr-defined]
+        for case in stmt.cases:  # type: ignore[attr-defined]
+            self.run(case.body)
+
+    def _expressions(self, stmt: ast.Delete | ast.Assert | ast.Raise) -> None:
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self.ev(child)
 
     def _if(self, stmt: ast.If) -> None:
         """An if statement and its elif chain, in a loop (a chain of thousands of elifs nests as deep)."""
@@ -579,8 +586,7 @@ class _ScopeWalker(DataFlow):
             self.bind(target.value, value, value_node)
 
     def _bind_attribute(self, target: ast.Attribute, value: Value, value_node: ast.expr) -> None:
-        spelled = dotted(target)
-        qn = self.imports.qualname(target)
+        qn, spelled = self.imports.qualname_and_dotted(target)
         self.facts.stores.append(Store(qn or spelled or "", value_node, value, self.stmt,
                                        self.scope, tuple(self.loops)))
         if value.applied is not None and isinstance(target.value, ast.Name) and target.value.id != "self":
@@ -859,7 +865,7 @@ class _ScopeWalker(DataFlow):
 
     def _call(self, node: ast.Call, depth: int) -> Value:
         func = node.func
-        qn = self.imports.qualname(func)
+        qn, spelled = self.imports.qualname_and_dotted(func)
         method = func.attr if isinstance(func, ast.Attribute) else None
         recv = self.ev(func.value, depth) if isinstance(func, ast.Attribute) else None
         if not isinstance(func, (ast.Attribute, ast.Name)):
@@ -873,7 +879,7 @@ class _ScopeWalker(DataFlow):
                 kwargs[kw.arg] = value
                 inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
                                       and kw.value.value is True)
-        site = CallSite(node, qn, dotted(func), method, recv, args, kwargs, self.scope,
+        site = CallSite(node, qn, spelled, method, recv, args, kwargs, self.scope,
                         tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids)
         site.local = self.facts.resolve_local(func, self.scope)
         if qn is None:
@@ -1017,6 +1023,22 @@ class _ScopeWalker(DataFlow):
             if merged is recv:
                 result.kind, result.aug = recv.kind, recv.aug
         return result
+
+
+# how the walker walks each kind of statement (others bind and evaluate nothing: pass, import, global)
+_STATEMENTS: dict[type, Callable[[_ScopeWalker, Any], None]] = {
+    ast.Assign: _ScopeWalker._assign, ast.Expr: _ScopeWalker._expression, ast.If: _ScopeWalker._if,
+    ast.Return: _ScopeWalker._return, ast.For: _ScopeWalker._for, ast.AsyncFor: _ScopeWalker._for,
+    ast.FunctionDef: _ScopeWalker._definition, ast.AsyncFunctionDef: _ScopeWalker._definition,
+    ast.ClassDef: _ScopeWalker._definition, ast.AnnAssign: _ScopeWalker._ann_assign,
+    ast.AugAssign: _ScopeWalker._aug_assign, ast.While: _ScopeWalker._while, ast.With: _ScopeWalker._with,
+    ast.AsyncWith: _ScopeWalker._with, ast.Try: _ScopeWalker._try, ast.Delete: _ScopeWalker._expressions,
+    ast.Assert: _ScopeWalker._expressions, ast.Raise: _ScopeWalker._expressions,
+}
+if hasattr(ast, "TryStar"):  # Python 3.11+
+    _STATEMENTS[ast.TryStar] = _ScopeWalker._try
+if hasattr(ast, "Match"):  # Python 3.10+
+    _STATEMENTS[ast.Match] = _ScopeWalker._match
 
 
 def _columns(iter_node: ast.expr) -> bool:

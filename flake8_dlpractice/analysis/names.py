@@ -93,6 +93,23 @@ class ImportMap:
         parts.append(base)
         return canonical(".".join(reversed(parts)))
 
+    def qualname_and_dotted(self, node: ast.AST) -> tuple[str | None, str | None]:
+        """``(self.qualname(node), dotted(node))`` in one walk of the chain (a call's callee)."""
+        parts: list[str] = []
+        while type(node) is ast.Attribute:
+            parts.append(node.attr)
+            node = node.value
+        kind = type(node)
+        if kind is ast.Name:
+            parts.reverse()
+            base = self.aliases.get(node.id)
+            spelled = ".".join([node.id, *parts])
+            return (canonical(".".join([base, *parts])) if base is not None else None), spelled
+        if kind is ast.Call:
+            parts.append("()")
+            return None, ".".join(reversed(parts))
+        return None, None
+
 
 def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for a Name/Attribute chain (``self.model.fit`` -> "self.model.fit"), else None."""
@@ -110,7 +127,7 @@ def dotted(node: ast.AST) -> str | None:
 
 
 def last_part(qualname: str | None) -> str:
-    return qualname.rsplit(".", 1)[-1] if qualname else ""
+    return qualname[qualname.rfind(".") + 1:] if qualname else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,7 +150,7 @@ _GLUE_PREFIXES = frozenset({"x", "y", "data", "ds", "df", "my", "full"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)  # a large project has tens of thousands of distinct names
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORD.findall(name))
 
@@ -146,7 +163,7 @@ ABBREVIATIONS = {"tr": "train", "te": "test", "va": "val", "vl": "val"}
 _ABBREVIATION = re.compile(r"(?<![^\W\d_])(tr|te|va|vl)(?![^\W\d_])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     """Role token of an identifier: ``X_test`` -> test, ``valLoader`` -> val, ``x`` -> None.
 
