@@ -138,6 +138,37 @@ def _grouped(node: ast.expr) -> bool:
     return False
 
 
+# methods that aggregate what they are called on into one row per column, value or group
+_REDUCING = STAT_METHODS | frozenset({"value_counts", "describe", "nunique", "unique", "count", "size", "sum",
+                                      "prod", "any", "all", "corr", "cov", "agg", "aggregate", "pivot_table",
+                                      "crosstab", "idxmax", "idxmin"})
+_ALONG_AXIS = STAT_METHODS | frozenset({"count", "sum", "prod", "any", "all", "idxmax", "idxmin"})
+# what a groupby gives back row by row (everything else it gives one row per group)
+_GROUP_ROWS = frozenset({"transform", "apply", "fillna", "cumcount", "cumsum", "cumprod", "cummax", "cummin",
+                         "shift", "diff", "rank", "pct_change", "ffill", "bfill", "head", "tail", "nth",
+                         "filter", "rolling", "expanding", "ewm", "get_group", "pipe", "groupby"})
+
+
+def reduces(node: ast.expr) -> bool:
+    """The expression aggregates the data it reads (``full.groupby(k).agg(["count"]).iloc[:, 1]``,
+    ``full.street.value_counts()``, ``full.isnull().sum()``): its rows are groups, values or columns,
+    not rows of the data."""
+    for _ in range(16):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            if _grouped(node.func.value):
+                if attr not in _GROUP_ROWS:
+                    return True
+            elif attr in _REDUCING and (attr not in _ALONG_AXIS or whole_axis(node, 0)):
+                return True
+            node = node.func.value
+        elif isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        else:
+            return False
+    return False
+
+
 def group_statistic(call: ast.Call) -> str | None:
     """``.transform("median")``, ``.agg(np.mean)``, ``.transform(lambda x: x.fillna(x.mean()))``."""
     if not call.args:
@@ -325,22 +356,33 @@ class DataFlow:
                                                       event.kind, event.piece_id, line=event.line))
         return frozenset({event.piece_id})
 
-    def slice_back(self, value_node: ast.expr, value: Value) -> Value:
-        """Rows taken back out of a concatenation of train and test (``train = full[:n]``): a split."""
+    def slice_back(self, value_node: ast.expr, value: Value, register: bool = True) -> Value:
+        """Rows taken back out of a concatenation of train and test (``train = full[:n]``): a split;
+        not the top rows of an aggregate of it (``full.street.value_counts()[:100]``). Without
+        ``register`` (rows passed straight to a helper) the rows are a part, but the split is cited
+        where rows are bound to a name."""
         concats = self.facts.concats
-        if not concats or not value.anc or row_selection(value_node) is None:
+        if not concats or not value.anc:
+            return value
+        rows = row_selection(value_node)
+        if rows is None or self.aggregate(rows, value):
             return value
         concat_id = next((c for c in concats if c in value.anc), None)
         if concat_id is None:
             return value
         key = (concat_id, id(self.scope))
-        event = self.facts.back_splits.get(key)
-        if event is None:
-            event = SplitEvent(self.stmt, value.anc, "slicing back", self.scope, None, "back",
-                               self.facts.new_id(), concat=concats[concat_id])
+        piece = self.facts.back_pieces.setdefault(key, self.facts.new_id())  # what every part carries
+        if register and key not in self.facts.back_splits:
+            event = SplitEvent(self.stmt, value.anc, "slicing back", self.scope, None, "back", piece,
+                               concat=concats[concat_id])
             self.facts.split_events.append(event)
             self.facts.back_splits[key] = event
-        return replace(value, anc=value.anc | {event.piece_id})
+        return replace(value, anc=value.anc | {piece})
+
+    def aggregate(self, node: ast.expr, value: Value) -> bool:
+        """``node`` (evaluated to ``value``) is a table of aggregates, not rows of the data it reads:
+        it aggregates (``df.groupby(k).size()``, ``df.col.value_counts()``) or reads only such tables."""
+        return reduces(node) or bool(value.idents) and value.idents <= self.facts.tables
 
     # -- statistics ------------------------------------------------------------------------------
     def statistic_call(self, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,

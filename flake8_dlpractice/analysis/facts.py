@@ -290,7 +290,9 @@ class ModuleFacts:
         self.predictions: dict[int, CallSite] = {}  # model outputs, by the id they carry
         self.class_attrs: dict[tuple[str, str], Value] = {}  # self.<attr> as the methods store it
         self.back_splits: dict[tuple[int, int], SplitEvent] = {}  # (concat id, scope id) -> slicing back
+        self.back_pieces: dict[tuple[int, int], int] = {}  # (concat id, scope id) -> the id its parts carry
         self.fold_applications: set[tuple[int, frozenset[int]]] = set()
+        self.tables: set[int] = set()  # ids of named aggregate tables (``counts = df.street.value_counts()``)
         self.local_results: dict[int, CallSite] = {}  # calls of same-file functions, by call node
         self.sums: dict[int, tuple[Value, Value]] = {}  # a + b of two named values, by node
         self.ifs: list[ast.If] = []  # every if statement, in walk order
@@ -568,6 +570,8 @@ class _ScopeWalker(DataFlow):
             old = self.env.get(target.id)
             named = self._named(target.id, value, target.lineno, node=value_node)
             self.env[target.id] = named
+            if value.anc and self.aggregate(value_node, value):
+                self.facts.tables.update(named.idents)
             if value.applied is not None:
                 self.note_use(value, value if old is None or value.name != target.id else old,
                               value.name or target.id, None, named.idents)
@@ -615,6 +619,8 @@ class _ScopeWalker(DataFlow):
         merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
                        call=old.call, anc=old.anc | value.anc | {new_id},
                        idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
+        if old.idents and old.idents <= self.facts.tables:
+            self.facts.tables.add(new_id)
         self.env[spelled] = merged
         self.store_class_attr(root, merged)
         if value.applied is None and value.stat is not None and not value.stat.code \
@@ -882,6 +888,9 @@ class _ScopeWalker(DataFlow):
         site = CallSite(node, qn, spelled, method, recv, args, kwargs, self.scope,
                         tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids)
         site.local = self.facts.resolve_local(func, self.scope)
+        if site.local is not None and self.facts.concats:  # helper(full.loc[full.is_test == 0]): rows taken back
+            for i, arg_node in enumerate(node.args[:len(args)]):
+                args[i] = self.slice_back(arg_node, args[i], register=False)
         if qn is None:
             site.callback, _ = self.callback(node, method)
         if site.local is not None or site.callback is not None:

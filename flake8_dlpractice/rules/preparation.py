@@ -602,7 +602,11 @@ class PreprocessingBeforeSplit(Rule):
     transformer fitted again (`vec.fit(titles)` then `vec.fit(summaries)`) forgets what the first
     fit learnt. Rows put back together from cross-validation folds are not test rows, and a column
     selection (`train.columns[1:-1]`) or a filter of values by themselves (`skew[abs(skew) > 0.75]`)
-    is not a split back. A column derived from a group statistic of the whole data
+    is not a split back, nor are the top rows of an aggregate of the concatenation
+    (`full.street.value_counts()[:100]`, a groupby table sorted and sliced, or a table built only
+    from such aggregates); rows taken out of it by a mask and handed straight to a same-file helper
+    (`encode(full.loc[full.is_test == 0], ...)`) are a part, so what the helper learns from them is
+    not a statistic of the whole. A column derived from a group statistic of the whole data
     (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`) and a global `x /
     x.max()` are statistics, also when the maximum is known to be a constant such as 255. Window
     statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
