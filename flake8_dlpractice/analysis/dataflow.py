@@ -266,6 +266,27 @@ def _axis_is_columns(node: ast.Call) -> bool:
     return not (isinstance(axis, ast.Constant) and axis.value in (0, None, "index", "rows"))
 
 
+def _dropped_columns(node: ast.Call) -> set[str]:
+    """The column names a ``drop``/``pop`` call removes (``drop(["a", "b"], axis=1)``,
+    ``drop(columns="a")``, ``pop("a")``); none for rows (``drop(index)``, ``axis=0``)."""
+    keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+    if node.func.attr == "pop":
+        names = node.args[:1]
+    elif "columns" in keywords:
+        names = [keywords["columns"]]
+    else:
+        axis = keywords.get("axis", node.args[1] if len(node.args) > 1 else None)
+        if not (isinstance(axis, ast.Constant) and axis.value in (1, "columns")):
+            return set()
+        names = node.args[:1] or ([keywords["labels"]] if "labels" in keywords else [])
+    found: set[str] = set()
+    for name in names:
+        for elt in name.elts if isinstance(name, (ast.List, ast.Tuple)) else [name]:
+            if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+                found.add(elt.value)
+    return found
+
+
 def split_roles(split: SplitInfo, n: int) -> list[str | None]:
     """Roles by position of the outputs of a split call."""
     holdout = "val" if split.input_role in ("train", "val") else "test"
@@ -379,6 +400,51 @@ class DataFlow:
             self.facts.back_splits[key] = event
         return replace(value, anc=value.anc | {piece})
 
+    def drop_columns(self, node: ast.Call, inplace: bool) -> None:
+        """``df = df.drop(["band"], axis=1)``, ``df.drop(columns="band", inplace=True)``,
+        ``df.pop("band")``: the frame no longer holds the column."""
+        func = node.func
+        frame = dotted(func.value) if isinstance(func, ast.Attribute) else None
+        stmt = self.stmt
+        rebound = isinstance(stmt, ast.Assign) and stmt.value is node and any(
+            dotted(t) == frame for t in stmt.targets)
+        if frame is None or not (rebound or inplace or func.attr == "pop"):
+            return
+        self._dropped(frame, _dropped_columns(node), node.lineno)
+
+    def deleted_column(self, target: ast.expr) -> None:
+        """``del df["band"]``"""
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                and isinstance(target.slice.value, str):
+            frame = dotted(target.value)
+            if frame is not None:
+                self._dropped(frame, {target.slice.value}, target.lineno)
+
+    def read_columns(self, frame_node: ast.expr, key: ast.expr) -> None:
+        """An assignment reads changed columns of a frame (``dummies = pd.get_dummies(df[["band"]])``):
+        what a statistic put there may leave the frame before the column is dropped."""
+        if isinstance(frame_node, ast.Attribute) and frame_node.attr in ("loc", "iloc", "at"):
+            frame_node = frame_node.value
+            key = key.elts[-1] if isinstance(key, ast.Tuple) and key.elts else key
+        frame = dotted(frame_node)
+        if frame is None:
+            return
+        for elt in key.elts if isinstance(key, (ast.List, ast.Tuple)) else [key]:
+            if isinstance(elt, ast.Constant) and elt.value in self.facts.changed_columns:
+                self.facts.column_reads.setdefault((id(self.scope), frame), []).append(
+                    (elt.value, getattr(self.stmt, "lineno", 0)))
+
+    def _dropped(self, frame: str, columns: set[str], line: int) -> None:
+        """The statistics this scope applied to ``columns`` of ``frame`` no longer reach its data, unless
+        an assignment read the column in between (a copy, dummies, another column made from it)."""
+        if not columns:
+            return
+        reads = self.facts.column_reads.get((id(self.scope), frame), ())
+        for use in self.facts.stat_uses:
+            if use.frame == frame and use.column in columns and use.scope is self.scope and not use.dropped_at \
+                    and not any(column == use.column and use.line < at < line for column, at in reads):
+                use.dropped_at = line
+
     def aggregate(self, node: ast.expr, value: Value) -> bool:
         """``node`` (evaluated to ``value``) is a table of aggregates, not rows of the data it reads:
         it aggregates (``df.groupby(k).size()``, ``df.col.value_counts()``) or reads only such tables."""
@@ -472,6 +538,8 @@ class DataFlow:
             return  # an element of a loop or comprehension: one sample scaled by its own values
         self.facts.stat_uses.append(StatUse(self.stmt, stat, target, stat.how, self.scope, products, frame, column,
                                             guard=self.guard or stat.guard))
+        if column:
+            self.facts.changed_columns.add(column)
 
     # -- resampling and concatenation -----------------------------------------------------------
     def resample_call(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None,

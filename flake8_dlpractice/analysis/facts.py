@@ -293,6 +293,9 @@ class ModuleFacts:
         self.back_pieces: dict[tuple[int, int], int] = {}  # (concat id, scope id) -> the id its parts carry
         self.fold_applications: set[tuple[int, frozenset[int]]] = set()
         self.tables: set[int] = set()  # ids of named aggregate tables (``counts = df.street.value_counts()``)
+        # columns changed by statistics, and where an assignment reads one: (scope id, frame) -> (column, line)
+        self.changed_columns: set[str] = set()
+        self.column_reads: dict[tuple[int, str], list[tuple[str, int]]] = {}
         self.local_results: dict[int, CallSite] = {}  # calls of same-file functions, by call node
         self.sums: dict[int, tuple[Value, Value]] = {}  # a + b of two named values, by node
         self.ifs: list[ast.If] = []  # every if statement, in walk order
@@ -507,6 +510,9 @@ class _ScopeWalker(DataFlow):
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
                 self.ev(child)
+        if isinstance(stmt, ast.Delete) and self.facts.stat_uses:  # del df["age_band"]
+            for target in stmt.targets:
+                self.deleted_column(target)
 
     def _if(self, stmt: ast.If) -> None:
         """An if statement and its elif chain, in a loop (a chain of thousands of elifs nests as deep)."""
@@ -800,6 +806,8 @@ class _ScopeWalker(DataFlow):
         if shared is not None:
             return shared
         base = self.ev(node.value, depth)
+        if node.attr in self.facts.changed_columns and not isinstance(self.stmt, ast.Expr):
+            self.read_columns(node.value, ast.Constant(node.attr))  # x = df.band
         if node.attr in METADATA_ATTRS:
             return Value(anc=base.anc, line=node.lineno)
         part = ROLE_TOKENS.get(node.attr) if base.role and base.origin.startswith("name ") else None
@@ -820,6 +828,8 @@ class _ScopeWalker(DataFlow):
         base = self.ev(node.value, depth)
         index = self.ev(node.slice, depth)
         key = node.slice
+        if self.facts.changed_columns and not isinstance(self.stmt, ast.Expr):
+            self.read_columns(node.value, key)
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             role = key_role(key.value)
             if role:
@@ -902,6 +912,8 @@ class _ScopeWalker(DataFlow):
         for loop in self.loops:
             loop.calls.append(site)
         result = self._call_result(site, node, qn, method, recv, args, kwargs)
+        if method in ("drop", "pop") and recv is not None and self.facts.stat_uses:
+            self.drop_columns(node, inplace)
         if inplace and recv is not None:  # df.fillna(df.mean(), inplace=True) changes df
             self.update_frame(func.value, result)
             return NOTHING

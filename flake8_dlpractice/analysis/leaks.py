@@ -195,6 +195,9 @@ class Leaks:
                 continue
             if learning.scope is None and split.scope is not None and self.last_run(split.scope) < learning.line:
                 continue  # a helper reading the module's data, called only before the fit (rmse_cv())
+            dropped = learning.use.dropped_at if learning.use is not None else 0
+            if dropped and (split.scope is not learning.scope or split.node.lineno > dropped):
+                continue  # the column binned or imputed was dropped before the split (df.drop(["band"], axis=1))
             if not self._contains(source, split.anc):
                 continue
             if split.kind == "back" and not (split.concat is not None and split.concat.ident in source.anc

@@ -276,6 +276,7 @@ class StatUse:
     via: FunctionInfo | None = None
     guard: tuple[str, str] | None = None
     mixed: bool = False
+    dropped_at: int = 0  # the line where the changed column is dropped from its frame again
 
     @property
     def line(self) -> int:

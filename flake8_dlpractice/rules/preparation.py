@@ -576,8 +576,11 @@ class PreprocessingBeforeSplit(Rule):
     `Binarizer`, `FunctionTransformer`, hashing), row-wise work (`x.mean(axis=1)`, `normalize`,
     `Imputer(axis=1)`, `df.apply(f, axis=1)`, a helper applied to each sample), fixed bins
     (`pd.cut(x, [0, 18, 65])`), logs and constants. A fit whose result never reaches the split data
-    (an exploratory PCA plotted and thrown away) is not flagged; a column binned and later dropped
-    is (columns are not tracked one by one). A splitter whose held-out part is thrown away (`for
+    (an exploratory PCA plotted and thrown away) is not flagged, nor is a column binned or imputed and
+    then dropped from its frame before the split (`df = df.drop(["band"], axis=1)`, `inplace=True`,
+    `del df["band"]`, `df.pop("band")`) when no assignment read it in between (dummies or another
+    column made from it keep it; being a groupby key does not count as a read, and dropping it from
+    a copy does not drop it from the frame). A splitter whose held-out part is thrown away (`for
     idx, _ in ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A split,
     fit or fold loop in a branch switched off by a module constant (`RUN_FOLDS = False` bound once
     and never again, then `if RUN_FOLDS:`; `if False:`) never runs and counts for nothing, and a
