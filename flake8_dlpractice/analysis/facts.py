@@ -30,8 +30,8 @@ from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_p
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
-from .provenance import (COMPOSITES, ConcatInfo, DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic,
-                         StatUse, is_target_name)
+from .provenance import (COMPOSITES, TRANSFORMER_MODULES, ConcatInfo, DataSummary, FitEvent, ResampleEvent,
+                         SplitEvent, Statistic, StatUse, is_target_name)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
 
@@ -971,7 +971,10 @@ class _ScopeWalker(DataFlow):
         if source or local_class or (qn and (cls[:1].isupper() or cls in COMPOSITES
                                              or qn.startswith("datasets.load_dataset"))):
             kind = qn or (f"<local>.{node.func.id}" if local_class else None)
-            value = Value(kind=kind, call=node, anc=all_anc, idents=all_idents, line=line,
+            # a transformer's settings (TfidfVectorizer(vocabulary=words)) are not data it holds: what it
+            # outputs derives from what it is fitted on and applied to
+            settings_only = qn is not None and qn.startswith(TRANSFORMER_MODULES) and cls not in COMPOSITES
+            value = Value(kind=kind, call=node, anc=EMPTY if settings_only else all_anc, idents=all_idents, line=line,
                           element=bool(args) and args[0].element)  # pd.Series(band[i]): still one sample
             aug = augmentation_of(qn, node)
             if aug:

@@ -619,9 +619,13 @@ class PreprocessingBeforeSplit(Rule):
     orders.groupby("user")["gap"].mean()`, `.agg("mean")`: one value per user, from that user's own
     history) are feature engineering, not statistics of the split rows, and are not flagged; a group
     statistic broadcast back onto the rows it was computed from (`.transform("mean")`) or filling
-    their gaps is. Adversarial validation (a
-    classifier telling training rows from submission rows, with a vectorizer that has frequency
-    cut-offs fitted on both) is reported like any other fit before the folds.
+    their gaps is. What a transformer learnt and
+    then handed to a new transformer as a setting (`TfidfVectorizer(vocabulary=words)` with words from
+    an earlier fit) does not link the earlier fit to the new one's output: only data that derives
+    from a fit's output (or is transformed by the fitted object) carries its statistics.
+    Adversarial validation (a classifier telling training rows from submission rows, with a
+    vectorizer that has frequency cut-offs fitted on both) is reported like any other fit before
+    the folds.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
