@@ -108,11 +108,14 @@ class TestDataInFitting(Rule):
     column names. The largest or smallest value moved by a constant (`test.loc[test.x == -1, "x"] =
     max(tr_max, te_max) + 1`, `test.fillna(test[c].max() + 1)`) is a missing-value code, not a
     statistic. A helper whose parameter is named as test data (`def encode(train_df, test_df)`) is
-    reported in its body as well as where it is called. A helper that fits an object and transforms
-    with it (`fe.fit(df); fe.transform(df)`) is judged by what the object learns: scikit-learn
-    transformers that learn statistics are flagged, unknown ones (a calendar-part extractor) are
-    not. Code in a branch switched off by a module constant (`DEBUG = False` bound once and never
-    again, then `if DEBUG: model.fit(X_test, ...)`; `if False:`) never runs and is not flagged; a
+    reported in its body as well as where it is called. A container whose role comes from its name
+    alone and whose items are fit/score pairs (`rf.fit(test["x"][0], ...)` then
+    `rf.score(test["x"][1], ...)`: time slices) is not test data where an item is fitted on. A
+    helper that fits an object and transforms with it (`fe.fit(df); fe.transform(df)`) is judged
+    by what the object learns: scikit-learn transformers that learn statistics are flagged, unknown
+    ones (a calendar-part extractor) are not. Code in a branch switched off by a module constant
+    (`DEBUG = False` bound once and never again, then `if DEBUG: model.fit(X_test, ...)`; `if
+    False:`) never runs and is not flagged; a
     test split fitted on only in one mode of a flag computed at run time (`debug = args.debug`)
     still is: such branches are not told apart. Resampling of test data is DLP105 and a grid
     search fitted on test data is DLP101.
@@ -208,7 +211,7 @@ class TestDataInFitting(Rule):
             data = site.arg(0, "x") or site.kwargs.get("X") or site.kwargs.get("train_data")
             if data is not None and _encodes_target(site, data):
                 return  # LabelEncoder().fit_transform(y_test): a mapping of class names, not a statistic
-            if data is not None and leaks.is_test(data):
+            if data is not None and leaks.is_test(data) and not _chunk_pair(leaks.facts, site, data):
                 yield self.finding(site.node, first_fitting([
                     f"test data {_test_text(leaks, data)} is used to fit {_receiver(site)!r}",
                     f"test data {quoted(data.name)} is used to fit {_receiver(site)!r}"]),
@@ -269,6 +272,44 @@ def _learns_nothing(site: CallSite) -> bool:
 
 
 SEARCH = SEARCH_CLASSES
+
+
+def _item_of(node: ast.expr) -> tuple[str | None, frozenset]:
+    """``chunks["x"][0].iloc[:, :10]`` -> ("chunks", {0}): the container an item is picked from, and
+    the integer positions that pick it."""
+    positions = set()
+    for _ in range(12):
+        if isinstance(node, ast.Subscript):
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, int) and not isinstance(key.value, bool):
+                positions.add(key.value)
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        elif isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Name):
+            node = node.value
+        else:
+            break
+    return dotted(node), frozenset(positions)
+
+
+def _chunk_pair(facts: ModuleFacts, site: CallSite, data: Value) -> bool:
+    """``rf.fit(test["x"][0], ...)`` then ``rf.score(test["x"][1], ...)``: a container named as test data
+    whose items are fit/score pairs (time slices): the item fitted on is not held out. Only for a role
+    that comes from the name alone."""
+    if not data.origin.startswith("name ") or not site.node.args or not site.name or "." not in site.name:
+        return False
+    root, fitted = _item_of(site.node.args[0])
+    if root is None or not fitted:
+        return False
+    owner = site.name.rsplit(".", 1)[0]
+    for other in facts.calls:
+        if other.method in ("score", "predict", "predict_proba") and other.name == f"{owner}.{other.method}" \
+                and other.node.args and other.line > site.line:
+            scored_root, scored = _item_of(other.node.args[0])
+            if scored_root == root and scored and scored != fitted:
+                return True
+    return False
 
 
 def _encodes_target(site: CallSite, data: Value) -> bool:
