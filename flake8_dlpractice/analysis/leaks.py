@@ -172,7 +172,24 @@ class Leaks:
         return value.idents <= self._predicted and not value.idents & self._not_test
 
     def is_test(self, value: Value) -> bool:
-        return value.role == "test" or self.test_by_use(value)
+        if value.role == "test":
+            return not self.refined_by_arguments(value)
+        return self.test_by_use(value)
+
+    def refined_by_arguments(self, value: Value) -> bool:
+        """Test data only by the name of a same-file function's parameter (``def fit_line(test2)``),
+        when every call in the file passes an argument whose role is known and not test: argument
+        roles refine parameter names."""
+        if not value.origin.startswith("parameter "):
+            return False
+        for info in self.facts.functions:
+            param = next((p for p, ident in info.param_ids.items() if ident in value.anc), None)
+            if param is None or not info.callers:
+                continue
+            roles = [arg.role for site in info.callers for name, arg in bound_values(self.facts, site, info)
+                     if name == param]
+            return len(roles) == len(info.callers) and all(role and role != "test" for role in roles)
+        return False
 
     def rescales_predictions_or_targets(self, use: StatUse) -> bool:
         """Rescaling, clipping or blending predictions, or the target, with statistics is not fitting."""

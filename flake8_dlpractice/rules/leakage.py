@@ -108,7 +108,10 @@ class TestDataInFitting(Rule):
     column names. The largest or smallest value moved by a constant (`test.loc[test.x == -1, "x"] =
     max(tr_max, te_max) + 1`, `test.fillna(test[c].max() + 1)`) is a missing-value code, not a
     statistic. A helper whose parameter is named as test data (`def encode(train_df, test_df)`) is
-    reported in its body as well as where it is called. A container whose role comes from its name
+    reported in its body as well as where it is called, unless every call in the file passes an
+    argument whose role is known and not test (argument roles refine parameter names); arguments
+    that are themselves test data by name only (`fit_line(test2)` with `test2 = load_slice(...)`)
+    keep it test data. A container whose role comes from its name
     alone and whose items are fit/score pairs (`rf.fit(test["x"][0], ...)` then
     `rf.score(test["x"][1], ...)`: time slices) is not test data where an item is fitted on. A
     helper that fits an object and transforms with it (`fe.fit(df); fe.transform(df)`) is judged
