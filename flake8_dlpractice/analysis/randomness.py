@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .display import DESCRIBING, fitted_shown_only, shown_only
+from .display import DESCRIBING, EVALUATING, fitted_shown_only, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
 from .reach import reach_of, running_calls
@@ -435,7 +435,22 @@ def _shown_fit(facts: ModuleFacts, use: Use) -> bool:
     cls = use.what.rsplit(".", 1)[-1]
     if not cls[:1].isupper():
         return shown_only(facts, use.node)
+    if cls not in DESCRIBING and id(use.node) in facts.derived(_models_in_use):
+        return False  # decided from the facts, without indexing the module's reads
     return fitted_shown_only(facts, use.node, describing=cls in DESCRIBING)
+
+
+def _models_in_use(facts: ModuleFacts) -> frozenset[int]:
+    """Constructor calls whose estimator is evaluated (``rf.predict(X)``, ``rf.score(...)``) or
+    handed to another call (``cross_val_score(rf, ...)``, ``GridSearchCV(rf, ...)``)."""
+    out: set[int] = set()
+    for site in facts.calls:
+        if site.recv is not None and site.recv.call is not None and site.method in EVALUATING:
+            out.add(id(site.recv.call))
+        for value in (*site.args, *site.kwargs.values()):
+            if value is not None and value.call is not None:
+                out.add(id(value.call))
+    return frozenset(out)
 
 
 def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:
