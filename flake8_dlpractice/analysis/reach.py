@@ -67,10 +67,10 @@ _CONSTANT_TYPES = (bool, int, float, str, type(None))
 _UNKNOWN = object()
 
 
-def _constant_flags(facts: ModuleFacts) -> dict[str, object]:
-    """Names bound once, at the top level of the module, to a literal, and never bound anywhere
-    else in the file (assignments, parameters, imports, ``global``, loops, ``with``, ``except``)."""
-    candidates: dict[str, object] = {}
+def _constant_flags(facts: ModuleFacts) -> dict[str, tuple[object, int]]:
+    """Names assigned a literal by one top-level statement of the module, and by no other
+    top-level statement: ``{name: (value, line)}``."""
+    candidates: dict[str, tuple[object, int]] = {}
     repeated: set[str] = set()
     for stmt in facts.tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -79,35 +79,35 @@ def _constant_flags(facts: ModuleFacts) -> dict[str, object]:
             if name in candidates:
                 repeated.add(name)
             elif isinstance(value, ast.Constant) and isinstance(value.value, _CONSTANT_TYPES):
-                candidates[name] = value.value
+                candidates[name] = (value.value, stmt.lineno)
     for name in repeated:
         candidates.pop(name, None)
     return candidates
 
 
-def _binding_counts(tree: ast.AST, names: set[str]) -> dict[str, int]:
-    """How often each of ``names`` is bound in ``tree``: assignments, deletions, parameters,
-    ``global``/``nonlocal``, definitions, imports, ``except ... as``, match captures."""
-    counts = dict.fromkeys(names, 0)
-    for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
-            bound = [node.id] if not isinstance(node.ctx, ast.Load) else []
-        elif kind is ast.arg:
-            bound = [node.arg]
-        elif kind is ast.Global or kind is ast.Nonlocal:
-            bound = node.names
-        elif kind is ast.alias:
-            bound = [node.asname or node.name.split(".")[0]]
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
-                      ast.MatchStar):
-            bound = [node.name] if node.name else []
-        else:
-            continue
-        for name in bound:
-            if name in counts:
-                counts[name] += 1
-    return counts
+def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_ifs: list[ast.If]) -> set[str]:
+    """The flags bound anywhere else: again at module level (the module's last binding is on
+    another line), or by a function (``global``, or a parameter or local of that name, which the
+    function's tests would read instead). A function is walked in full only when it contains a
+    test of a flag; the others are looked at for parameters and ``global`` statements."""
+    out = {name for name, (_, line) in flags.items()
+           if facts.module_env.get(name) is None or facts.module_env[name].line != line}
+    names = set(flags)
+    lines = sorted(stmt.lineno for stmt in tested_ifs)
+    for info in facts.functions:
+        node = info.node
+        out |= names.intersection(info.params)
+        for stmt in node.body:
+            if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                out |= names.intersection(stmt.names)
+        first = bisect.bisect_left(lines, node.lineno)
+        if first < len(lines) and lines[first] <= (node.end_lineno or node.lineno):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load) and sub.id in names:
+                    out.add(sub.id)
+                elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+                    out |= names.intersection(sub.names)
+    return out
 
 
 def _value(node: ast.expr, flags: dict[str, object]) -> object:
@@ -140,14 +140,17 @@ def _value(node: ast.expr, flags: dict[str, object]) -> object:
 def dead_code_of(facts: ModuleFacts) -> DeadCode:
     """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
     dead = DeadCode()
-    if not facts.ifs:
+    found = _constant_flags(facts) if facts.ifs else {}
+    tested_ifs = [stmt for stmt in facts.ifs if isinstance(stmt.test, ast.Constant) or found and any(
+        isinstance(n, ast.Name) and n.id in found for n in ast.walk(stmt.test))]
+    if not tested_ifs:
         return dead
-    flags = _constant_flags(facts)
-    tested = {n.id for stmt in facts.ifs for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(flags)
-    counts = _binding_counts(facts.tree, tested) if tested else {}
-    flags = {name: flags[name] for name in tested if counts[name] == 1}  # the top-level binding only
+    tested = {n.id for stmt in tested_ifs for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(found)
+    found = {name: found[name] for name in tested}
+    rebound = _rebound(facts, found, tested_ifs)
+    flags = {name: value for name, (value, _) in found.items() if name not in rebound}
     spans: list[tuple[int, int]] = []
-    for stmt in facts.ifs:
+    for stmt in tested_ifs:
         truth = _value(stmt.test, flags)
         if truth is _UNKNOWN:
             continue
