@@ -89,6 +89,7 @@ class Use:
     text: str  # what draws the numbers: ``np.random.rand()``, ``training loop``
     what: str  # the text on the cited line (``np.random.rand``, ``for``), for line references
     owner: str | None = None  # the same-file class whose method draws (a dataset's __getitem__)
+    stmt: ast.stmt | None = None  # the statement of the call
     draw: bool = False  # a call that draws numbers (not training, a shuffling loader or an estimator)
 
     @property
@@ -388,6 +389,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
             use = None
         if use is not None:
             use.owner = site.scope.class_name if site.scope is not None else None
+            use.stmt = site.stmt
             rnd.uses.append(use)
         # -- training ------------------------------------------------------------------------------
         framework = fit_framework(facts, site) if site.method in _FIT_OR_TRAIN else None
@@ -419,14 +421,19 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
 
 
 def counted_uses(facts: ModuleFacts) -> list[Use]:
-    """The uses of randomness that decide DLP200/DLP202: draws whose value only chooses what to
-    show (analysis/display.py) do not count. Use through ``facts.derived(counted_uses)``, only
-    when a finding depends on it (it indexes the reads of names)."""
-    uses = facts.derived(randomness_of).uses
-    if not any(u.draw or u.rng == "sklearn" for u in uses):
-        return uses
-    return [u for u in uses
-            if not (u.draw and shown_only(facts, u.node) or u.rng == "sklearn" and _shown_fit(facts, u))]
+    """The first use of each RNG that counts for DLP200/DLP202, in line order: draws whose value
+    only chooses what to show and estimators fitted only to show something (analysis/display.py)
+    do not count. Later uses of an RNG are not judged (what the rules report depends only on the
+    first). Use through ``facts.derived(counted_uses)``, only when a finding depends on it (it may
+    index the reads of names)."""
+    first: dict[str, Use] = {}
+    for use in sorted(facts.derived(randomness_of).uses, key=lambda u: (u.line, u.node.col_offset)):
+        if use.rng in first:
+            continue
+        if use.draw and shown_only(facts, use.node) or use.rng == "sklearn" and _shown_fit(facts, use):
+            continue
+        first[use.rng] = use
+    return list(first.values())
 
 
 def _shown_fit(facts: ModuleFacts, use: Use) -> bool:
@@ -435,9 +442,23 @@ def _shown_fit(facts: ModuleFacts, use: Use) -> bool:
     cls = use.what.rsplit(".", 1)[-1]
     if not cls[:1].isupper():
         return shown_only(facts, use.node)
-    if cls not in DESCRIBING and id(use.node) in facts.derived(_models_in_use):
+    if not _bound_by_its_statement(use) or cls not in DESCRIBING and id(use.node) in facts.derived(
+            _models_in_use):
         return False  # decided from the facts, without indexing the module's reads
     return fitted_shown_only(facts, use.node, describing=cls in DESCRIBING)
+
+
+def _bound_by_its_statement(use: Use) -> bool:
+    """``km = KMeans(...)``, ``flat = TSNE(...).fit_transform(X)``: the estimator (or what its
+    methods return) is bound to names by the statement that builds it; one built inside a list, a
+    ``return`` or another call's arguments is used in ways only that code knows."""
+    stmt = use.stmt
+    if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or stmt.value is None:
+        return False
+    node = stmt.value
+    while node is not use.node and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return node is use.node
 
 
 def _models_in_use(facts: ModuleFacts) -> frozenset[int]:
