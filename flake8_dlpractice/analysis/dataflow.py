@@ -124,18 +124,22 @@ def _column_key(key: ast.expr) -> bool:
     return False
 
 
-def _grouped(node: ast.expr) -> bool:
-    """Whether the receiver chain passes through ``.groupby(...)``."""
-    for _ in range(8):
+def _receiver_calls(node: ast.expr, limit: int):
+    """The method calls along a receiver chain, outermost first (``df.groupby(k)["x"].mean()``:
+    ``mean``, then ``groupby``), through subscripts and attributes, at most ``limit`` steps."""
+    for _ in range(limit):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "groupby":
-                return True
+            yield node
             node = node.func.value
         elif isinstance(node, (ast.Subscript, ast.Attribute)):
             node = node.value
         else:
-            return False
-    return False
+            return
+
+
+def _grouped(node: ast.expr) -> bool:
+    """Whether the receiver chain passes through ``.groupby(...)``."""
+    return any(call.func.attr == "groupby" for call in _receiver_calls(node, 8))
 
 
 # methods that aggregate what they are called on into one row per column, value or group
@@ -153,19 +157,13 @@ def reduces(node: ast.expr) -> bool:
     """The expression aggregates the data it reads (``full.groupby(k).agg(["count"]).iloc[:, 1]``,
     ``full.street.value_counts()``, ``full.isnull().sum()``): its rows are groups, values or columns,
     not rows of the data."""
-    for _ in range(16):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            attr = node.func.attr
-            if _grouped(node.func.value):
-                if attr not in _GROUP_ROWS:
-                    return True
-            elif attr in _REDUCING and (attr not in _ALONG_AXIS or whole_axis(node, 0)):
+    for call in _receiver_calls(node, 16):
+        attr = call.func.attr
+        if _grouped(call.func.value):
+            if attr not in _GROUP_ROWS:
                 return True
-            node = node.func.value
-        elif isinstance(node, (ast.Subscript, ast.Attribute)):
-            node = node.value
-        else:
-            return False
+        elif attr in _REDUCING and (attr not in _ALONG_AXIS or whole_axis(call, 0)):
+            return True
     return False
 
 
