@@ -78,10 +78,27 @@ SOURCE = """\
             pass
 
 
+    class Tally(dict):
+        def __init__(self):
+            super().__init__()
+
+        def update(self, other):
+            pass
+
+        def bump(self):
+            pass
+
+        def never_asked(self):
+            pass
+
+
     handlers = {"go": called}
     loader = torch.utils.data.DataLoader(range(4), worker_init_fn=worker_seed)
     net = Net()
     child = Child()
+    child.shared()
+    tally = Tally()
+    tally.bump()
     """
 
 
@@ -98,6 +115,9 @@ def test_what_runs():
         "decorated_but_unused": False, "recursive_but_unused": False,
         "Net.forward": True, "Net.block": True, "Base.shared": True,  # classes in use (and their bases)
         "Unused.method": False,
+        # a plain class that runs: its dunders, overrides of its builtin base, and methods named
+        # somewhere as attributes; not a method nothing names
+        "Tally.__init__": True, "Tally.update": True, "Tally.bump": True, "Tally.never_asked": False,
     }
     assert reach.runs(None)
 
@@ -179,3 +199,23 @@ def test_a_function_called_only_from_a_dead_branch_does_not_run():
     reach = facts.derived(reach_of)
     assert [f.name for f in facts.functions if reach.runs(f)] == []
     assert not reach.runs_at(None, 14) and reach.runs_at(None, 2)
+
+
+def test_a_computed_getattr_may_call_any_method():
+    source = textwrap.dedent("""\
+        import torch
+
+
+        class Recipes:
+            def by_name(self, kind):
+                return getattr(self, kind + "_mix")()
+
+            def quick_mix(self):
+                return 1
+
+
+        Recipes().by_name("quick")
+        """)
+    facts = build_facts(ast.parse(source))
+    reach = facts.derived(reach_of)
+    assert [f.name for f in facts.functions if reach.runs(f)] == ["by_name", "quick_mix"]

@@ -12,7 +12,14 @@ nothing: the reproducibility rules count only code that runs. Code *runs* when i
   ``@torch.no_grad()``, ``@functools.lru_cache``, ``@staticmethod``), listed in ``__all__``, or
   named ``main`` (console-script entry points);
 - in a method of a class that runs (referenced by code that runs, decorated, listed in
-  ``__all__``, or the base of a same-file class that runs): frameworks call the hooks;
+  ``__all__``, or the base of a same-file class that runs) when something can call it: frameworks
+  call every method of a class built on an imported base (``nn.Module``, ``Callback``,
+  ``BaseEstimator``), so all of those run; a method of a plain class (no base, or built on
+  ``object``/``dict``/another builtin) runs only if it is a dunder, overrides a method of the
+  builtin base (``update`` of a ``dict``), is an estimator/module protocol method (``fit``,
+  ``transform``, ``forward``, ``call``, ``on_...``), is decorated by a registering decorator, or
+  its name is used as an attribute (``obj.sample_word()``, ``self.step``, ``getattr(o, "step")``)
+  anywhere in the module. A helper class whose methods nothing calls runs only its constructor;
 
 and it is not in a branch that never runs (``dead_code_of``): the body of ``if FLAG:`` (or
 ``if FLAG == True:``, ``if FLAG and x:``) where ``FLAG`` is a module constant bound once, at the
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import builtins
 from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
@@ -207,6 +215,69 @@ def registers(decorator: str) -> bool:
     return bool(decorator) and not decorator.startswith(NON_REGISTERING)
 
 
+# Methods that libraries call on plain (duck-typed) classes handed to them.
+PROTOCOL_METHODS = frozenset({"fit", "transform", "fit_transform", "inverse_transform", "predict", "predict_proba",
+                              "predict_log_proba", "decision_function", "score", "partial_fit", "get_params",
+                              "set_params", "forward", "call", "build", "get_config", "run", "setup", "step"})
+
+
+def _attribute_names(tree: ast.Module) -> set[str] | None:
+    """Every attribute name the module writes (``x.name``) and every string constant (``getattr``);
+    None when it looks attributes up by a computed name (``getattr(self, kind + "_step")``): any
+    method may be called then."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            out.add(node.value)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+              and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)):
+            return None
+    return out
+
+
+def _framework_classes(classes: dict[str, ast.ClassDef], bases: dict[str, list[str]]) -> set[str]:
+    """The classes built (directly or through same-file classes) on a base imported from elsewhere:
+    frameworks call their methods by name."""
+    direct = {name for name, cdef in classes.items()
+              if any((dotted(b) or "?") not in classes and not hasattr(builtins, dotted(b) or "?")
+                     for b in cdef.bases)}
+    out: set[str] = set()
+    for name in classes:
+        stack, seen = [name], set()
+        while stack:
+            cls = stack.pop()
+            if cls in direct:
+                out.add(name)
+                break
+            if cls not in seen:
+                seen.add(cls)
+                stack.extend(bases.get(cls, ()))
+    return out
+
+
+class _MethodGate:
+    """Whether a method of a class that runs can be called (see the module docstring)."""
+
+    def __init__(self, facts: ModuleFacts, bases: dict[str, list[str]]) -> None:
+        self.facts = facts
+        self.framework = _framework_classes(facts.classes, bases)
+        self._attributes: set[str] | None | bool = False  # False: not computed yet
+
+    def callable(self, info: FunctionInfo) -> bool:
+        name, cls = info.name, info.class_name or ""
+        if cls in self.framework or name.startswith("__") or name in PROTOCOL_METHODS or name.startswith("on_"):
+            return True
+        if any(registers(d) for d in info.decorators):
+            return True
+        if any(hasattr(getattr(builtins, dotted(b) or "?", None), name) for b in self.facts.classes[cls].bases):
+            return True
+        if self._attributes is False:
+            self._attributes = _attribute_names(self.facts.tree)
+        return self._attributes is None or name in self._attributes
+
+
 def reach_of(facts: ModuleFacts) -> Reach:
     """Use through ``facts.derived(reach_of)``."""
     reach = Reach(dead=facts.derived(dead_code_of))
@@ -241,6 +312,7 @@ def reach_of(facts: ModuleFacts) -> Reach:
 
     classes_run: set[str] = set()
     work: list[FunctionInfo | None] = [None]
+    gate = _MethodGate(facts, bases)
 
     def run_function(info: FunctionInfo) -> None:
         if id(info) not in reach.running and not dead(info.node.lineno):
@@ -255,7 +327,8 @@ def reach_of(facts: ModuleFacts) -> Reach:
                 continue
             classes_run.add(cls)
             for info in methods.get(cls, ()):
-                run_function(info)
+                if gate.callable(info):
+                    run_function(info)
             stack.extend(bases.get(cls, ()))
 
     def run_name(name: str) -> None:

@@ -361,8 +361,14 @@ class MissingSeed(Rule):
     `RunConfig`, and the project's own helpers named in `seed-functions`. Only code that runs
     counts, for seeds and for draws alike: the module level and the functions it reaches (called,
     passed, decorated, listed in `__all__`, or named `main`); a seed in a function nobody calls
-    seeds nothing, and a branch switched off by a module constant never runs (`if AUGMENT:` with
-    `AUGMENT = False` bound once at the top level and never again, `if False:`).
+    seeds nothing. A method of a class built on an imported base (`nn.Module`, `Callback`) runs
+    when its class is used (frameworks call it); a method of a plain helper class (no base, or a
+    builtin base such as `dict`) runs only when it is a dunder, overrides the builtin base, is a
+    protocol method (`fit`, `transform`, `forward`, `call`, `on_...`) or its name is used as an
+    attribute somewhere in the file (`table.pick()`, `getattr(t, "pick")`; any method when the
+    file looks attributes up by computed names). A branch switched off by a module constant never
+    runs (`if AUGMENT:` with `AUGMENT = False` bound once at the top level and never again,
+    `if False:`).
 
     The finding is reported on the first import of a module whose RNG is left unseeded (NumPy's
     import for scikit-learn estimators, which draw from NumPy's global RNG), so `# noqa: DLP200`
