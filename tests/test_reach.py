@@ -219,3 +219,39 @@ def test_a_computed_getattr_may_call_any_method():
     facts = build_facts(ast.parse(source))
     reach = facts.derived(reach_of)
     assert [f.name for f in facts.functions if reach.runs(f)] == ["by_name", "quick_mix"]
+
+
+def test_comparisons_of_constant_flags_with_literals():
+    from flake8_dlpractice.analysis.reach import dead_code_of
+
+    source = textwrap.dedent("""\
+        import random, torch
+        FOLDS = 1
+        MODE = "fast"
+        RATE = 0.5
+        if FOLDS > 1:
+            random.random()      # 6: dead
+        if FOLDS >= 1:
+            print(FOLDS)         # 8: runs
+        else:
+            random.random()      # 10: dead
+        if MODE in ("slow", "exact"):
+            random.random()      # 12: dead
+        if MODE not in ["fast"]:
+            random.random()      # 14: dead
+        if 0 < RATE <= 0.25:
+            random.random()      # 16: dead
+        if MODE < 3:
+            random.random()      # 18: runs (the comparison would fail: not judged)
+        if MODE in "fast-exact":
+            random.random()      # 20: runs (substring tests are not judged)
+        if FOLDS != 1 or RATE < 1:
+            print(RATE)          # 22: runs
+        if __name__ == "__main__":
+            REPEATS = 1
+            if REPEATS > 1:
+                random.random()  # 26: dead (bound once in the main block)
+        """)
+    facts = build_facts(ast.parse(source))
+    dead = facts.derived(dead_code_of)
+    assert [line for line in range(1, 28) if dead.covers(line)] == [6, 10, 12, 14, 16, 26]

@@ -22,11 +22,15 @@ nothing: the reproducibility rules count only code that runs. Code *runs* when i
   anywhere in the module. A helper class whose methods nothing calls runs only its constructor;
 
 and it is not in a branch that never runs (``dead_code_of``): the body of ``if FLAG:`` (or
-``if FLAG == True:``, ``if FLAG and x:``) where ``FLAG`` is a module constant bound once, at the
-top level, to a literal (``SIMULATE = False``, ``RUN_FOLDS = 0``) and never bound again anywhere in
-the file, or the ``else`` of such a test that always holds; ``if False:`` / ``if 0:`` too. References
-and calls written there reach nothing. Flags computed at run time (``DEBUG = os.environ.get(...)``,
-``args.folds``) are not constants; a notebook that sets the flag again in another cell rebinds it.
+``if FLAG == True:``, ``if FLAG and x:``, ``if FOLDS > 1:``, ``if MODE in ("train", "tune"):`` —
+``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``is``, ``in``/``not in`` a literal tuple, list or
+set, chains such as ``0 < RATE <= 1``) where ``FLAG`` is a module constant bound once, at the top
+level (or directly in the ``if __name__ == "__main__":`` block), to a literal (``SIMULATE = False``,
+``RUN_FOLDS = 0``) and never bound again anywhere in the file, or the ``else`` of such a test that
+always holds; ``if False:`` / ``if 0:`` too. Comparisons that would fail (``"a" < 1``) and
+substring tests are not decided. References and calls written there reach nothing. Flags computed
+at run time (``DEBUG = os.environ.get(...)``, ``args.folds``) are not constants; a notebook that
+sets the flag again in another cell rebinds it.
 
 Computed once from the facts (``facts.references``, the same-file calls, decorators), linear in
 their size: ``facts.derived(reach_of).runs(scope)``.
@@ -36,6 +40,7 @@ from __future__ import annotations
 import ast
 import bisect
 import builtins
+import operator
 from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
@@ -76,11 +81,11 @@ _UNKNOWN = object()
 
 
 def _constant_flags(facts: ModuleFacts) -> dict[str, tuple[object, int]]:
-    """Names assigned a literal by one top-level statement of the module, and by no other
-    top-level statement: ``{name: (value, line)}``."""
+    """Names assigned a literal by one top-level statement of the module (or of its
+    ``if __name__ == "__main__":`` block), and by no other such statement: ``{name: (value, line)}``."""
     candidates: dict[str, tuple[object, int]] = {}
     repeated: set[str] = set()
-    for stmt in facts.tree.body:
+    for stmt in _top_level(facts.tree):
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
             value = stmt.value
@@ -91,6 +96,22 @@ def _constant_flags(facts: ModuleFacts) -> dict[str, tuple[object, int]]:
     for name in repeated:
         candidates.pop(name, None)
     return candidates
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    test = stmt.test if isinstance(stmt, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
+def _top_level(tree: ast.Module):
+    """The module's top-level statements, with those of its ``if __name__ == "__main__":`` blocks."""
+    for stmt in tree.body:
+        if _is_main_guard(stmt):
+            yield from stmt.body
+        else:
+            yield stmt
 
 
 def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_ifs: list[ast.If]) -> set[str]:
@@ -133,16 +154,41 @@ def _value(node: ast.expr, flags: dict[str, object]) -> object:
         if any(v is not _UNKNOWN and bool(v) is decisive for v in values):
             return decisive
         return _UNKNOWN if any(v is _UNKNOWN for v in values) else not decisive
-    if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        left, right = _value(node.left, flags), _value(node.comparators[0], flags)
-        if left is _UNKNOWN or right is _UNKNOWN:
-            return _UNKNOWN
-        op = type(node.ops[0])
-        if op is ast.Eq or op is ast.Is:
-            return left == right and type(left) is type(right) if op is ast.Is else left == right
-        if op is ast.NotEq or op is ast.IsNot:
-            return not (left == right and type(left) is type(right)) if op is ast.IsNot else left != right
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):  # the right side of ``in``
+        items = tuple(_value(e, flags) for e in node.elts)
+        return _UNKNOWN if any(v is _UNKNOWN for v in items) else items
+    if isinstance(node, ast.Compare):
+        left = _value(node.left, flags)
+        for op, comparator in zip(node.ops, node.comparators):  # a < b < c: every link holds
+            right = _value(comparator, flags)
+            truth = _compare(type(op), left, right)
+            if truth is not True:
+                return truth
+            left = right
+        return True
     return _UNKNOWN
+
+
+def _compare(op: type, left: object, right: object) -> object:
+    """``left <op> right`` for literal values; _UNKNOWN when a side is unknown or the comparison
+    would fail (``"a" < 1``)."""
+    if left is _UNKNOWN or right is _UNKNOWN:
+        return _UNKNOWN
+    same = left == right and type(left) is type(right)
+    try:
+        if op is ast.Is or op is ast.IsNot:
+            return same if op is ast.Is else not same
+        if op is ast.In or op is ast.NotIn:
+            if not isinstance(right, tuple):
+                return _UNKNOWN  # a string or a name bound to a collection: not judged
+            return (left in right) is (op is ast.In)
+        return bool(_ORDER[op](left, right)) if op in _ORDER else _UNKNOWN
+    except TypeError:
+        return _UNKNOWN
+
+
+_ORDER = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+          ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
 def dead_code_of(facts: ModuleFacts) -> DeadCode:

@@ -583,12 +583,12 @@ class PreprocessingBeforeSplit(Rule):
     a copy does not drop it from the frame). A splitter whose held-out part is thrown away (`for
     idx, _ in ShuffleSplit(...).split(X)`) only samples mini-batches and is not a split. A split,
     fit or fold loop in a branch switched off by a module constant (`RUN_FOLDS = False` bound once
-    and never again, then `if RUN_FOLDS:`; `if False:`) never runs and counts for nothing, and a
-    split inside a same-file function that reads the module's data (`def rmse_cv(model): return
-    cross_val_score(model, X_train, y)`) happens where the function is called: calls made only
-    before the statistics were learnt are no evidence (a method, a decorated function or one
-    passed rather than called may run at any time). A fill of a
-    column that has no missing values is a no-op the analysis cannot see and is still flagged. A
+    and never again, then `if RUN_FOLDS:`; `N_FOLDS = 1`, then `if N_FOLDS > 1:`; `if False:`)
+    never runs and counts for nothing, and a split inside a same-file function that reads the
+    module's data (`def rmse_cv(model): return cross_val_score(model, X_train, y)`) happens where
+    the function is called: calls made only before the statistics were learnt are no evidence (a
+    method, a decorated function or one passed rather than called may run at any time). A fill of
+    a column that has no missing values is a no-op the analysis cannot see and is still flagged. A
     preprocessor fitted on training data before a plain train/validation holdout of it is not
     flagged when a separate labelled test set is scored in the module and stayed out of the
     statistics; before cross-validation or a grid search on it, it is — the folds' scores are

@@ -367,8 +367,11 @@ class MissingSeed(Rule):
     protocol method (`fit`, `transform`, `forward`, `call`, `on_...`) or its name is used as an
     attribute somewhere in the file (`table.pick()`, `getattr(t, "pick")`; any method when the
     file looks attributes up by computed names). A branch switched off by a module constant never
-    runs (`if AUGMENT:` with `AUGMENT = False` bound once at the top level and never again,
-    `if False:`).
+    runs (`if AUGMENT:` with `AUGMENT = False` bound once at the top level, or in the
+    `if __name__ == "__main__":` block, and never again; `if N_BAGS > 1:` with `N_BAGS = 1`;
+    `if MODE in ("tune", "bag"):` with `MODE = "plain"`; `if False:`). Only `==`, `!=`, `<`, `<=`,
+    `>`, `>=`, `is` and `in`/`not in` a literal tuple, list or set are evaluated, and only on
+    literals; a flag computed at run time (`os.environ`, `args.folds`) is never a constant.
 
     The finding is reported on the first import of a module whose RNG is left unseeded (NumPy's
     import for scikit-learn estimators, which draw from NumPy's global RNG), so `# noqa: DLP200`
