@@ -207,6 +207,29 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
+# fields that never hold a name or a call (a constant's value, an attribute's name, a load/store marker)
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of ``node`` that may hold a name or a call, in ``ast.iter_child_nodes`` order
+    (constants are leaves)."""
+    kind = type(node)
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = () if kind is ast.Constant else \
+            tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST) and type(v) is not ast.Constant)
+        elif isinstance(value, ast.AST) and type(value) is not ast.Constant:
+            out.append(value)
+    return out
+
+
 class _Indexer:
     """One pass over the module's statements: every read of a name with what consumes it."""
 
@@ -345,13 +368,17 @@ class _Indexer:
         key = id(scope) if scope is not None else None
         while stack:
             cur, ctx = stack.pop()
-            if isinstance(cur, ast.Name):
-                if isinstance(cur.ctx, ast.Load):
+            kind = type(cur)
+            if kind is ast.Attribute:
+                stack.append((cur.value, ctx))
+                continue
+            if kind is ast.Name:
+                if type(cur.ctx) is ast.Load:
                     self.out.reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
                     if key is not None:
                         self.out.in_functions.setdefault(cur.id, []).append((key, ctx))
                 continue
-            if isinstance(cur, ast.Call):
+            if kind is ast.Call:
                 self.out.at[id(cur)] = ctx
                 func = cur.func
                 if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
@@ -366,7 +393,7 @@ class _Indexer:
                     ctx = DISPLAY
                 elif not (decided and cur is node) and not _is_pure_call(self.facts, cur):
                     ctx = OTHER
-            for child in ast.iter_child_nodes(cur):
+            for child in _children(cur):
                 stack.append((child, ctx))
 
 
@@ -480,7 +507,7 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
             shown = True
             continue
         if isinstance(ctx, Via):
-            method = ctx.call.func.attr  # type: ignore[attr-defined]
+            method = ctx.call.func.attr
             if not ctx.receiver and method in ("fit", "partial_fit", "set_params", "predict", "score"):
                 return False  # the data fits or is judged by another model
             if method in EVALUATING and not (describing and method == "predict"):
