@@ -411,6 +411,7 @@ TV_NOT_MODELS = frozenset({"get_model_weights", "get_weight", "list_models", "ge
                            "create_feature_extractor", "get_graph_node_names", "load_state_dict_from_url",
                            "register_model", "vgg", "resnet", "mobilenet", "densenet"})
 TV_BACKBONE_FAMILIES = ("torchvision.models.detection.", "torchvision.models.segmentation.")
+ZOO_PREFIXES = ("torchvision.models.", "timm.", "transformers.", "trl.")  # where _scratch_reason looks
 LOAD_METHODS = frozenset({"load_state_dict", "load_weights", "load_checkpoint", "load_pretrained",
                           "from_pretrained"})
 
@@ -423,8 +424,8 @@ def _scratch_reason(site: CallSite) -> tuple[str, str] | None:
     """(model label, how its weights are random) for a zoo constructor building random weights."""
     qn = site.qn or ""
     node = site.node
-    if any(kw.arg is None for kw in node.keywords):
-        return None  # **kwargs decide
+    if not qn.startswith(ZOO_PREFIXES) or any(kw.arg is None for kw in node.keywords):
+        return None  # not a model zoo; or **kwargs decide
     if qn.startswith("torchvision.models."):
         short = last_part(qn)
         if not short[:1].islower() or short.startswith("_") or short in TV_NOT_MODELS:
@@ -555,10 +556,8 @@ class TrainingFromScratch(Rule):
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         found = []
         for site in facts.calls:
-            if site.qn is None or is_test_code(site.scope):
-                continue
             reason = _scratch_reason(site)
-            if reason is not None:
+            if reason is not None and not is_test_code(site.scope):
                 found.append((site, reason))
         if not found or not trains(facts) or _only_synthetic_training(facts):
             return

@@ -187,7 +187,9 @@ class _Resolver:
 
 
 def _normalize_kind(site: CallSite) -> str | None:
-    qn = site.qn or ""
+    qn = site.qn
+    if qn is None or not qn.endswith(("Normalize", "normalize", "Normalization")):
+        return None  # most calls: decided without splitting the name
     cls = last_part(qn)
     if qn.startswith("torchvision.transforms.") and cls == "Normalize":
         return "torchvision"
