@@ -76,6 +76,7 @@ class CallSite:
     result_id: int = 0  # for calls of same-file functions: an id the call's result carries
     item_ids: list[int] = field(default_factory=list)  # a, b = helper(...): an id per unpacked part
     comprehension_ids: frozenset[int] = EMPTY  # [f(k) for k in ks]: the ids the comprehension's variables hold
+    guard: tuple[str, str] | None = None  # in a function: the innermost ``if <parameter test>:`` around
 
     @property
     def line(self) -> int:
@@ -896,7 +897,8 @@ class _ScopeWalker(DataFlow):
                 inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
                                       and kw.value.value is True)
         site = CallSite(node, qn, spelled, method, recv, args, kwargs, self.scope,
-                        tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids)
+                        tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids,
+                        guard=self.guard)
         site.local = self.facts.resolve_local(func, self.scope)
         if site.local is not None and self.facts.concats:  # helper(full.loc[full.is_test == 0]): rows taken back
             for i, arg_node in enumerate(node.args[:len(args)]):
@@ -1263,30 +1265,16 @@ def _guard_of(test: ast.expr, params: set[str]) -> tuple[str, str] | None:
 
 
 def training_guards(info: FunctionInfo) -> list[tuple[str, str]]:
-    relevant = {id(c.node) for c in info.calls
-                if trains_directly(c) or c.method in FIT_METHODS or c.method == "fit_transform"
-                or (c.local is not None and c.local.trains)}
-    if not relevant:
-        return []
-    params = set(info.params)
-    guarded: dict[int, tuple[str, str]] = {}
-    stack: list[tuple[ast.AST, tuple[str, str] | None]] = [(stmt, None) for stmt in info.node.body]
-    while stack:
-        node, guard = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if isinstance(node, ast.If):
-            inner = _guard_of(node.test, params) or guard
-            stack.extend((child, inner) for child in node.body)
-            stack.extend((child, guard) for child in node.orelse)
-            stack.append((node.test, guard))
-            continue
-        if isinstance(node, ast.Call) and id(node) in relevant:
-            if guard is None:
+    """The guards (``if train:``) of a function's training and fitting calls, as the walker saw
+    them; none when one of those calls runs unguarded."""
+    guards = set()
+    for c in info.calls:
+        if trains_directly(c) or c.method in FIT_METHODS or c.method == "fit_transform" \
+                or (c.local is not None and c.local.trains):
+            if c.guard is None:
                 return []  # trains unconditionally somewhere
-            guarded[id(node)] = guard
-        stack.extend((child, guard) for child in ast.iter_child_nodes(node))
-    return sorted(set(guarded.values()))
+            guards.add(c.guard)
+    return sorted(guards)
 
 
 def guard_may_hold(callee: FunctionInfo, site: CallSite, guard: tuple[str, str]) -> bool:
