@@ -98,6 +98,12 @@ def walk_scope(body: list[ast.stmt]):
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+# the statement blocks of each compound statement (and except handler, match case), in field order
+_BLOCKS_OF: dict[type, tuple[str, ...]] = {
+    kind: fields for kind in vars(ast).values() if isinstance(kind, type)
+    and issubclass(kind, (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthandler)))
+    and not issubclass(kind, _SCOPE_BREAKS)
+    for fields in (tuple(name for name in _BLOCK_FIELDS if name in kind._fields),) if fields}
 
 
 def walk_stmts(body: list[ast.stmt]):
@@ -106,12 +112,8 @@ def walk_stmts(body: list[ast.stmt]):
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, _SCOPE_BREAKS):
-            continue
-        for name in _BLOCK_FIELDS:
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                stack.extend(reversed(block))
+        for name in _BLOCKS_OF.get(type(node), ()):
+            stack.extend(reversed(getattr(node, name)))
 
 
 def walk_expr(node: ast.AST):
@@ -123,6 +125,26 @@ def walk_expr(node: ast.AST):
         if cur is not node and isinstance(cur, _SCOPE_BREAKS):
             continue
         stack.extend(ast.iter_child_nodes(cur))
+
+
+def _stored_names(target: ast.expr) -> list[str]:
+    """Names an assignment target binds (``a, (b, *c)``; the walrus in ``d[(i := 0)]``), in
+    ``walk_expr`` order."""
+    kind = type(target)
+    if kind is ast.Name:
+        return [target.id] if type(target.ctx) is ast.Store else []
+    if kind is ast.Tuple or kind is ast.List:
+        return [name for elt in reversed(target.elts) for name in _stored_names(elt)]
+    if kind is ast.Starred:
+        return _stored_names(target.value)
+    return [sub.id for sub in walk_expr(target) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """Every name in a loop or ``with`` target, in ``walk_expr`` order."""
+    if type(target) is ast.Name:
+        return [target.id]
+    return [sub.id for sub in walk_expr(target) if isinstance(sub, ast.Name)]
 
 
 def names_in(node: ast.AST) -> set[str]:
@@ -159,29 +181,24 @@ class TrainingFacts:
         out: dict[str, list[tuple[int, ast.expr | None, ast.AST]]] = {}
         body = scope.node.body if scope is not None else self.facts.tree.body
         for node in walk_stmts(body):
-            if isinstance(node, ast.Assign):
+            kind = type(node)
+            if kind is ast.Assign:
                 for target in node.targets:
-                    if isinstance(target, ast.Name):
+                    if type(target) is ast.Name:
                         out.setdefault(target.id, []).append((node.lineno, node.value, node))
                     else:
-                        for sub in walk_expr(target):
-                            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                                out.setdefault(sub.id, []).append((node.lineno, None, node))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                        for name in _stored_names(target):
+                            out.setdefault(name, []).append((node.lineno, None, node))
+            elif kind is ast.AnnAssign and type(node.target) is ast.Name:
                 out.setdefault(node.target.id, []).append((node.lineno, node.value, node))
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                for sub in walk_expr(node.target):
-                    if isinstance(sub, ast.Name):
-                        out.setdefault(sub.id, []).append((getattr(node, "lineno", 0) or
-                                                           getattr(node.target, "lineno", 0), None, node))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
+            elif kind is ast.For or kind is ast.AsyncFor:
+                for name in _bound_names(node.target):
+                    out.setdefault(name, []).append((node.lineno, None, node))
+            elif kind is ast.With or kind is ast.AsyncWith:
                 for item in node.items:
                     if item.optional_vars is not None:
-                        for sub in walk_expr(item.optional_vars):
-                            if isinstance(sub, ast.Name):
-                                out.setdefault(sub.id, []).append((node.lineno, None, node))
-            elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-                out.setdefault(node.target.id, []).append((node.lineno, node.value, node))
+                        for name in _bound_names(item.optional_vars):
+                            out.setdefault(name, []).append((node.lineno, None, node))
         for items in out.values():
             items.sort(key=lambda t: t[0])
         self._assign[key] = out
