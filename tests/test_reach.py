@@ -255,3 +255,37 @@ def test_comparisons_of_constant_flags_with_literals():
     facts = build_facts(ast.parse(source))
     dead = facts.derived(dead_code_of)
     assert [line for line in range(1, 28) if dead.covers(line)] == [6, 10, 12, 14, 16, 26]
+
+
+def test_loops_over_empty_collections_never_run():
+    from flake8_dlpractice.analysis.reach import dead_code_of
+
+    source = textwrap.dedent("""\
+        import numpy as np, torch
+        import random
+        sizes = []
+        for size in sizes:
+            random.random()      # 5: dead
+        for pair in ():
+            random.random()      # 7: dead
+        grid = np.array([])
+        grid = np.append(grid, 3)
+        for step in grid:
+            random.random()      # 11: runs (filled before the loop)
+        picks = []
+        picks.append(2)
+        for pick in picks:
+            random.random()      # 15: runs
+        names = list()
+        for name in names:
+            random.random()      # 18: runs (a function of the file mentions names)
+        else:
+            print("none")        # 20: runs
+
+
+        def add(item):
+            names.append(item)
+        """)
+    facts = build_facts(ast.parse(source))
+    dead = facts.derived(dead_code_of)
+    assert [line for line in range(1, 25) if dead.covers(line)] == [5, 7]

@@ -28,7 +28,11 @@ set, chains such as ``0 < RATE <= 1``) where ``FLAG`` is a module constant bound
 level (or directly in the ``if __name__ == "__main__":`` block), to a literal (``SIMULATE = False``,
 ``RUN_FOLDS = 0``) and never bound again anywhere in the file, or the ``else`` of such a test that
 always holds; ``if False:`` / ``if 0:`` too. Comparisons that would fail (``"a" < 1``) and
-substring tests are not decided. References and calls written there reach nothing. Flags computed
+substring tests are not decided. The body of a ``for`` loop over an empty collection never runs
+either: an empty literal (``for m in []:``, ``np.array([])``, ``list()``), or a name whose last
+top-level binding before a top-level loop is one, when no statement between them and no function
+of the file mentions the name (a sweep switched off by an empty grid). References and calls
+written there reach nothing. Flags computed
 at run time (``DEBUG = os.environ.get(...)``, ``args.folds``) are not constants; a notebook that
 sets the flag again in another cell rebinds it.
 
@@ -191,19 +195,61 @@ _ORDER = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.
           ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
+_EMPTY_BUILDERS = frozenset({"list", "tuple", "set", "dict", "numpy.array", "numpy.asarray"})
+
+
+def _is_empty(facts: ModuleFacts, node: ast.expr) -> bool:
+    """``[]``, ``()``, ``{}``, ``list()``, ``np.array([])``: a collection literal with nothing in it."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return not node.elts
+    if isinstance(node, ast.Dict):
+        return not node.keys
+    if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 1:
+        name = facts.imports.qualname(node.func) or dotted(node.func)
+        return name in _EMPTY_BUILDERS and (not node.args or _is_empty(facts, node.args[0]))
+    return False
+
+
+def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
+    """Loops over a collection that is empty: written as an empty literal (``for m in []:``), or a
+    name whose last top-level binding before a top-level loop is one, when nothing between them and
+    no function of the file mentions the name (``n_list = np.array([])`` ... ``for n in n_list:``)."""
+    out = [loop.node for loop in facts.loops if isinstance(loop.node, ast.For) and _is_empty(facts, loop.node.iter)]
+    if not any(isinstance(loop.node, ast.For) and isinstance(loop.node.iter, ast.Name) for loop in facts.loops):
+        return out
+    statements = list(_top_level(facts.tree))
+    empty_since: dict[str, int] = {}  # name -> index of the statement binding it to an empty collection
+    in_functions: set[str] | None = None
+    for index, stmt in enumerate(statements):
+        if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Name) and stmt.iter.id in empty_since:
+            name = stmt.iter.id
+            between = statements[empty_since[name] + 1:index]
+            if in_functions is None:
+                in_functions = {n.id for info in facts.functions for n in ast.walk(info.node)
+                                if isinstance(n, ast.Name)}
+            if name not in in_functions and not any(
+                    isinstance(n, ast.Name) and n.id == name for part in between for n in ast.walk(part)):
+                out.append(stmt)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if _is_empty(facts, stmt.value):
+                empty_since[stmt.targets[0].id] = index
+                continue
+            empty_since.pop(stmt.targets[0].id, None)
+    return out
+
+
 def dead_code_of(facts: ModuleFacts) -> DeadCode:
     """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
     dead = DeadCode()
+    spans: list[tuple[int, int]] = [(loop.body[0].lineno, loop.body[-1].end_lineno or loop.body[-1].lineno)
+                                    for loop in _empty_loops(facts)]
     found = _constant_flags(facts) if facts.ifs else {}
     tested_ifs = [stmt for stmt in facts.ifs if isinstance(stmt.test, ast.Constant) or found and any(
         isinstance(n, ast.Name) and n.id in found for n in ast.walk(stmt.test))]
-    if not tested_ifs:
-        return dead
     tested = {n.id for stmt in tested_ifs for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(found)
     found = {name: found[name] for name in tested}
-    rebound = _rebound(facts, found, tested_ifs)
+    rebound = _rebound(facts, found, tested_ifs) if tested_ifs else set()
     flags = {name: value for name, (value, _) in found.items() if name not in rebound}
-    spans: list[tuple[int, int]] = []
     for stmt in tested_ifs:
         truth = _value(stmt.test, flags)
         if truth is _UNKNOWN:

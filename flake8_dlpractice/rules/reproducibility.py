@@ -369,7 +369,9 @@ class MissingSeed(Rule):
     file looks attributes up by computed names). A branch switched off by a module constant never
     runs (`if AUGMENT:` with `AUGMENT = False` bound once at the top level, or in the
     `if __name__ == "__main__":` block, and never again; `if N_BAGS > 1:` with `N_BAGS = 1`;
-    `if MODE in ("tune", "bag"):` with `MODE = "plain"`; `if False:`). Only `==`, `!=`, `<`, `<=`,
+    `if MODE in ("tune", "bag"):` with `MODE = "plain"`; `if False:`), and neither does the body of
+    a loop over an empty collection (`for depth in []:`, or `grid = np.array([])` followed by
+    `for depth in grid:` with nothing in between and no function mentioning `grid`). Only `==`, `!=`, `<`, `<=`,
     `>`, `>=`, `is` and `in`/`not in` a literal tuple, list or set are evaluated, and only on
     literals; a flag computed at run time (`os.environ`, `args.folds`) is never a constant.
 
