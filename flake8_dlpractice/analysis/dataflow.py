@@ -636,8 +636,8 @@ class DataFlow:
         ``map(f, data)``: (the function, the index of the data argument; -1 for the receiver)."""
         if method in _CALLBACK_METHODS and node.args:
             if any(kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value in (1, "columns")
-                   for kw in node.keywords):
-                return None, 0  # row by row: nothing is learnt across rows
+                   for kw in node.keywords) or _element_wise(node, method):
+                return None, 0  # row by row or element by element: nothing is learnt across rows
             return self.facts.resolve_local(node.args[0], self.scope), -1
         if isinstance(node.func, ast.Name) and node.func.id == "map" and len(node.args) == 2:
             return self.facts.resolve_local(node.args[0], self.scope), 1
@@ -647,6 +647,16 @@ class DataFlow:
     def _named(self, name: str, value: Value, line: int, spelled: str | None = None,
                node: ast.expr | None = None) -> Value:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def _element_wise(node: ast.Call, method: str) -> bool:
+    """``frame.map(f)``/``applymap(f)`` and ``frame["pixels"].apply(f)`` (a single-key subscript is a
+    Series) call ``f`` once per element: each call sees one sample, never a column of them."""
+    if method in ("map", "applymap"):
+        return True
+    recv = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return (method == "apply" and isinstance(recv, ast.Subscript) and isinstance(recv.slice, ast.Constant)
+            and isinstance(recv.slice.value, str))
 
 
 def _data_like(base: Value, anc: frozenset[int], idents: frozenset[int], line: int,

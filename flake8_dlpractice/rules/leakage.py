@@ -96,8 +96,10 @@ class TestDataInFitting(Rule):
     featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is a label
     encoder (`LabelEncoder`, `LabelBinarizer`) refitted on the test labels (`y_test`): it learns the
     list of classes, and label encoding of the target is not a leak; neither are
-    statistics of one sample (a helper applied to each image) nor rescaled, clipped or blended
-    predictions. A same-file helper that trains (or computes its statistics) only behind a flag (`if
+    statistics of one sample (a helper applied to each image: `frame["pixels"].apply(f)`,
+    `series.map(f)` and `applymap(f)` call it once per element, while `frame.apply(f)` calls it per
+    column and is a fit) nor rescaled, clipped or blended predictions. A Series held in a variable
+    (`col = frame["pixels"]; col.apply(f)`) is not known to be one and is taken per column. A same-file helper that trains (or computes its statistics) only behind a flag (`if
     train:`, `if scaler is None:`, `if mean is None:`) is flagged only when the call passes a
     constant that turns that branch on (a flag passed on to a second helper is not followed). Names
     are evidence: a throwaway variable called `test` that holds something else (`test =
