@@ -646,12 +646,14 @@ class _ScopeWalker(DataFlow):
                node: ast.expr | None = None) -> Value:
         """The value a name holds after ``name = value``: the role precedence of the catalog. A name
         refines a role that comes from a source (a split slot, ``ds["test"]``, a constructor flag)
-        but never turns test or validation data into training data; the role of data that already
-        has a name is kept whatever the new name says."""
+        but never turns test or validation data into training data, nor data a source calls
+        validation (``subset="validation"``, ``pool[:n_val]``; not a split slot's default) into test
+        data; the role of data that already has a name is kept whatever the new name says."""
         token = self.name_role(name, value, node)
         role, origin = value.role, value.origin
         if token and token != role and (role is None or not value.carried and not (
-                token == "train" and role in ("test", "val"))):
+                token == "train" and role in ("test", "val")
+                or token == "test" and role == "val" and value.piece_of is None)):
             role, origin = token, f"name {spelled or name!r}"
         ident = frozenset({self.facts.new_id()})
         return Value(role=role, origin=origin, carried=bool(role), kind=value.kind, call=value.call,
@@ -846,6 +848,10 @@ class _ScopeWalker(DataFlow):
                          name=base.name, line=node.lineno)
         # a slice is a manual split (val = pool[:n]): like a split position, a name may refine it
         manual_split = isinstance(key, ast.Slice)
+        counted = _validation_count(key) if manual_split and base.role in (None, "full", "train") else None
+        if counted:  # pool[:n_val]: the rows counted as the validation part are a validation source
+            return Value(role="val", origin=f"rows [:{counted}]", kind=base.kind, anc=base.anc, idents=base.idents,
+                         name=base.name, line=node.lineno)
         return Value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
                      kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
                      stat=base.stat, applied=base.applied, name=base.name,
@@ -1168,6 +1174,15 @@ def dataset_role(call: ast.Call) -> tuple[str, str] | None:
             if role:
                 return role, f"{short}() of a {role!r} folder"
     return None
+
+
+def _validation_count(key: ast.Slice) -> str | None:
+    """The count named as validation size that bounds ``pool[:n_val]`` or ``pool[-n_val:]``."""
+    bound = key.upper if key.lower is None else None
+    if key.upper is None and isinstance(key.lower, ast.UnaryOp) and isinstance(key.lower.op, ast.USub):
+        bound = key.lower.operand
+    name = dotted(bound) if bound is not None and key.step is None else None
+    return name if name and role_from_name(name.rsplit(".", 1)[-1]) == "val" else None
 
 
 def _split_string_role(text: str) -> str | None:

@@ -60,7 +60,8 @@ class TestDataInFitting(Rule):
     data of unknown role that is only ever passed to `predict`/`score` of a model trained in the
     file is test data. The role follows the data through `DataLoader`, `Subset`, `.to()`, slicing
     and transforms. A name refines a role that comes from a source (`val_ds = ds["test"]` is
-    validation data) but never turns test data into training data (`train_dl =
+    validation data) but never turns data built as validation data (`flow_from_directory(...,
+    subset="validation")`, `x[:n_val]`) into test data, nor test data into training data (`train_dl =
     DataLoader(ds["test"])` stays test data); cross-validation folds are validation data whatever
     they are called; predictions carry no split role.
 
@@ -99,9 +100,10 @@ class TestDataInFitting(Rule):
     statistics of one sample (a helper applied to each image: `frame["pixels"].apply(f)`,
     `series.map(f)` and `applymap(f)` call it once per element, while `frame.apply(f)` calls it per
     column and is a fit) nor rescaled, clipped or blended predictions. A Series held in a variable
-    (`col = frame["pixels"]; col.apply(f)`) is not known to be one and is taken per column. A same-file helper that trains (or computes its statistics) only behind a flag (`if
-    train:`, `if scaler is None:`, `if mean is None:`) is flagged only when the call passes a
-    constant that turns that branch on (a flag passed on to a second helper is not followed). Names
+    (`col = frame["pixels"]; col.apply(f)`) is not known to be one and is taken per column. A
+    same-file helper that trains (or computes its statistics) only behind a flag (`if train:`, `if
+    scaler is None:`, `if mean is None:`) is flagged only when the call passes a constant that
+    turns that branch on (a flag passed on to a second helper is not followed). Names
     are evidence: a throwaway variable called `test` that holds something else (`test =
     df[cols].dropna()` inside an imputation helper) is taken for test data. A loop over `[train,
     test]` that imputes each frame with its own statistics is not followed (`map(clean, [train,
