@@ -398,6 +398,17 @@ class DataFlow:
             self.facts.back_splits[key] = event
         return replace(value, anc=value.anc | {piece})
 
+    def leading_train_rows(self, node: ast.expr, value: Value) -> Value:
+        """``full[:len(train)].mean()``: the leading rows of a concatenation that starts with training
+        data are its training part, so a statistic of them is one of the training rows."""
+        if not (self.facts.concats and isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)
+                and node.slice.lower is None and node.slice.upper is not None and node.slice.step is None):
+            return value
+        concat = next((c for i, c in self.facts.concats.items() if i in value.anc), None)
+        if concat is None or not concat.parts or concat.parts[0].role != "train":
+            return value
+        return self.slice_back(node, value, register=False)
+
     def drop_columns(self, node: ast.Call, inplace: bool) -> None:
         """``df = df.drop(["band"], axis=1)``, ``df.drop(columns="band", inplace=True)``,
         ``df.pop("band")``: the frame no longer holds the column."""
@@ -459,8 +470,8 @@ class DataFlow:
                     and not _windowed(node):
                 if recv.stat is not None:
                     return Value(stat=recv.stat, line=line)
-                return Value(stat=Statistic(method, recv, line, guard=self.guard,
-                                            per_group=_grouped(node.func.value)), line=line)
+                return Value(stat=Statistic(method, self.leading_train_rows(node.func.value, recv), line,
+                                            guard=self.guard, per_group=_grouped(node.func.value)), line=line)
             if method in IMPUTE_METHODS and recv.anc and recv.stat is None:
                 stat = next((a.stat for a in (*args, *kwargs.values()) if a.stat is not None), None)
                 if stat is not None and stat.code:

@@ -611,10 +611,14 @@ class PreprocessingBeforeSplit(Rule):
     (`full.street.value_counts()[:100]`, a groupby table sorted and sliced, or a table built only
     from such aggregates); rows taken out of it by a mask and handed straight to a same-file helper
     (`encode(full.loc[full.is_test == 0], ...)`) are a part, so what the helper learns from them is
-    not a statistic of the whole. A column derived from a group statistic of the whole data
-    (`df["mean_by_town"] = df.groupby("town")["price"].transform("mean")`) and a global `x /
-    x.max()` are statistics, also when the maximum is known to be a constant such as 255. Window
-    statistics (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
+    not a statistic of the whole, nor is a statistic of the leading rows of a concatenation that
+    starts with training data (`full.fillna(full[:len(train)].mean())`: the training part; its later
+    cross-validation is still reported). Leading rows of a concatenation whose first part has no
+    training role, and trailing rows (`full[n_train:]`), are the whole. A column derived from a
+    group statistic of the whole data (`df["mean_by_town"] =
+    df.groupby("town")["price"].transform("mean")`) and a global `x / x.max()` are statistics,
+    also when the maximum is known to be a constant such as 255. Window statistics
+    (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
     (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics of one
     sample picked by a `range()` counter learn nothing across rows and are not flagged. Per-group
     aggregates put beside their keys as features (`users["mean_gap"] =
