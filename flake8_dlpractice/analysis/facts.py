@@ -522,7 +522,7 @@ class _ScopeWalker(DataFlow):
             self.ev(stmt.test)
             outer = self.guard
             if self.scope is not None:  # if type_ == 0: ... data events under a guard on a parameter
-                self.guard = _guard_of(stmt.test, self.params) or outer
+                self.guard = _guard_of(stmt.test, self.params, stmt.body) or outer
             self.run(stmt.body)
             self.guard = outer
             orelse = stmt.orelse
@@ -1260,8 +1260,15 @@ def trains_directly(site: CallSite) -> bool:
 FIT_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "partial_fit"})
 
 
-def _guard_of(test: ast.expr, params: set[str]) -> tuple[str, str] | None:
-    """``if train:`` -> (train, truthy); ``if not scaler:`` / ``if scaler is None:`` -> falsy/none."""
+def _guard_of(test: ast.expr, params: set[str], body: list[ast.stmt] = ()) -> tuple[str, str] | None:
+    """``if train:`` -> (train, truthy); ``if not scaler:`` / ``if scaler is None:`` -> falsy/none;
+    ``if self.mean is None: self.mean = ...`` -> (self.mean, unset): a statistic cached by the first call."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        attr = dotted(test.left)
+        if attr and attr.startswith("self.") and attr.count(".") == 1 and any(
+                isinstance(stmt, ast.Assign) and any(dotted(t) == attr for t in stmt.targets) for stmt in body):
+            return attr, "unset"
     if isinstance(test, ast.Name) and test.id in params:
         return test.id, "truthy"
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name) \
@@ -1295,6 +1302,9 @@ def training_guards(info: FunctionInfo) -> list[tuple[str, str]]:
 def guard_may_hold(callee: FunctionInfo, site: CallSite, guard: tuple[str, str]) -> bool:
     """Whether the call can take the guarded training branch (constants only; unknown: no)."""
     param, test = guard
+    if test == "unset":  # only the first call computes the cached statistic
+        return not any(other.scope is site.scope and other.node.lineno < site.node.lineno
+                       for other in callee.callers)
     value: ast.expr | None = None
     for name, arg in bound_arguments(callee, site):
         if name == param:

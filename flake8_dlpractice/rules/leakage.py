@@ -103,7 +103,10 @@ class TestDataInFitting(Rule):
     (`col = frame["pixels"]; col.apply(f)`) is not known to be one and is taken per column. A
     same-file helper that trains (or computes its statistics) only behind a flag (`if train:`, `if
     scaler is None:`, `if mean is None:`) is flagged only when the call passes a constant that
-    turns that branch on (a flag passed on to a second helper is not followed). Names
+    turns that branch on (a flag passed on to a second helper is not followed). A method that
+    computes a statistic only while an attribute is unset and stores it there (`if self.mean is
+    None: self.mean = data.mean()`) fits on its first call in a scope only; later calls reuse it
+    (the cache is not followed across methods or scopes). Names
     are evidence: a throwaway variable called `test` that holds something else (`test =
     df[cols].dropna()` inside an imputation helper) is taken for test data. A loop over `[train,
     test]` that imputes each frame with its own statistics is not followed (`map(clean, [train,
