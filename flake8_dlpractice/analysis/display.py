@@ -173,6 +173,17 @@ def _is_pure_call(facts: ModuleFacts, node: ast.Call) -> bool:
     return isinstance(func, ast.Attribute) and func.attr in PURE_METHODS
 
 
+SIZE_OF = frozenset({"numpy.shape", "numpy.size", "numpy.ndim"})
+
+
+def _is_size_of(facts: ModuleFacts, node: ast.Call) -> bool:
+    """``len(x)``, ``np.shape(x)``: reads only the size of its argument."""
+    func = node.func
+    if isinstance(func, ast.Name) and func.id == "len" and func.id not in facts.imports.aliases:
+        return len(node.args) == 1 and not node.keywords
+    return facts.imports.qualname(func) in SIZE_OF
+
+
 def _only_displays(facts: ModuleFacts, body: list[ast.stmt]) -> bool:
     """Every statement of ``body`` shows something (and nothing else)."""
     return all(isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
@@ -381,6 +392,9 @@ class _Indexer:
             if kind is ast.Call:
                 self.out.at[id(cur)] = ctx
                 func = cur.func
+                if _is_size_of(self.facts, cur):  # len(x): a size does not depend on what was drawn into x
+                    stack.extend((child, DISPLAY) for child in cur.args)
+                    continue
                 if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
                     stack.append((func.value, Via(cur)))  # km.fit_transform(X): km feeds what the call feeds
                     fed = Via(cur, receiver=False)

@@ -341,7 +341,9 @@ class MissingSeed(Rule):
     `train_and_plot`) — directly, through the names bound from it, indexing with it, or as the
     iterable of a loop that only plots (`idx = np.random.choice(len(images), 6)` then
     `axes[k].imshow(images[i])` for each `i`). An in-place shuffle (`random.shuffle(posts)`,
-    `np.random.shuffle(rows)`) is judged by what reads the shuffled list afterwards. A result
+    `np.random.shuffle(rows)`) is judged by what reads the shuffled list afterwards. Reading only
+    the size of a drawn value (`len(x)`, `np.shape(x)`) uses nothing that was drawn: jitter added
+    to a plotted column and then subsampled with `np.random.choice(len(x), 500)` only shows. A result
     computed from the draw and printed (`print(model.fit(X[idx]).score(...))`) still counts.
     An estimator whose `random_state` is set after it is built does not count: by
     `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
