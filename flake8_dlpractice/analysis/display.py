@@ -59,7 +59,8 @@ PURE_QUALIFIED = frozenset({
     "numpy.flipud", "numpy.rot90", "numpy.stack", "numpy.concatenate", "numpy.hstack", "numpy.vstack",
     "numpy.expand_dims", "numpy.take", "numpy.floor", "numpy.round", "numpy.clip", "numpy.uint8",
     "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
-    "skimage.io.imread", "imageio.imread", "pandas.DataFrame",
+    "skimage.io.imread", "imageio.imread", "pandas.DataFrame", "pandas.Series", "pandas.crosstab", "numpy.where",
+    "numpy.argwhere", "numpy.bincount",
 })
 
 DISPLAY, OTHER = "display", "other"

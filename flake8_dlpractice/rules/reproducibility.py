@@ -442,7 +442,10 @@ class MissingSeed(Rule):
     is read only by display code, and that is never scored or asked to predict (`score`,
     `predict` of a supervised model) nor handed to another call (a search, a pipeline, a model's
     `fit`), does not count: an elbow curve, a t-SNE map, clusters coloured into a scatter plot,
-    printed importances. Outputs that reach a condition (`if key in counts:`) or a frame the
+    printed importances, members of a cluster picked with `np.where(km.labels_ == g)` to be shown,
+    labels counted with `np.bincount` or tabulated with `pd.crosstab`/`pd.Series` and printed. A
+    clusterer inside a pipeline (`make_pipeline(scaler, KMeans())`) is handed to another call and
+    still counts. Outputs that reach a condition (`if key in counts:`) or a frame the
     analysis cannot follow column by column still count, so some exploratory notebooks stay
     reported; labels stored in a frame that is later trained on count.
     """
