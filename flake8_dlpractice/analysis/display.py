@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .facts import ModuleFacts
 from .names import name_words
+from .nodes import child_nodes
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
                  "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
@@ -219,29 +220,6 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
-# fields that never hold a name or a call (a constant's value, an attribute's name, a load/store marker)
-_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """The child nodes of ``node`` that may hold a name or a call, in ``ast.iter_child_nodes`` order
-    (constants are leaves)."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = () if kind is ast.Constant else \
-            tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
-    out: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST) and type(v) is not ast.Constant)
-        elif isinstance(value, ast.AST) and type(value) is not ast.Constant:
-            out.append(value)
-    return out
-
-
 class _Indexer:
     """One pass over the module's statements: every read of a name with what consumes it."""
 
@@ -384,6 +362,8 @@ class _Indexer:
             if kind is ast.Attribute:
                 stack.append((cur.value, ctx))
                 continue
+            if kind is ast.Constant:
+                continue
             if kind is ast.Name:
                 if type(cur.ctx) is ast.Load:
                     self.out.reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
@@ -408,7 +388,7 @@ class _Indexer:
                     ctx = DISPLAY
                 elif not (decided and cur is node) and not _is_pure_call(self.facts, cur):
                     ctx = OTHER
-            for child in _children(cur):
+            for child in child_nodes(cur):
                 stack.append((child, ctx))
 
 

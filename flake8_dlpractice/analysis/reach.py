@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
+from .nodes import child_nodes
 
 ENTRY_NAMES = frozenset({"main"})
 
@@ -318,14 +319,20 @@ def _attribute_names(tree: ast.Module) -> set[str] | None:
     None when it looks attributes up by a computed name (``getattr(self, kind + "_step")``): any
     method may be called then."""
     out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Constant:
+            if isinstance(node.value, str) and node.value.isidentifier():
+                out.add(node.value)
+            continue
+        if kind is ast.Attribute:
             out.add(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-            out.add(node.value)
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+        elif (kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id == "getattr"
               and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)):
             return None
+        stack.extend(child_nodes(node))
     return out
 
 
@@ -356,6 +363,7 @@ class _MethodGate:
         self.facts = facts
         self.framework = _framework_classes(facts.classes, bases)
         self._attributes: set[str] | None | bool = False  # False: not computed yet
+        self._called = {site.method for site in facts.calls}
 
     def callable(self, info: FunctionInfo) -> bool:
         name, cls = info.name, info.class_name or ""
@@ -365,6 +373,8 @@ class _MethodGate:
             return True
         if any(hasattr(getattr(builtins, dotted(b) or "?", None), name) for b in self.facts.classes[cls].bases):
             return True
+        if name in self._called:
+            return True  # obj.name(...): an attribute the module writes, known without walking it
         if self._attributes is False:
             self._attributes = _attribute_names(self.facts.tree)
         return self._attributes is None or name in self._attributes
