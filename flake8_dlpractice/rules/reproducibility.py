@@ -682,7 +682,9 @@ class UnseededSplit(Rule):
     Unsafe: `dlp-fix --unsafe-fixes` adds `random_state=<seed>` (or
     `generator=torch.Generator().manual_seed(<seed>)`), using the module's own seed expression
     when it is valid at the split (a constant or a module-level name such as `SEED`), otherwise 0.
-    The split changes, hence unsafe.
+    The split changes, hence unsafe. A split inside a loop gets no fix: a constant seed there would
+    make every repetition draw the same split (a loop that repeats random splits to average over
+    them); seed it from the loop counter (`random_state=SEED + i`) or seed NumPy once before the loop.
 
     ## Known limits
     Seeding done in another module before this code runs is not seen, unless a call named like
@@ -713,15 +715,16 @@ class UnseededSplit(Rule):
                         or shown_only(facts, node):
                     continue
                 yield self.finding(node, f"{_called(site)}() has no generator= and torch is never seeded",
-                                   generator_fix(facts, site, "0"))
+                                   None if site.loops else generator_fix(facts, site, "0"))
             elif _random_sklearn_split(site):
                 if site.kwarg_node("random_state") is not None:
                     continue
                 if _seeded_before(rnd, frozenset({"numpy"}), site) or shown_only(facts, node):
                     continue  # seeded, or the shuffled rows only pick what to show
                 seed = _module_seed(facts, site, ("numpy",)) or "0"
-                fix = Fix("unsafe", "add-keyword", span_of(node), (("keyword", "random_state"), ("value", seed)),
-                          title=f"add random_state={seed}")
+                fix = None if site.loops else Fix("unsafe", "add-keyword", span_of(node),
+                                                  (("keyword", "random_state"), ("value", seed)),
+                                                  title=f"add random_state={seed}")
                 yield self.finding(node, f"{_called(site)}() has no random_state and NumPy is not seeded "
                                    f"before it", fix)
 
