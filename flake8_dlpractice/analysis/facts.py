@@ -26,6 +26,7 @@ from typing import Any, Callable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
+from .nodes import BLOCK_FIELDS
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
@@ -345,12 +346,9 @@ class ModuleFacts:
         return next(self._ids)
 
 
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
 def _block_children(node: ast.AST):
     """The statements (and except handlers / match cases) directly inside a block statement."""
-    for name in _BLOCK_FIELDS:
+    for name in BLOCK_FIELDS:
         block = getattr(node, name, None)
         if block and isinstance(block, list):
             yield from block

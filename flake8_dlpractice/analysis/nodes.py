@@ -8,6 +8,8 @@ import ast
 _SCALAR_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment",
                             "name", "module", "level", "simple"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# the fields of a compound statement (and except handler, match case) that hold its blocks, in order
+BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:

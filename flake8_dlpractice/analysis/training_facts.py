@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..findings import line_ref
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
 from .names import dotted, last_part, name_words
+from .nodes import BLOCK_FIELDS
 
 import builtins as _builtins_module
 
@@ -97,13 +98,12 @@ def walk_scope(body: list[ast.stmt]):
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 # the statement blocks of each compound statement (and except handler, match case), in field order
 _BLOCKS_OF: dict[type, tuple[str, ...]] = {
     kind: fields for kind in vars(ast).values() if isinstance(kind, type)
     and issubclass(kind, (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthandler)))
     and not issubclass(kind, _SCOPE_BREAKS)
-    for fields in (tuple(name for name in _BLOCK_FIELDS if name in kind._fields),) if fields}
+    for fields in (tuple(name for name in BLOCK_FIELDS if name in kind._fields),) if fields}
 
 
 def walk_stmts(body: list[ast.stmt]):
