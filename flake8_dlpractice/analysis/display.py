@@ -52,7 +52,7 @@ PURE_METHODS = frozenset({
     "keys", "items", "values", "get", "mean", "sum", "min", "max", "argmax", "argmin", "to", "view", "clip",
     "unique", "nonzero", "round", "head", "tail", "reset_index", "sort_values", "drop", "dropna", "to_numpy",
     "argsort", "groupby", "agg", "aggregate", "count", "std", "median", "describe", "nunique", "cumsum",
-    "value_counts", "sort_index",
+    "value_counts", "sort_index", "toarray", "todense",
 })
 # functions that select, reshape or load (not compute a result): numpy's shape functions, reading images
 PURE_QUALIFIED = frozenset({

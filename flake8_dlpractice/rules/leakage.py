@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from ..analysis.display import fitted_shown_only
 from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
                               guard_may_hold, is_backward, is_model_call, last_part, root_name,
                               training_ancestor)
@@ -24,6 +25,13 @@ def _receiver(site: CallSite) -> str:
             return f"{dotted(owner.func) or 'the model'}()"
         return root_name(owner) or "the model"
     return "the model"
+
+
+def _fitted_for_display(facts: ModuleFacts, site: CallSite) -> bool:
+    """``cv = CountVectorizer(); counts = cv.fit_transform(test.tags)`` whose every output is only
+    plotted or printed (a bar chart of the test set's tags): nothing learnt reaches a model."""
+    built = site.recv.call if site.recv is not None else None
+    return built is not None and fitted_shown_only(facts, built)
 
 
 def is_lightning_trainer(kind: str | None, name: str | None) -> bool:
@@ -93,7 +101,10 @@ class TestDataInFitting(Rule):
     test])`: fitting encoders on train plus an unlabelled competition test set is a deliberate
     choice; DLP102 reports statistics of such a concatenation once it is split back). Stateless and
     row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`, ...), inspection
-    tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP) and a
+    tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP), an estimator
+    or vectorizer fitted on test data whose every output is only printed or plotted (a bar chart of
+    the test set's word counts, cluster sizes; an output stored in a frame column is not followed)
+    and a
     featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is a label
     encoder (`LabelEncoder`, `LabelBinarizer`) refitted on the test labels (`y_test`): it learns the
     list of classes, and label encoding of the target is not a leak; neither are
@@ -221,7 +232,8 @@ class TestDataInFitting(Rule):
             data = site.arg(0, "x") or site.kwargs.get("X") or site.kwargs.get("train_data")
             if data is not None and _encodes_target(site, data):
                 return  # LabelEncoder().fit_transform(y_test): a mapping of class names, not a statistic
-            if data is not None and leaks.is_test(data) and not _chunk_pair(leaks.facts, site, data):
+            if data is not None and leaks.is_test(data) and not _chunk_pair(leaks.facts, site, data) \
+                    and not _fitted_for_display(leaks.facts, site):
                 yield self.finding(site.node, first_fitting([
                     f"test data {_test_text(leaks, data)} is used to fit {_receiver(site)!r}",
                     f"test data {quoted(data.name)} is used to fit {_receiver(site)!r}"]),
