@@ -53,6 +53,7 @@ PURE_METHODS = frozenset({
     "unique", "nonzero", "round", "head", "tail", "reset_index", "sort_values", "drop", "dropna", "to_numpy",
     "argsort", "groupby", "agg", "aggregate", "count", "std", "median", "describe", "nunique", "cumsum",
     "value_counts", "sort_index", "toarray", "todense",
+    "get_feature_names", "get_feature_names_out",  # a fitted vectorizer's vocabulary, like an attribute
 })
 # functions that select, reshape or load (not compute a result): numpy's shape functions, reading images
 PURE_QUALIFIED = frozenset({
@@ -62,6 +63,9 @@ PURE_QUALIFIED = frozenset({
     "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
     "skimage.io.imread", "imageio.imread", "pandas.DataFrame", "pandas.Series", "pandas.crosstab", "numpy.where",
     "numpy.argwhere", "numpy.bincount",
+    # how well clusters separate: a number of the data and labels, like an inertia (a silhouette curve)
+    "sklearn.metrics.silhouette_score", "sklearn.metrics.silhouette_samples", "sklearn.metrics.calinski_harabasz_score",
+    "sklearn.metrics.davies_bouldin_score",
 })
 
 DISPLAY, OTHER = "display", "other"
@@ -186,12 +190,6 @@ def _is_size_of(facts: ModuleFacts, node: ast.Call) -> bool:
     return facts.imports.qualname(func) in SIZE_OF
 
 
-def _only_displays(facts: ModuleFacts, body: list[ast.stmt]) -> bool:
-    """Every statement of ``body`` shows something (and nothing else)."""
-    return all(isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-               and _is_display_call(facts, stmt.value) for stmt in body)
-
-
 def _row_copy(node: ast.expr) -> bool:
     """``df.loc[rows]`` / ``df.iloc[rows]`` with a list of rows, ``df[["lat", "lon"]]`` (a list of
     columns): pandas returns a new frame."""
@@ -199,6 +197,10 @@ def _row_copy(node: ast.expr) -> bool:
         return True
     return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
         and node.value.attr in ("loc", "iloc") and not isinstance(node.slice, (ast.Slice, ast.Tuple))
+
+
+def _assign_targets(stmt: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
 
 
 def _root_name(node: ast.expr) -> str | None:
@@ -226,10 +228,16 @@ class _Indexer:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.out = NameReads()
+        self.tail_ifs: set[int] = set()  # ifs of a function body followed by nothing but a return
 
     def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
-        for stmt in body:
-            self.statement(stmt, scope)
+        """Index ``body`` and every block inside it, in source order, without recursing (an
+        ``elif`` chain nests thousands deep in generated code)."""
+        stack: list[tuple[ast.stmt, ast.AST | None]] = [(stmt, scope) for stmt in reversed(body)]
+        while stack:
+            stmt, where = stack.pop()
+            for inner, inner_scope in reversed(self.statement(stmt, where)):
+                stack.extend((child, inner_scope) for child in reversed(inner))
 
     def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False) -> None:
         key = id(scope) if scope is not None else None
@@ -239,7 +247,8 @@ class _Indexer:
             if scope is not None:
                 self.out.locals_of.setdefault(id(scope), set()).add(name)
 
-    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> None:
+    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> list[tuple[list, ast.AST | None]]:
+        """Index ``stmt`` itself; return the blocks inside it (with their scopes), to index next."""
         line = stmt.lineno
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._bind(scope, [stmt.name], line)
@@ -248,10 +257,13 @@ class _Indexer:
             args = stmt.args
             self.out.functions[id(stmt)] = stmt
             self._bind(stmt, [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs], line)
-            self.block(stmt.body, stmt)
+            body = stmt.body
+            self.tail_ifs.update(id(inner) for k, inner in enumerate(body) if isinstance(inner, ast.If) and all(
+                isinstance(after, ast.Return) for after in body[k + 1:k + 2]) and len(body) <= k + 2)
+            return [(stmt.body, stmt)]
         elif isinstance(stmt, ast.ClassDef):
             self._bind(scope, [stmt.name], line)
-            self.block(stmt.body, scope)
+            return [(stmt.body, scope)]
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
@@ -281,14 +293,18 @@ class _Indexer:
             end = stmt.end_lineno or line
             self.expr(stmt.iter, scope, [Binding(scope, n, line, end) for n in names] if names else OTHER)
             self._bind(scope, names, line)
-            self.block(stmt.body, scope)
-            self.block(stmt.orelse, scope)
+            return [(stmt.body, scope), (stmt.orelse, scope)]
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             self.expr(stmt.value, scope, ("returned", scope) if scope is not None else OTHER)
-        elif isinstance(stmt, ast.If) and _only_displays(self.facts, stmt.body + stmt.orelse):
-            self.expr(stmt.test, scope, DISPLAY)  # if np.random.rand() < 0.5: ax.imshow(a) else: ax.imshow(b)
-            self.block(stmt.body, scope)
-            self.block(stmt.orelse, scope)
+        elif isinstance(stmt, ast.If):
+            # if np.random.rand() < 0.5: ax.imshow(a) else: ax.imshow(b) (display); if random.random() < p: x = flip(x)
+            decided = self._decided_by_test(stmt, scope)
+            self.expr(stmt.test, scope, OTHER if decided is None else decided or DISPLAY)
+            return [(stmt.body, scope), (stmt.orelse, scope)]
+        elif isinstance(stmt, ast.Assert):  # stops the program when it fails; nothing computed flows on
+            for child in (stmt.test, stmt.msg):
+                if child is not None:
+                    self.expr(child, scope, DISPLAY)
         elif isinstance(stmt, ast.Expr) and self._shuffled(stmt.value):
             name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
             self.expr(stmt.value, scope, OTHER)
@@ -300,16 +316,36 @@ class _Indexer:
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.expr):
                     self.expr(child, scope, OTHER)
-            for name in ("body", "orelse", "finalbody"):
-                self.block(getattr(stmt, name, None) or [], scope)
-            for handler in getattr(stmt, "handlers", None) or []:
-                self.block(handler.body, scope)
-            for case in getattr(stmt, "cases", None) or []:
-                self.block(case.body, scope)
             if isinstance(stmt, (ast.With, ast.AsyncWith)):
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind(scope, _target_names(item.optional_vars), line)
+            blocks = [(getattr(stmt, name, None) or [], scope) for name in ("body", "orelse", "finalbody")]
+            return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
+                + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
+        return []
+
+    def _decided_by_test(self, stmt: ast.If, scope: ast.AST | None) -> list | None:
+        """What an ``if`` test decides when its branches only bind names (the test decides what they
+        hold), fill containers, show something, or return from a function whose body ends with the
+        ``if`` or one ``return`` after it (the test decides what the function returns); None when a
+        branch does anything else (calls, loops, nested branches, ``break``: the test decides that)."""
+        out: list = []
+        for inner in stmt.body + stmt.orelse:
+            if isinstance(inner, ast.Pass) or isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) \
+                    and _is_display_call(self.facts, inner.value):
+                continue
+            if isinstance(inner, ast.Return) and scope is not None and id(stmt) in self.tail_ifs:
+                out.append(("returned", scope))
+            elif isinstance(inner, (ast.Assign, ast.AnnAssign)) and all(
+                    isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in _assign_targets(inner)):
+                out.extend(Binding(scope, name, inner.lineno)
+                           for target in _assign_targets(inner) for name in _target_names(target))
+            elif isinstance(inner, ast.Expr) and isinstance(self._expression_statement(inner.value, scope), list):
+                out.extend(self._expression_statement(inner.value, scope))  # desc.insert(0, word)
+            else:
+                return None  # also a bare expression: a notebook shows it only when it ends the cell
+        return out
 
     def _shuffled(self, value: ast.expr) -> str | None:
         """The name ``random.shuffle(name)`` / ``np.random.shuffle(name)`` shuffles in place."""
@@ -402,7 +438,10 @@ def display_reads(facts: ModuleFacts) -> NameReads:
 def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tuple[object, tuple | None]]:
     """What consumes the value ``binding`` holds, read by read, each with the lines between which
     the value is live when the read is in a function reading a module-level name (the function's
-    callers in that range are the ones that see it)."""
+    callers in that range are the ones that see it). A ("returned", function) in place of a
+    binding (a return an ``if`` test decides) is consumed as it stands."""
+    if not isinstance(binding, Binding):
+        return [(binding, None)]
     key = id(binding.scope) if binding.scope is not None else None
     lines = found.binds.get((key, binding.name), [])
     later = [ln for ln in lines if ln > binding.line]
@@ -467,14 +506,15 @@ def _follow(found: NameReads, facts: ModuleFacts, bindings: list[Binding], live:
     """Queue what reads each binding's value (once per binding and live range); False once the
     search has grown too large to decide."""
     for binding in bindings:
-        mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live)
+        mark = (id(binding.scope) if binding.scope is not None else None, binding.name, binding.line, live) \
+            if isinstance(binding, Binding) else (binding, live)
         if mark in seen:
             continue
         seen.add(mark)
         if len(seen) > 500:
             return False
         for read, scope_live in _reads_of(found, facts, binding):
-            work.append((read, scope_live or (live if binding.scope is not None else None)))
+            work.append((read, scope_live or (live if getattr(binding, "scope", None) is not None else None)))
     return True
 
 

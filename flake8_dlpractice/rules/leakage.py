@@ -103,7 +103,9 @@ class TestDataInFitting(Rule):
     row-wise transformers (`PolynomialFeatures`, `Normalizer`, `Imputer(axis=1)`, ...), inspection
     tools correctly fitted on held-out data (`PermutationImportance`, `TSNE`, UMAP), an estimator
     or vectorizer fitted on test data whose every output is only printed or plotted (a bar chart of
-    the test set's word counts, cluster sizes; an output stored in a frame column is not followed)
+    the test set's word counts and its vocabulary, `get_feature_names_out()`, also through a new
+    frame built to chart them; cluster sizes; an output stored into a frame that holds other data
+    is not followed)
     and a
     featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is a label
     encoder (`LabelEncoder`, `LabelBinarizer`) refitted on the test labels (`y_test`): it learns the

@@ -341,7 +341,11 @@ class MissingSeed(Rule):
     `train_and_plot`) — directly, through the names bound from it, indexing with it, or as the
     iterable of a loop that only plots (`idx = np.random.choice(len(images), 6)` then
     `axes[k].imshow(images[i])` for each `i`). An in-place shuffle (`random.shuffle(posts)`,
-    `np.random.shuffle(rows)`) is judged by what reads the shuffled list afterwards. Reading only
+    `np.random.shuffle(rows)`) is judged by what reads the shuffled list afterwards, and a draw
+    tested by an `if` whose branches only bind names, fill containers, show something or return
+    from the end of a helper (`if random.random() < p: return mirrored`) by what those names and
+    the helper's result feed; a branch that calls or trains, or code after an early return, makes
+    the draw count. An `assert` only checks a value. Reading only
     the size of a drawn value (`len(x)`, `np.shape(x)`) uses nothing that was drawn: jitter added
     to a plotted column and then subsampled with `np.random.choice(len(x), 500)` only shows. A result
     computed from the draw and printed (`print(model.fit(X[idx]).score(...))`) still counts.
@@ -442,7 +446,8 @@ class MissingSeed(Rule):
     is read only by display code, and that is never scored or asked to predict (`score`,
     `predict` of a supervised model) nor handed to another call (a search, a pipeline, a model's
     `fit`), does not count: an elbow curve, a t-SNE map, clusters coloured into a scatter plot,
-    printed importances, members of a cluster picked with `np.where(km.labels_ == g)` to be shown,
+    printed importances, a silhouette curve (`silhouette_score(X, km.labels_)` plotted over k),
+    members of a cluster picked with `np.where(km.labels_ == g)` to be shown,
     labels counted with `np.bincount` or tabulated with `pd.crosstab`/`pd.Series` and printed. A
     clusterer inside a pipeline (`make_pipeline(scaler, KMeans())`) is handed to another call and
     still counts. Outputs that reach a condition (`if key in counts:`) or a frame the
