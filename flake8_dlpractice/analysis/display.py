@@ -471,6 +471,23 @@ def _called_in(facts: ModuleFacts, found: NameReads, scope_key: int, live: tuple
     return any(_in_range(c.line, live) for c in info.callers)
 
 
+def replaced_unread(facts: ModuleFacts, call: ast.AST, body: list[ast.stmt]) -> bool:
+    """The value ``call`` returns is bound to names (``model = RandomForestClassifier()``) that a later
+    statement of ``body`` (the statements the binding stands among, not a branch) binds again
+    (``model = SVC()``) before anything reads them."""
+    found = facts.derived(display_reads)
+    first = found.at.get(id(call), OTHER)
+    if not isinstance(first, list) or not first or not all(isinstance(b, Binding) for b in first):
+        return False
+    for binding in first:
+        key = id(binding.scope) if binding.scope is not None else None
+        later = [line for line in found.binds.get((key, binding.name), ()) if line > binding.line]
+        if not later or not any(stmt.lineno == min(later) and isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == binding.name for t in stmt.targets) for stmt in body):
+            return False
+    return not any(_reads_of(found, facts, binding) for binding in first)
+
+
 def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
     """The value ``call`` returns is read, and only by display code or by names that are then
     displayed or never read again (see the module docstring)."""
@@ -514,7 +531,8 @@ def _follow(found: NameReads, facts: ModuleFacts, bindings: list[Binding], live:
         if len(seen) > 500:
             return False
         for read, scope_live in _reads_of(found, facts, binding):
-            work.append((read, scope_live or (live if getattr(binding, "scope", None) is not None else None)))
+            in_function = isinstance(binding, Binding) and binding.scope is not None
+            work.append((read, scope_live or (live if in_function else None)))
     return True
 
 

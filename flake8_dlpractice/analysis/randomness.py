@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .display import DESCRIBING, EVALUATING, fitted_shown_only, shown_only
+from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
 from .reach import reach_of, running_calls
@@ -430,7 +430,8 @@ def counted_uses(facts: ModuleFacts) -> list[Use]:
     for use in sorted(facts.derived(randomness_of).uses, key=lambda u: (u.line, u.node.col_offset)):
         if use.rng in first:
             continue
-        if use.draw and shown_only(facts, use.node) or use.rng == "sklearn" and _shown_fit(facts, use):
+        if use.draw and shown_only(facts, use.node) or use.rng == "sklearn" and (
+                _shown_fit(facts, use) or _replaced_unread(facts, use)):
             continue
         first[use.rng] = use
     return list(first.values())
@@ -446,6 +447,17 @@ def _shown_fit(facts: ModuleFacts, use: Use) -> bool:
             _models_in_use):
         return False  # decided from the facts, without indexing the module's reads
     return fitted_shown_only(facts, use.node, describing=cls in DESCRIBING)
+
+
+def _replaced_unread(facts: ModuleFacts, use: Use) -> bool:
+    """``model = RandomForestClassifier()`` at module level, bound again by a later top-level
+    statement (``model = SVC()``) before anything reads it: the estimator is never fitted, and draws
+    nothing. Not decided when code runs from strings the analysis cannot read (``run_cell_magic``)."""
+    stmt = use.stmt
+    if not isinstance(stmt, ast.Assign) or stmt.value is not use.node or id(use.node) in facts.derived(
+            _models_in_use) or not any(top is stmt for top in facts.tree.body):
+        return False
+    return facts.derived(_read_in_running_code) is not None and replaced_unread(facts, use.node, facts.tree.body)
 
 
 def _bound_by_its_statement(use: Use) -> bool:

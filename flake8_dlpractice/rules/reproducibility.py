@@ -356,7 +356,9 @@ class MissingSeed(Rule):
     keyword and does not count either.
     An estimator draws its random numbers when it is fitted: one built at module level and bound
     to a name (or put in a list of candidates) that no code which runs reads again — fitted only
-    in a function nobody calls — does not count.
+    in a function nobody calls — does not count, nor does one bound at module level to a name that a
+    later module-level statement (not a branch) binds again before anything reads it
+    (`clf = RandomForestClassifier()` then `clf = SVC()`).
 
     Any of these counts as seeding: `torch.manual_seed`, `np.random.seed`, `random.seed`,
     `tf.random.set_seed`, `keras.utils.set_random_seed`, `seed_everything`, `transformers.set_seed`,
