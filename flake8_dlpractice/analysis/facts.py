@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 from itertools import count
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
@@ -346,12 +346,21 @@ class ModuleFacts:
         return next(self._ids)
 
 
-def _block_children(node: ast.AST):
+_BLOCKS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def _block_children(node: ast.AST) -> list[ast.AST]:
     """The statements (and except handlers / match cases) directly inside a block statement."""
-    for name in BLOCK_FIELDS:
-        block = getattr(node, name, None)
-        if block and isinstance(block, list):
-            yield from block
+    kind = type(node)
+    names = _BLOCKS_OF.get(kind)
+    if names is None:
+        names = _BLOCKS_OF[kind] = tuple(name for name in BLOCK_FIELDS if name in kind._fields)
+    if len(names) == 1:
+        return getattr(node, names[0])
+    children: list[ast.AST] = []
+    for name in names:
+        children.extend(getattr(node, name))
+    return children
 
 
 # statements (and handlers, match cases) that hold blocks of statements: only these are descended
@@ -428,11 +437,12 @@ class _ScopeWalker(DataFlow):
         self.imports = facts.imports
         self.scope = scope
         self.env = env
-        self.loops: list[LoopInfo] = []
+        self.loops: tuple[LoopInfo, ...] = ()  # the loops around, outermost first (shared by the records)
         self.comprehension_ids: frozenset[int] = EMPTY  # variables of the comprehensions around
         self.no_grad = 1 if scope is not None and scope.no_grad else 0
         self.stmt: ast.stmt | None = None
         self.params = set(scope.params) if scope is not None else set()
+        self.local_names = facts.local_names
         self.guard: tuple[str, str] | None = None  # the innermost ``if <parameter test>:`` around
 
     # -- statements ------------------------------------------------------------------------------
@@ -561,9 +571,10 @@ class _ScopeWalker(DataFlow):
         self.facts.loops.append(loop)
         if self.scope is not None:
             self.scope.loops.append(loop)
-        self.loops.append(loop)
+        outer = self.loops
+        self.loops = (*outer, loop)
         self.run(body)
-        self.loops.pop()
+        self.loops = outer
 
     # -- binding ---------------------------------------------------------------------------------
     def bind(self, target: ast.expr, value: Value, value_node: ast.expr) -> None:
@@ -589,7 +600,7 @@ class _ScopeWalker(DataFlow):
                 owner = self.imports.qualname(target.value) or dotted(target.value)
                 if owner:
                     self.facts.stores.append(Store(f"{owner}[{key.value!r}]", value_node, value,
-                                                   self.stmt, self.scope, tuple(self.loops)))
+                                                   self.stmt, self.scope, self.loops))
             self.update_frame(target, value)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, value, value_node)
@@ -597,7 +608,7 @@ class _ScopeWalker(DataFlow):
     def _bind_attribute(self, target: ast.Attribute, value: Value, value_node: ast.expr) -> None:
         qn, spelled = self.imports.qualname_and_dotted(target)
         self.facts.stores.append(Store(qn or spelled or "", value_node, value, self.stmt,
-                                       self.scope, tuple(self.loops)))
+                                       self.scope, self.loops))
         if value.applied is not None and isinstance(target.value, ast.Name) and target.value.id != "self":
             self.update_frame(target, value)  # df.age = df.age.fillna(df.age.mean())
         elif spelled:
@@ -722,9 +733,9 @@ class _ScopeWalker(DataFlow):
         if kind is ast.Subscript:
             return self._subscript(node, depth)
         if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
-            items = tuple(self.ev(e, depth) for e in node.elts)
-            merged = self._combine(list(items), strict=True)
-            merged.items = items
+            parts = [self.ev(e, depth) for e in node.elts]
+            merged = self._combine(parts, strict=True)
+            merged.items = tuple(parts)
             return merged
         if kind is ast.BinOp:
             left = self.ev(node.left, depth)
@@ -784,7 +795,7 @@ class _ScopeWalker(DataFlow):
         return self._combine(parts)
 
     def _name(self, node: ast.Name) -> Value:
-        if node.id in self.facts.local_names:
+        if node.id in self.local_names:
             self.facts.references.append((node.id, self.scope, node.lineno))
         value = self.env.get(node.id)
         if value is None:
@@ -860,26 +871,28 @@ class _ScopeWalker(DataFlow):
         """Merge operands. ``strict`` (concatenation, displays): a role survives only when every
         named operand carries it — ``[data, test]`` is not test data. With ``binop``, data combined
         with a statistic is normalised by it (``(X - mu) / sd``)."""
-        anc: frozenset[int] = EMPTY
-        idents: frozenset[int] = EMPTY
+        anc, idents = _union(parts)
         stat = applied = None
         data = []
+        data_anc = element = some_pred = False
+        all_pred = True  # every operand with ancestry is a prediction
         for p in parts:
-            anc |= p.anc
-            idents |= p.idents
             if p.stat is not None:
                 stat = stat or p.stat
-            else:
-                data.append(p)
-                applied = applied or p.applied
-        if stat is not None and not any(p.anc for p in data):
+                continue
+            data.append(p)
+            applied = applied or p.applied
+            element = element or p.element
+            some_pred = some_pred or p.pred
+            if p.anc:
+                data_anc = True
+                all_pred = all_pred and p.pred
+        if stat is not None and not data_anc:
             return Value(stat=stat, anc=anc, idents=idents)  # statistics only (mu / 2, hi - lo)
         if binop and stat is not None and applied is None:
             applied = stat
         merged = merge_roles_strict(data) if strict else merge_roles(data)
-        value = Value(anc=anc, idents=idents, applied=applied,
-                      pred=any(p.pred for p in data) and all(p.pred for p in data if p.anc),
-                      element=any(p.element for p in data))
+        value = Value(anc=anc, idents=idents, applied=applied, pred=some_pred and all_pred, element=element)
         if merged is not None:
             value.take_role(merged)
         return value
@@ -901,7 +914,7 @@ class _ScopeWalker(DataFlow):
                 inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
                                       and kw.value.value is True)
         site = CallSite(node, qn, spelled, method, recv, args, kwargs, self.scope,
-                        tuple(self.loops), self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids,
+                        self.loops, self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids,
                         guard=self.guard)
         site.local = self.facts.resolve_local(func, self.scope)
         if site.local is not None and self.facts.concats:  # helper(full.loc[full.is_test == 0]): rows taken back
@@ -927,11 +940,10 @@ class _ScopeWalker(DataFlow):
 
     def _call_result(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None,
                      recv: Value | None, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        all_anc = all_idents = EMPTY
-        for v in (recv, *args, *kwargs.values()):
-            if v is not None:
-                all_anc |= v.anc
-                all_idents |= v.idents
+        all_anc, all_idents = _union(args, recv.anc if recv is not None else EMPTY,
+                                     recv.idents if recv is not None else EMPTY)
+        if kwargs:
+            all_anc, all_idents = _union(kwargs.values(), all_anc, all_idents)
         if site.result_id:
             all_anc |= {site.result_id}
         found = None
@@ -1010,17 +1022,19 @@ class _ScopeWalker(DataFlow):
               all_idents: frozenset[int]) -> Value:
         """Roles through wrappers and methods: ``DataLoader(x)``, ``np.array(x)``, ``x.to(device)``."""
         line = node.lineno
-        result = Value(anc=all_anc, idents=all_idents, line=line)
-        if recv is not None and method in ("to", "cuda", "cpu", "float", "double", "half"):
-            result.kind = recv.kind
+        kind = None
+        if recv is not None and method in _DEVICE_MOVES:
+            kind = recv.kind
             if recv.role:  # x.to(device): the receiver's data, whatever the device is called
+                result = Value(kind=kind, anc=all_anc, idents=all_idents, line=line)
                 result.take_role(recv)
                 return result
-        stats = [a.stat for a in args if a.stat is not None]
-        if stats and all(a.stat is not None for a in args if a.anc):  # float(X.mean()), np.sqrt(X.var())
-            return Value(stat=stats[0], anc=all_anc, line=line)
-        if method in NON_DATA_METHODS or (isinstance(node.func, ast.Name) and node.func.id in ROLE_NEUTRAL_BUILTINS):
+        stat = _only_statistic(args)
+        if stat is not None:  # float(X.mean()), np.sqrt(X.var())
+            return Value(stat=stat, anc=all_anc, line=line)
+        if method in NON_DATA_METHODS or (type(node.func) is ast.Name and node.func.id in ROLE_NEUTRAL_BUILTINS):
             return Value(anc=all_anc, line=line)
+        result = Value(kind=kind, anc=all_anc, idents=all_idents, line=line)
         data_args = args + list(kwargs.values()) if kwargs else args
         for a in data_args:
             if a.pred:
@@ -1069,6 +1083,33 @@ if hasattr(ast, "TryStar"):  # Python 3.11+
     _STATEMENTS[ast.TryStar] = _ScopeWalker._try
 if hasattr(ast, "Match"):  # Python 3.10+
     _STATEMENTS[ast.Match] = _ScopeWalker._match
+
+
+_DEVICE_MOVES = frozenset({"to", "cuda", "cpu", "float", "double", "half"})
+
+
+def _only_statistic(args: list[Value]):
+    """The first statistic among the arguments when every argument with ancestry is one, else None."""
+    first = None
+    for a in args:
+        if a.stat is not None:
+            if first is None:
+                first = a.stat
+        elif a.anc:
+            return None
+    return first
+
+
+def _union(values: Iterable[Value], anc: frozenset[int] = EMPTY,
+           idents: frozenset[int] = EMPTY) -> tuple[frozenset[int], frozenset[int]]:
+    """The ancestry and identities of several values together (with ``anc``, ``idents``); a set that
+    adds nothing is not copied."""
+    for v in values:
+        if v.anc:
+            anc = anc | v.anc if anc else v.anc
+        if v.idents:
+            idents = idents | v.idents if idents else v.idents
+    return anc, idents
 
 
 def _columns(iter_node: ast.expr) -> bool:

@@ -189,6 +189,7 @@ def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def data_role(name: str) -> str | None:
     """The role a data value's name gives it: role tokens, and the abbreviations ``tr``/``te``/``va``/
     ``vl`` when they stand as whole words (``X_te``, ``va_paths``)."""
@@ -205,6 +206,7 @@ def use_extra_tokens(tokens: dict[str, str]) -> None:
     if tokens != _EXTRA_TOKENS:
         _EXTRA_TOKENS = tokens
         role_from_name.cache_clear()
+        data_role.cache_clear()
 
 
 _GLUED_TOKENS = ("train", "test", "valid", "val", "eval", "dev", "holdout", "trn", "tst")

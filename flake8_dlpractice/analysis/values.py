@@ -64,18 +64,20 @@ class SplitInfo:
 
 def merge_roles(values: list[Value]) -> Value | None:
     """The one role several values agree on (None when they disagree or carry none)."""
-    with_role = [v for v in values if v is not None and v.role]
-    if not with_role:
-        return None
-    roles = {v.role for v in with_role}
-    if len(roles) != 1:
-        return None
-    return with_role[0]
+    first = None
+    for v in values:
+        if v is not None and v.role:
+            if first is None:
+                first = v
+            elif v.role != first.role:
+                return None
+    return first
 
 
 def merge_roles_strict(values: list[Value]) -> Value | None:
     """Like :func:`merge_roles`, but a named value without a role makes the mix unknown (a statistic or
     an augmenting generator given beside the data is not data)."""
-    if any(v is not None and not v.role and v.idents and not v.stat and not v.aug for v in values):
-        return None
+    for v in values:
+        if v is not None and not v.role and v.idents and not v.stat and not v.aug:
+            return None
     return merge_roles(values)
