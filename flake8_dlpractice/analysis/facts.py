@@ -31,8 +31,8 @@ from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_p
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
-from .provenance import (COMPOSITES, TRANSFORMER_MODULES, ConcatInfo, DataSummary, FitEvent, ResampleEvent,
-                         SplitEvent, Statistic, StatUse, is_target_name)
+from .provenance import (COMPOSITES, TRANSFORMER_MODULES, ColumnStore, ConcatInfo, DataSummary, FitEvent,
+                         ResampleEvent, SplitEvent, Statistic, StatUse, is_target_name)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
 
@@ -298,6 +298,7 @@ class ModuleFacts:
         # columns changed by statistics, and where an assignment reads one: (scope id, frame) -> (column, line)
         self.changed_columns: set[str] = set()
         self.column_reads: dict[tuple[int, str], list[tuple[str, int]]] = {}
+        self.column_stores: list[ColumnStore] = []  # df["c"] = v, df.loc[:, "c"] = v (consumers.py)
         self.local_results: dict[int, CallSite] = {}  # calls of same-file functions, by call node
         self.sums: dict[int, tuple[Value, Value]] = {}  # a + b of two named values, by node
         self.ifs: list[ast.If] = []  # every if statement, in walk order
@@ -639,6 +640,9 @@ class _ScopeWalker(DataFlow):
             self.facts.tables.add(new_id)
         self.env[spelled] = merged
         self.store_class_attr(root, merged)
+        if column is not None and value.anc:
+            store = ColumnStore(spelled, column, value.anc, old.anc, self.scope, target.lineno)
+            self.facts.column_stores.append(store)
         if value.applied is None and value.stat is not None and not value.stat.code \
                 and value.stat.source.idents & old.anc:
             # df.loc[df.age.isnull(), "age"] = df.age.mean(): imputed with a statistic of itself;

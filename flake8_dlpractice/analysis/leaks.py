@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
+from .consumers import Consumers
 from .dataflow import stateful
 from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, root_name
 from .reach import dead_code_of
@@ -207,6 +208,7 @@ class Leaks:
         """The first split, after the statistics were learnt, of data that carries them (with
         ``nested``, a holdout of training data is exempt when a clean labelled test set exists)."""
         source = learning.source
+        cleared: set[int] = set()  # the parts of splits whose features the statistics do not reach
         for split in self._splits_by(self._by_anc, learning.products):  # learning.products & split.anc
             if split.scope is learning.scope and split.node.lineno < learning.end_line:
                 continue
@@ -226,8 +228,28 @@ class Leaks:
                 continue  # the test set's own statistics are DLP100's; this split is of other data
             if nested and self.nested_holdout(split, source):
                 continue
+            if self.learns_nothing_held_out(learning, split, cleared):
+                continue
             return split
         return None
+
+    def learns_nothing_held_out(self, learning: Learning, split: SplitEvent, cleared: set[int] | None = None,
+                                after: bool = False) -> bool:
+        """Statistics that reach ``split`` but nothing learnt from its held-out rows (consumers.py): a
+        monotone rescale before tree models only, bins read only to stratify, the labels of an
+        adversarial validation (which data set a row comes from), statistics that reach the labels (or
+        columns the features leave out) only. ``after``: the statistics are applied after the split."""
+        if learning.fit is None and learning.use is None:
+            return False  # resampling (DLP105): duplicated rows are in both parts whatever the model
+        if cleared and split.anc & cleared:
+            return True  # a later split of those parts (X_tr given to a helper's search)
+        consumers = self.facts.derived(Consumers)
+        if not after and consumers.misses_features(learning, split):
+            if cleared is not None:
+                cleared.add(split.piece_id)
+            return True
+        return (consumers.stratifies_only(learning) or consumers.membership_split(split)
+                or consumers.tree_invariant(learning, split))
 
     def last_run(self, info: FunctionInfo) -> float:
         """The last line of the module's top level from which ``info`` may run: its latest call there,
@@ -280,7 +302,7 @@ class Leaks:
                     continue
                 if split.kind == "back" and not self.concat_has_test(split.concat):
                     continue
-                if self.nested_holdout(split, source):
+                if self.nested_holdout(split, source) or self.learns_nothing_held_out(learning, split, after=True):
                     continue
                 return split, use
         return None

@@ -298,6 +298,19 @@ class ConcatInfo:
 
 
 @dataclass(eq=False)
+class ColumnStore:
+    """A column of a frame set from data (``df["segment"] = labels``, ``df.loc[:, "c"] = v``): the frame
+    now carries ``value_anc``, but only in that column."""
+
+    frame: str
+    column: str
+    value_anc: frozenset[int]
+    before_anc: frozenset[int]  # what the frame carried before
+    scope: FunctionInfo | None
+    line: int
+
+
+@dataclass(eq=False)
 class SplitEvent:
     """Data split into parts: ``anc`` is the ancestry of what is split; the parts carry
     ``piece_id`` in theirs (a part is recognised by it)."""

@@ -629,9 +629,33 @@ class PreprocessingBeforeSplit(Rule):
     then handed to a new transformer as a setting (`TfidfVectorizer(vocabulary=words)` with words from
     an earlier fit) does not link the earlier fit to the new one's output: only data that derives
     from a fit's output (or is transformed by the fitted object) carries its statistics.
-    Adversarial validation (a classifier telling training rows from submission rows, with a
-    vectorizer that has frequency cut-offs fitted on both) is reported like any other fit before
-    the folds.
+
+    Statistics that reach a split but nothing learnt from its held-out rows are not flagged. A
+    per-feature monotone rescale (`StandardScaler`, `MinMaxScaler`, `MaxAbsScaler`, `RobustScaler`,
+    `scale()`, `minmax_scale()`, `maxabs_scale()`, `robust_scale()`, or by hand `(x - x.mean()) /
+    x.std()`, `x / x.max()`) is silent when every model evaluated through that split is a tree model
+    (`DecisionTree*`, `RandomForest*`, `ExtraTrees*`, `GradientBoosting*`, `HistGradientBoosting*`,
+    `XGB*`, `LGBM*`, `CatBoost*`, `lgb.train`/`xgb.train`): splits on a feature do not change when it
+    is rescaled monotonically, so the held-out predictions are the same. The models judged are those
+    fitted on the split's parts (for cross-validation or a search, its estimator; for a same-file
+    helper, the models it fits, an estimator it is given being the caller's argument); a linear
+    model, a network, KNN, an SVM, a model of unknown kind or built by a same-file function, no model
+    at all, a transformer or a model's predictions that learn from the rescaled data on the way (PCA,
+    a selector, a clustering's labels as a feature), or `booster="gblinear"`/`linear_tree` anywhere in
+    the file keep the finding. Imputers, encoders, PCA, selectors, vectorizers, quantile and power
+    transforms, squares and absolute values are not monotone rescales. A column binned with its own
+    bins (`pd.cut(df.age, 10)`, `pd.qcut`) that is read only as a split's `stratify=` (or a
+    splitter's `y`), as a `groupby`/`drop`/`sort_values` key or in a statement that only shows it
+    stratifies the split and is no feature (a frame handed whole to a model, bins column included,
+    is not seen). Statistics that reach only the split's labels (named as the target: `y`,
+    `target`, `labels`), or only columns of a frame that its features leave out (`df.loc[:,
+    "segment"] = KMeans().fit_predict(scaled)`, then `train_test_split(df[cols], df["segment"])`
+    with `cols` a literal list of other columns), are not flagged, nor are later splits of those
+    parts. Adversarial validation is not flagged: when the split's labels say which data set a row
+    comes from — runs of constants (`np.hstack([np.ones(len(a)), np.zeros(len(b))])`, `[0] * len(a)
+    + [1] * len(b)`), or a column set to a different constant on each data set before they are put
+    together (`a["is_test"] = 0`; `b["is_test"] = 1`) — the second data set is a class of that task,
+    not held-out data, and statistics over both are the point.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
