@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from .facts import ModuleFacts
 from .names import name_words
@@ -69,6 +70,7 @@ PURE_QUALIFIED = frozenset({
 })
 
 DISPLAY, OTHER = "display", "other"
+NO_BLOCKS: tuple = ()  # a statement without blocks inside
 DROPPED = "dropped"  # an estimator method called as a statement (``km.fit_transform(X)``): its value is dropped
 
 
@@ -199,6 +201,14 @@ def _row_copy(node: ast.expr) -> bool:
         and node.value.attr in ("loc", "iloc") and not isinstance(node.slice, (ast.Slice, ast.Tuple))
 
 
+def _ends(scope: ast.FunctionDef | ast.AsyncFunctionDef | None, stmt: ast.stmt) -> bool:
+    """``stmt`` ends the body of the function ``scope``, or only a ``return`` follows it."""
+    if scope is None:
+        return False
+    body = scope.body
+    return body[-1] is stmt or len(body) > 1 and body[-2] is stmt and type(body[-1]) is ast.Return
+
+
 def _assign_targets(stmt: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
     return stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
 
@@ -228,7 +238,6 @@ class _Indexer:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.out = NameReads()
-        self.tail_ifs: set[int] = set()  # ifs of a function body followed by nothing but a return
 
     def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
         """Index ``body`` and every block inside it, in source order, without recursing (an
@@ -247,7 +256,7 @@ class _Indexer:
             if scope is not None:
                 self.out.locals_of.setdefault(id(scope), set()).add(name)
 
-    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> list[tuple[list, ast.AST | None]]:
+    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[tuple[list, ast.AST | None]]:
         """Index ``stmt`` itself; return the blocks inside it (with their scopes), to index next."""
         line = stmt.lineno
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -257,9 +266,6 @@ class _Indexer:
             args = stmt.args
             self.out.functions[id(stmt)] = stmt
             self._bind(stmt, [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs], line)
-            body = stmt.body
-            self.tail_ifs.update(id(inner) for k, inner in enumerate(body) if isinstance(inner, ast.If) and all(
-                isinstance(after, ast.Return) for after in body[k + 1:k + 2]) and len(body) <= k + 2)
             return [(stmt.body, stmt)]
         elif isinstance(stmt, ast.ClassDef):
             self._bind(scope, [stmt.name], line)
@@ -323,7 +329,7 @@ class _Indexer:
             blocks = [(getattr(stmt, name, None) or [], scope) for name in ("body", "orelse", "finalbody")]
             return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
                 + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
-        return []
+        return NO_BLOCKS
 
     def _decided_by_test(self, stmt: ast.If, scope: ast.AST | None) -> list | None:
         """What an ``if`` test decides when its branches only bind names (the test decides what they
@@ -332,19 +338,27 @@ class _Indexer:
         branch does anything else (calls, loops, nested branches, ``break``: the test decides that)."""
         out: list = []
         for inner in stmt.body + stmt.orelse:
-            if isinstance(inner, ast.Pass) or isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Call) \
-                    and _is_display_call(self.facts, inner.value):
-                continue
-            if isinstance(inner, ast.Return) and scope is not None and id(stmt) in self.tail_ifs:
+            kind = type(inner)
+            if kind is ast.Expr:
+                value = inner.value
+                if type(value) is not ast.Call:
+                    return None  # a bare expression: a notebook shows it only when it ends the cell
+                if _is_display_call(self.facts, value):
+                    continue
+                func = value.func
+                root = _root_name(func.value) if type(func) is ast.Attribute and func.attr in MUTATORS else None
+                if root is None or not self._filled(scope, root, value.lineno):
+                    return None
+                out.append(Binding(scope, root, value.lineno))  # desc.insert(0, word)
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                targets = _assign_targets(inner)
+                if not all(isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets):
+                    return None
+                out.extend(Binding(scope, name, inner.lineno) for target in targets for name in _target_names(target))
+            elif kind is ast.Return and _ends(scope, stmt):
                 out.append(("returned", scope))
-            elif isinstance(inner, (ast.Assign, ast.AnnAssign)) and all(
-                    isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in _assign_targets(inner)):
-                out.extend(Binding(scope, name, inner.lineno)
-                           for target in _assign_targets(inner) for name in _target_names(target))
-            elif isinstance(inner, ast.Expr) and isinstance(self._expression_statement(inner.value, scope), list):
-                out.extend(self._expression_statement(inner.value, scope))  # desc.insert(0, word)
-            else:
-                return None  # also a bare expression: a notebook shows it only when it ends the cell
+            elif kind is not ast.Pass:
+                return None
         return out
 
     def _shuffled(self, value: ast.expr) -> str | None:
