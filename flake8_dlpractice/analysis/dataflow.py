@@ -631,6 +631,9 @@ class DataFlow:
     def name_role(self, name: str, value: Value | None, node: ast.expr | None) -> str | None:
         """The role a data value's name gives it; none for module aliases, devices and ``None`` (``te_gen =
         None`` in the branch without validation data holds no data)."""
+        role = data_role(name)
+        if role is None:  # most names: no role to take back
+            return None
         if name in self.facts.imports.aliases:
             return None
         if isinstance(node, ast.Constant) and node.value is None:
@@ -640,7 +643,7 @@ class DataFlow:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and node.value.split(":", 1)[0].lower() in _DEVICE_STRINGS:
             return None
-        return data_role(name)
+        return role
 
     def callback(self, node: ast.Call, method: str | None) -> tuple[FunctionInfo | None, int]:
         """A same-file function passed to ``df.apply(f)``, ``df.transform(f)``, ``df.pipe(f)``,

@@ -378,15 +378,18 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
     while stack:
         node, cls = stack.pop()
         for child in _block_children(node):
-            if isinstance(child, (ast.Import, ast.ImportFrom)):
+            kind = type(child)
+            if kind is ast.Import or kind is ast.ImportFrom:
                 facts.imports.add(child)
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif kind not in _COMPOUND:  # a simple statement
+                continue
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 defs.append((child, cls))
                 stack.append((child, None))
-            elif isinstance(child, ast.ClassDef):
+            elif kind is ast.ClassDef:
                 facts.classes.setdefault(child.name, child)
                 stack.append((child, child.name))
-            elif type(child) in _COMPOUND:  # other blocks, except handlers, match cases
+            else:  # other blocks, except handlers, match cases
                 stack.append((child, cls))
     if not facts.imports.uses_ml():
         return facts
