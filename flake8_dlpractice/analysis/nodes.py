@@ -3,6 +3,7 @@ every node of an expression or a module (its generic field loop dominates such p
 from __future__ import annotations
 
 import ast
+from typing import Iterator
 
 # fields that never hold a node (a name, an attribute's name, a flag) or only a load/store marker
 _SCALAR_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment",
@@ -27,3 +28,12 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``node`` and every node below it in ``ast.walk``'s order (breadth first), without its cost
+    and without the load/store markers."""
+    todo = [node]
+    for node in todo:  # the list grows as it is read
+        yield node
+        todo.extend(child_nodes(node))

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
-from .nodes import child_nodes
+from .nodes import child_nodes, walk
 
 ENTRY_NAMES = frozenset({"main"})
 
@@ -85,12 +85,12 @@ _CONSTANT_TYPES = (bool, int, float, str, type(None))
 _UNKNOWN = object()
 
 
-def _constant_flags(facts: ModuleFacts) -> dict[str, tuple[object, int]]:
-    """Names assigned a literal by one top-level statement of the module (or of its
-    ``if __name__ == "__main__":`` block), and by no other such statement: ``{name: (value, line)}``."""
+def _constant_flags(statements: list[ast.stmt]) -> dict[str, tuple[object, int]]:
+    """Names assigned a literal by one of the module's top-level ``statements`` (see :func:`_top_level`),
+    and by no other: ``{name: (value, line)}``."""
     candidates: dict[str, tuple[object, int]] = {}
     repeated: set[str] = set()
-    for stmt in _top_level(facts.tree):
+    for stmt in statements:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
             value = stmt.value
@@ -110,13 +110,15 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
             and test.comparators[0].value == "__main__")
 
 
-def _top_level(tree: ast.Module):
+def _top_level(tree: ast.Module) -> list[ast.stmt]:
     """The module's top-level statements, with those of its ``if __name__ == "__main__":`` blocks."""
+    out: list[ast.stmt] = []
     for stmt in tree.body:
-        if _is_main_guard(stmt):
-            yield from stmt.body
+        if type(stmt) is ast.If and _is_main_guard(stmt):
+            out.extend(stmt.body)
         else:
-            yield stmt
+            out.append(stmt)
+    return out
 
 
 def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_ifs: list[ast.If]) -> set[str]:
@@ -136,7 +138,7 @@ def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_if
                 out |= names.intersection(stmt.names)
         first = bisect.bisect_left(lines, node.lineno)
         if first < len(lines) and lines[first] <= (node.end_lineno or node.lineno):
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load) and sub.id in names:
                     out.add(sub.id)
                 elif isinstance(sub, (ast.Global, ast.Nonlocal)):
@@ -211,14 +213,14 @@ def _is_empty(facts: ModuleFacts, node: ast.expr) -> bool:
     return False
 
 
-def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
+def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For]:
     """Loops over a collection that is empty: written as an empty literal (``for m in []:``), or a
     name whose last top-level binding before a top-level loop is one, when nothing between them and
     no function of the file mentions the name (``n_list = np.array([])`` ... ``for n in n_list:``)."""
     out = [loop.node for loop in facts.loops if isinstance(loop.node, ast.For) and _is_empty(facts, loop.node.iter)]
-    if not any(isinstance(loop.node, ast.For) and isinstance(loop.node.iter, ast.Name) for loop in facts.loops):
+    iterated = {stmt.iter.id for stmt in statements if type(stmt) is ast.For and type(stmt.iter) is ast.Name}
+    if not iterated:
         return out
-    statements = list(_top_level(facts.tree))
     empty_since: dict[str, int] = {}  # name -> index of the statement binding it to an empty collection
     in_functions: set[str] | None = None
     for index, stmt in enumerate(statements):
@@ -226,12 +228,13 @@ def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
             name = stmt.iter.id
             between = statements[empty_since[name] + 1:index]
             if in_functions is None:
-                in_functions = {n.id for info in facts.functions for n in ast.walk(info.node)
+                in_functions = {n.id for info in facts.functions for n in walk(info.node)
                                 if isinstance(n, ast.Name)}
             if name not in in_functions and not any(
-                    isinstance(n, ast.Name) and n.id == name for part in between for n in ast.walk(part)):
+                    isinstance(n, ast.Name) and n.id == name for part in between for n in walk(part)):
                 out.append(stmt)
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in iterated:  # only names a top-level loop iterates matter
             if _is_empty(facts, stmt.value):
                 empty_since[stmt.targets[0].id] = index
                 continue
@@ -242,13 +245,21 @@ def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
 def dead_code_of(facts: ModuleFacts) -> DeadCode:
     """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
     dead = DeadCode()
+    statements = _top_level(facts.tree)
     spans: list[tuple[int, int]] = [(loop.body[0].lineno, loop.body[-1].end_lineno or loop.body[-1].lineno)
-                                    for loop in _empty_loops(facts)]
-    found = _constant_flags(facts) if facts.ifs else {}
-    tested_ifs = [stmt for stmt in facts.ifs if isinstance(stmt.test, ast.Constant) or found and any(
-        isinstance(n, ast.Name) and n.id in found for n in ast.walk(stmt.test))]
-    tested = {n.id for stmt in tested_ifs for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & set(found)
-    found = {name: found[name] for name in tested}
+                                    for loop in _empty_loops(facts, statements)]
+    found = _constant_flags(statements) if facts.ifs else {}
+    tested_ifs: list[ast.If] = []
+    tested: set[str] = set()
+    for stmt in facts.ifs:
+        if isinstance(stmt.test, ast.Constant):
+            tested_ifs.append(stmt)
+        elif found:
+            names = {n.id for n in walk(stmt.test) if type(n) is ast.Name}
+            if not names.isdisjoint(found):
+                tested_ifs.append(stmt)
+                tested |= names
+    found = {name: found[name] for name in tested & set(found)}
     rebound = _rebound(facts, found, tested_ifs) if tested_ifs else set()
     flags = {name: value for name, (value, _) in found.items() if name not in rebound}
     for stmt in tested_ifs:
