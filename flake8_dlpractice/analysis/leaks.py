@@ -34,6 +34,12 @@ RESULT_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "oof", "
                           "submission", "submit", "blend", "ensemble", "score", "scores", "loss", "losses",
                           "acc", "accuracy", "auc", "metric", "metrics", "error", "errors"})
 _VALIDATION_KWARGS = ("validation_data", "eval_set", "eval_dataset", "valid_sets", "X_val")
+_PREDICT_METHODS = frozenset({"predict", "predict_proba", "decision_function", "score", "evaluate"})
+
+
+def _trains_booster(site: CallSite) -> bool:
+    """``lgb.train(...)``, ``xgb.train(...)``: a call of a function named ``train``."""
+    return site.qn is not None and site.qn.endswith("train") and last_part(site.qn) == "train"
 
 
 @dataclass(eq=False)
@@ -113,37 +119,40 @@ class Leaks:
             return
         self._used = True
         trained: set[str] = set()
-        for site in calls:
-            fits = site.method in FIT_METHODS and site.recv is not None and not stateful(site.recv)
-            if fits and site.name and "()" not in site.name:
+        fitters = [site for site in calls
+                   if site.method in FIT_METHODS and site.recv is not None and not stateful(site.recv)]
+        for site in fitters:
+            if site.name and "()" not in site.name:
                 trained.add(site.name.rsplit(".", 1)[0])
-            if (fits or site.qn and last_part(site.qn) == "train") and isinstance(site.stmt, ast.Assign) \
-                    and site.stmt.value is site.node:  # clf = SVC().fit(X, y); booster = lgb.train(...)
-                trained.update(dotted(t) or "" for t in site.stmt.targets)
+        boosters = [site for site in calls if _trains_booster(site)]
+        for site in fitters + boosters:
+            if isinstance(site.stmt, ast.Assign) and site.stmt.value is site.node:
+                trained.update(dotted(t) or "" for t in site.stmt.targets)  # clf = SVC().fit(X, y); lgb.train(...)
         predicted = training = validation = frozenset()
         self._scored_tests: list[Value] = []
-        for site in calls:
-            owner = site.name.rsplit(".", 1)[0] if site.name and "." in site.name else None
-            if site.method in ("predict", "predict_proba", "decision_function", "score", "evaluate") \
-                    and owner in trained and site.args:
-                predicted |= site.args[0].anc
-            if site.method in FIT_METHODS and site.recv is not None and not stateful(site.recv):
-                fitted = site.arg(0, "x") or site.kwargs.get("X")
-                if fitted is not None:  # a model (or a clustering) fitted on it: training data
-                    training |= fitted.anc
-            if site.qn and last_part(site.qn) == "train" and site.qn.startswith(("lightgbm.", "xgboost.")):
+        for site in fitters:
+            fitted = site.arg(0, "x") or site.kwargs.get("X")
+            if fitted is not None:  # a model (or a clustering) fitted on it: training data
+                training |= fitted.anc
+        for site in boosters:
+            if site.qn.startswith(("lightgbm.", "xgboost.")):
                 data = site.arg(1, "train_set") or site.kwargs.get("dtrain")  # lgb.train(params, lgb.Dataset(X, y))
                 if data is not None:
                     training |= data.anc
+        for site in calls:
+            if site.method in _PREDICT_METHODS and site.args and site.name and "." in site.name \
+                    and site.name.rsplit(".", 1)[0] in trained:
+                predicted |= site.args[0].anc
             callee = site.local
             if callee is not None and callee.trained_params:  # run_model(X_tr, y_tr, X_te) trains on X_tr
                 for param, value in bound_values(self.facts, site, callee):
                     if param in callee.trained_params:
                         training |= value.anc
-            for key in _VALIDATION_KWARGS:
-                if key in site.kwargs:
-                    validation |= site.kwargs[key].anc
-            if self.scores_test(site):
+            if site.kwargs and not site.kwargs.keys().isdisjoint(_VALIDATION_KWARGS):
+                for key in _VALIDATION_KWARGS:
+                    if key in site.kwargs:
+                        validation |= site.kwargs[key].anc
+            if site.args and self.scores_test(site):
                 self._scored_tests.extend(a for a in site.args if a.role == "test")
         for loop in self.facts.loops:
             if loop.evaluates and loop.iter is not None and loop.iter.role == "test":
@@ -157,7 +166,7 @@ class Leaks:
     @staticmethod
     def scores_test(site: CallSite) -> bool:
         """``model.score(X_te, y_te)``, ``model.evaluate(X_te, y_te)``, ``accuracy_score(y_te, pred)``."""
-        if not any(a.role == "test" for a in site.args):
+        if "test" not in [a.role for a in site.args]:
             return False
         if site.method in _SCORE_METHODS and len(site.args) >= 2:
             return True

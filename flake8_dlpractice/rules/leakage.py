@@ -11,6 +11,7 @@ from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_a
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
+from ..analysis.nodes import walk
 from ..analysis.provenance import (CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, TARGET_ENCODERS,
                                    is_target_name, row_wise_constructor)
 from .base import Finding, Rule, Step, line_ref
@@ -158,14 +159,16 @@ class TestDataInFitting(Rule):
 
     def _findings(self, facts: ModuleFacts, leaks: Leaks) -> Iterator[Finding]:
         for site in facts.calls:
-            if leaks.runs(site.node):
+            if _may_fit(site) and leaks.runs(site.node):
                 yield from self._call(leaks, site)
         for loop in facts.loops:
             if loop.trains and loop.iter is not None and loop.iter.role == "test" and leaks.runs(loop.node):
                 yield self.finding(loop.node, data_headline(loop.iter, "is iterated by a training loop"),
                                    trace=data_path(loop.iter, loop.node, "training loop"))
         for site in facts.calls:  # loss = model(X_test).mean(); loss.backward()
-            data = next((a for a in site.args if a.role == "test"), None) if site.loops else None
+            if not site.loops:
+                continue
+            data = next((a for a in site.args if a.role == "test"), None)
             backward = _backpropagated(site, data) if data is not None and is_model_call(site) else None
             if backward is not None and not any(loop.iter is not None and loop.iter.role == "test"
                                                 for loop in site.loops):  # else the loop is the finding
@@ -296,6 +299,21 @@ def _learns_nothing(site: CallSite) -> bool:
 
 
 SEARCH = SEARCH_CLASSES
+_FITTING = FIT_METHODS | {"fit_transform"}
+
+
+def _may_fit(site: CallSite) -> bool:
+    """A call :meth:`TestDataInFitting._call` looks into: a fitting method, a Hugging Face trainer,
+    a same-file function that trains on a parameter (the others are most calls, and cheap to skip)."""
+    return site.method in _FITTING or (site.local is not None and bool(site.local.trained_params)) \
+        or is_hf_trainer(site.qn)
+
+
+def _may_tune(site: CallSite) -> bool:
+    """A call :meth:`TestDataInTuning._call` looks into: ``fit``, a Hugging Face trainer, a same-file
+    function that evaluates or validates on a parameter."""
+    return site.method in ("fit", "fit_transform", "fit_generator") or is_hf_trainer(site.qn) or (
+        site.local is not None and bool(site.local.validated_params or site.local.evaluated_params))
 
 
 def _item_of(node: ast.expr) -> tuple[str | None, frozenset]:
@@ -384,7 +402,7 @@ _EARLY_STOP_WORDS = frozenset({"early", "earlystopping", "stopping"})
 
 def _mentions_early_stopping(nodes: list[ast.AST]) -> bool:
     for node in nodes:
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.keyword) and sub.arg in _EARLY_STOP_KW:
                 return not (isinstance(sub.value, ast.Constant) and sub.value.value in (None, False, 0))
             if isinstance(sub, (ast.Name, ast.Attribute)):
@@ -467,7 +485,7 @@ class TestDataInTuning(Rule):
 
         leaks = facts.derived(Leaks)
         for site in facts.calls:
-            if leaks.runs(site.node):
+            if _may_tune(site) and leaks.runs(site.node):
                 yield from self._call(facts, site, selects)
         for loop in facts.loops:
             outer = training_ancestor(loop.parent)
@@ -480,7 +498,9 @@ class TestDataInTuning(Rule):
         # one finding per training loop (the logits and the loss computed from them are the same defect)
         seen_loops: set[int] = set()
         for site in facts.calls:
-            outer = training_ancestor(site.loops[-1] if site.loops else None)
+            if not site.loops:
+                continue
+            outer = training_ancestor(site.loops[-1])
             if (outer is None or selects(outer) or not is_model_call(site) or site.local is not None
                     or any(loop.evaluates or (loop.iter is not None and loop.iter.role == "test")
                            for loop in site.loops)):
@@ -561,7 +581,8 @@ class TestDataInTuning(Rule):
         leaks = facts.derived(Leaks)
         if not any(s.kind in ("search", "cv") for s in leaks.splits):
             return
-        choices = {id(site.node): _choice(facts, site) for site in facts.calls}
+        searched = {id(s.node) for s in leaks.splits if s.kind in ("search", "cv")}
+        choices = {id(site.node): _choice(facts, site) for site in facts.calls if id(site.node) in searched}
         for search in leaks.splits:
             if search.kind not in ("search", "cv") or not search.inputs or search.via is not None:
                 continue
@@ -683,7 +704,7 @@ _METRIC_WORDS = frozenset({"acc", "accuracy", "loss", "score", "auc", "f1", "met
 
 def _selects_model(body: list[ast.stmt]) -> bool:
     for stmt in body:
-        for sub in ast.walk(stmt):
+        for sub in walk(stmt):
             if isinstance(sub, ast.Call):
                 func = sub.func
                 fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -747,7 +768,9 @@ class AugmentationOnEvalData(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         for site in facts.calls:
-            yield from self._dataset(facts, site)
+            if site.method == "map" or site.qn in _RANDOM_SPLITS or not site.kwargs.keys().isdisjoint(
+                    _TRANSFORM_KWARGS):  # the calls _dataset looks into
+                yield from self._dataset(facts, site)
         for node, data, transform, how in facts.aug_assignments:
             if data.role in ("val", "test"):
                 yield self.finding(node, first_fitting([
@@ -758,7 +781,7 @@ class AugmentationOnEvalData(Rule):
     def _dataset(self, facts: ModuleFacts, site: CallSite) -> Iterator[Finding]:
         node = site.node
         # a dataset built with an augmenting transform
-        for kw in ("transform", "transforms", "preprocessing_function"):
+        for kw in _TRANSFORM_KWARGS:
             tf = site.kwargs.get(kw)
             if tf is None or not tf.aug:
                 continue
@@ -771,7 +794,7 @@ class AugmentationOnEvalData(Rule):
                     fix=_eval_transform_fix(facts, site, kw))
                 return
         # random_split carving eval data out of an augmented data set
-        if site.qn in ("torch.utils.data.random_split", "torch.utils.data.dataset.random_split") and site.args:
+        if site.qn in _RANDOM_SPLITS and site.args:
             source = site.args[0]
             aug = _dataset_aug(facts, source)
             if aug and isinstance(site.stmt, ast.Assign):
@@ -796,6 +819,10 @@ class AugmentationOnEvalData(Rule):
                     f"{_role_word(site.recv)} data {quoted(site.recv.name)} is mapped through random augmentation "
                     f"({aug})",
                     f"{_role_word(site.recv)} data {quoted(site.recv.name)} is mapped through random augmentation"]))
+
+
+_TRANSFORM_KWARGS = ("transform", "transforms", "preprocessing_function")
+_RANDOM_SPLITS = frozenset({"torch.utils.data.random_split", "torch.utils.data.dataset.random_split"})
 
 
 def _role_word(value: Value) -> str:
@@ -852,7 +879,7 @@ def _augmenting_callable(facts: ModuleFacts, fn: ast.expr, site: CallSite) -> st
             if value is not None and value.aug:
                 return value.aug
     for top in nodes:
-        for sub in ast.walk(top):
+        for sub in walk(top):
             if isinstance(sub, ast.Call):
                 if isinstance(sub.func, ast.Name):
                     value = facts.module_env.get(sub.func.id)
