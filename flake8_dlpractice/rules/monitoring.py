@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
                               is_data_loop, is_optimizer_step)
 from ..analysis.names import dotted, last_part, name_words, role_from_name
+from ..analysis.nodes import child_nodes, walk
 from ..analysis.project import calls_logging_function, is_logging_call
 from ..analysis.training_facts import loop_ref
 from ..analysis.training_units import RANDOM_DATA, TrainingUnits, is_test_code
@@ -85,12 +87,12 @@ def _one_batch_loops(facts: ModuleFacts) -> set[int]:
                 and isinstance(site.stmt, ast.Assign) and site.stmt.value is node):
             for target in site.stmt.targets:
                 single.setdefault(id(site.scope), set()).update(
-                    n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                    n.id for n in walk(target) if isinstance(n, ast.Name))
     out = set()
     for loop in facts.loops:
         names = single.get(id(loop.scope))
         if names and loop.trains and not is_data_loop(loop) and any(
-                isinstance(n, ast.Name) and n.id in names for n in ast.walk(loop.node)):
+                isinstance(n, ast.Name) and n.id in names for n in walk(loop.node)):
             out.add(id(loop))
     return out
 
@@ -166,7 +168,7 @@ def _reconstructs_inputs(loop: LoopInfo) -> bool:
     the loop (``torch.cat((x, condition))``). Unsupervised reconstruction is judged by looking at
     reconstructions; a held-out split is not what shows it works."""
     parents: dict[str, set[str]] = {}  # name -> names its value is computed from, in the loop
-    for node in ast.walk(loop.node):
+    for node in walk(loop.node):
         if not isinstance(node, ast.Assign):
             continue
         pairs = [(t, node.value) for t in node.targets]
@@ -174,8 +176,8 @@ def _reconstructs_inputs(loop: LoopInfo) -> bool:
                 and len(node.value.elts) == len(pairs[0][0].elts):
             pairs = list(zip(pairs[0][0].elts, node.value.elts))  # x, y = x.to(d), y.to(d): one by one
         for target, value in pairs:
-            used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-            for name in ast.walk(target):
+            used = {n.id for n in walk(value) if isinstance(n, ast.Name)}
+            for name in walk(target):
                 if isinstance(name, ast.Name):
                     parents.setdefault(name.id, set()).update(used)
 
@@ -196,7 +198,7 @@ def _reconstructs_inputs(loop: LoopInfo) -> bool:
                 func, ast.Attribute) and isinstance(
                 func.value, ast.Name) and func.value.id == "self") and isinstance(stmt, ast.Assign) \
                 and stmt.value is site.node and site.node.args and isinstance(site.node.args[0], ast.Name):
-            outputs = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            outputs = {n.id for t in stmt.targets for n in walk(t) if isinstance(n, ast.Name)}
             if site.node.args[0].id in outputs:
                 continue  # states = detach(states): an update of a value, not a model's output
             models.append((site.node, site.node.args[0].id, outputs))
@@ -232,7 +234,7 @@ def _outermost(loop: LoopInfo) -> LoopInfo:
 
 
 def _names_in(node: ast.AST) -> Iterator[str]:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name):
             yield sub.id
         elif isinstance(sub, ast.Attribute):
@@ -252,7 +254,7 @@ class _Body:
 def _collect(nodes: list[ast.AST]) -> _Body:
     body = _Body()
     for top in nodes:
-        for sub in ast.walk(top):
+        for sub in walk(top):
             kind = type(sub)
             if kind is ast.Call:
                 body.calls.append(sub)
@@ -302,7 +304,7 @@ def _loss_inputs(body: _Body) -> set[str]:
         return out
     for stmt in body.assigns:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in receivers for t in stmt.targets):
-            out.update(n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name))
+            out.update(n.id for n in walk(stmt.value) if isinstance(n, ast.Name))
     return out
 
 
@@ -319,7 +321,7 @@ def _propagate(body: _Body, seeds: set[str]) -> set[str]:
                 while isinstance(base, (ast.Subscript, ast.Attribute)):
                     base = base.value
                 for name in ([base.id] if isinstance(base, ast.Name) else []) + (
-                        [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+                        [n.id for n in walk(target) if isinstance(n, ast.Name)]
                         if isinstance(target, (ast.Tuple, ast.List)) else []):
                     if name not in derived:
                         derived.add(name)
@@ -333,7 +335,7 @@ def _evidence(nodes: list[ast.AST], derived: set[str], metrics: bool) -> str | N
     """What in these argument nodes names the loss (or a metric), for messages; None if nothing."""
     words = METRIC_WORDS if metrics else LOSS_WORDS
     for node in nodes:
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Name):
                 if sub.id in derived or words_of(sub.id) & words:
                     return sub.id
@@ -348,18 +350,13 @@ def _evidence(nodes: list[ast.AST], derived: set[str], metrics: bool) -> str | N
     return None
 
 
+_ALNUM_RUN = re.compile(r"[^\W_]+")  # a run of characters for which str.isalnum() holds
+
+
 def _text_words(text: str) -> set[str]:
     out = set()
-    token = []
-    for ch in text:
-        if ch.isalnum():
-            token.append(ch)
-        else:
-            if token:
-                out.update(words_of("".join(token)))
-                token = []
-    if token:
-        out.update(words_of("".join(token)))
+    for token in _ALNUM_RUN.findall(text):
+        out.update(words_of(token))
     return out
 
 
@@ -562,10 +559,10 @@ class _Search:
 def _direct_record(site: CallSite, facts: ModuleFacts) -> bool:
     """``print(train(...))``: the call is an argument of a tracking call."""
     stmt = site.stmt
-    for sub in ast.walk(stmt):
+    for sub in walk(stmt):
         if isinstance(sub, ast.Call) and sub is not site.node and _is_tracking_call(sub, facts):
             for arg in _call_args(sub):
-                if any(n is site.node for n in ast.walk(arg)):
+                if any(n is site.node for n in walk(arg)):
                     return True
     return False
 
@@ -746,19 +743,31 @@ class _Validation:
         for store in facts.stores:
             if _has_val_word(store.target.rsplit(".", 1)[-1]):
                 return f"{store.target} at {line_ref(store.stmt.lineno)}"
-        # string keys/labels: dataloaders["val"], for phase in ["train", "val"], print("val loss")
-        for sub in ast.walk(facts.tree):
-            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 200:
-                if _text_words(sub.value) & VAL_WORDS or sub.value.lower() in ("val", "valid",
-                                                                               "validation"):
-                    return f"{sub.value!r} at {line_ref(sub.lineno)}"
-            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and _has_val_word(sub.id):
+        return _validation_label(facts.tree)
+
+
+def _validation_label(tree: ast.Module) -> str | None:
+    """A validation name or string key/label anywhere in the module: ``dataloaders["val"]``,
+    ``for phase in ["train", "val"]``, ``print("val loss")``, ``val_acc``."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        sub = stack.pop()
+        kind = type(sub)
+        if kind is ast.Constant:
+            if isinstance(sub.value, str) and len(sub.value) < 200 and (
+                    _text_words(sub.value) & VAL_WORDS or sub.value.lower() in ("val", "valid", "validation")):
+                return f"{sub.value!r} at {line_ref(sub.lineno)}"
+            continue
+        if kind is ast.Name:
+            if isinstance(sub.ctx, ast.Load) and _has_val_word(sub.id):
                 return f"{sub.id!r} at {line_ref(sub.lineno)}"
-            elif isinstance(sub, ast.Attribute) and _has_val_word(sub.attr):
+        elif kind is ast.Attribute:
+            if _has_val_word(sub.attr):
                 return f"{sub.attr!r} at {line_ref(sub.lineno)}"
-            elif isinstance(sub, ast.arg) and _has_val_word(sub.arg):
-                return f"{sub.arg!r} at {line_ref(sub.lineno)}"
-        return None
+        elif kind is ast.arg and _has_val_word(sub.arg):
+            return f"{sub.arg!r} at {line_ref(sub.lineno)}"
+        stack.extend(child_nodes(sub))
+    return None
 
 
 def _heldout(value) -> bool:
@@ -892,9 +901,9 @@ class NoValidation(Rule):
         units = facts.derived(TrainingUnits)
         if units.real_data is None:
             return  # a demo on generated data, or data from another module: nothing to validate here
-        reinforcement = bool(facts.imports.roots & RL_ROOTS) or any(
+        reinforcement = bool(units.top_loops) and (bool(facts.imports.roots & RL_ROOTS) or any(
             site.method == "step" and words_of(site.name or "") & {"env", "envs", "environment"}
-            for site in facts.calls)
+            for site in facts.calls))  # only training loops are excused for it
         one_batch = _one_batch_loops(facts) if units.top_loops else set()
         for loop in units.top_loops:
             if reinforcement or units.multi_model(loop) or _optimizes_inputs(loop) or id(loop) in one_batch \
@@ -910,13 +919,13 @@ class NoValidation(Rule):
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
         random_names = set()
         for site in facts.calls:
-            if (site.qn in RANDOM_DATA or (site.qn or "").startswith("numpy.random.")) \
+            if site.qn is not None and (site.qn in RANDOM_DATA or site.qn.startswith("numpy.random.")) \
                     and isinstance(site.stmt, ast.Assign):
                 for target in site.stmt.targets:
-                    random_names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                    random_names.update(n.id for n in walk(target) if isinstance(n, ast.Name))
         for site in facts.calls:
-            if is_test_code(site.scope):
-                continue
+            if site.method not in ("fit", "fit_generator") or is_test_code(site.scope):
+                continue  # only fit() is looked at
             if _is_keras_fit(site, facts):
                 epochs = site.kwarg_node("epochs")
                 if epochs is None and len(site.node.args) > 3:
@@ -929,7 +938,7 @@ class NoValidation(Rule):
                         or _keras_reconstructs(site):
                     continue
                 data = site.node.args[0] if site.node.args else site.kwarg_node("x")
-                names = {n.id for n in ast.walk(data) if isinstance(n, ast.Name)} if data else set()
+                names = {n.id for n in walk(data) if isinstance(n, ast.Name)} if data else set()
                 if names & random_names:
                     continue  # a demo on random arrays
                 shown = ast.unparse(epochs) if len(ast.unparse(epochs)) < 30 else "..."
@@ -993,7 +1002,7 @@ CLIP_WORDS = ("grad_norm", "gradnorm", "clip_grad", "max_grad_norm", "gradient_c
 
 def _gradient_evidence(nodes: list[ast.AST]) -> str | None:
     for top in nodes:
-        for sub in ast.walk(top):
+        for sub in walk(top):
             text = None
             if isinstance(sub, ast.Call):
                 fname = (dotted(sub.func) or "").rsplit(".", 1)[-1]
