@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
+from .nodes import walk
 from .reach import reach_of, running_calls
 from .project import is_seed_function
 from .seeds import ALL_KINDS, SeedCall, seeds_of
@@ -185,7 +186,7 @@ def _bind_names(target: ast.expr, into: set[str]) -> None:
     if isinstance(target, ast.Name):
         into.add(target.id)
     elif isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
-        for sub in ast.walk(target):
+        for sub in walk(target):
             if isinstance(sub, ast.Name):
                 into.add(sub.id)
 
@@ -518,7 +519,7 @@ def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
         return Use("torch", site.node, "DataLoader(shuffle=True)", "shuffle")
     if qn in RANDOM_SAMPLERS:
         return Use("torch", site.node, f"{cls}()", spelled)
-    if _sklearn_unpinned(site):
+    if cls in SKLEARN_RANDOM and _sklearn_unpinned(site):
         return Use("sklearn", site.node, f"{spelled}() without random_state", spelled)
     return None
 

@@ -99,6 +99,10 @@ def _makes_deterministic(site: CallSite, qn: str) -> bool:
     return qn == "transformers.enable_full_determinism"
 
 
+# how the names of the calls that turn determinism on or off end
+_DETERMINISM_TAILS = ("Trainer", "set_seed", "use_deterministic_algorithms", "enable_full_determinism")
+
+
 def seeds_of(facts: ModuleFacts) -> Seeds:
     """Use through ``facts.derived(seeds_of)``."""
     seeds = Seeds()
@@ -121,6 +125,8 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
             seeds.calls.append(seed)
             if site.scope is not None:
                 direct.setdefault(id(site.scope), []).append(seed)
+        if not qn.endswith(_DETERMINISM_TAILS):
+            continue  # the calls below decide determinism
         if _makes_deterministic(site, qn):
             seeds.deterministic.append(site.node)
         elif _turns_determinism_off(site, qn):
