@@ -211,8 +211,10 @@ class LossSite:
 
 def loss_sites(facts: ModuleFacts) -> list[LossSite]:
     """Calls of the losses DLP305/DLP309 know. Use through ``facts.derived(loss_sites)``."""
+    out: list[LossSite] = []
+    if "torch" not in facts.imports.roots:
+        return out  # every loss known is torch's, and a kind is only ever spelled through an import
     tf = facts.derived(TrainingFacts)
-    out = []
     for site in facts.calls:
         if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
             continue
