@@ -16,6 +16,7 @@ import ast
 
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_data_loop, is_optimizer_step, trains_directly
 from .names import last_part
+from .nodes import walk
 
 RANDOM_DATA = frozenset({"torch.randn", "torch.rand", "torch.randint", "numpy.random.randn",
                          "numpy.random.rand", "numpy.random.randint", "torch.normal"})
@@ -179,7 +180,7 @@ def stops_early(loop: LoopInfo) -> bool:
     node = loop.node
     if not isinstance(node, (ast.For, ast.AsyncFor)):
         return False
-    counters = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    counters = {n.id for n in walk(node.target) if isinstance(n, ast.Name)}
     for stmt in node.body:
         if isinstance(stmt, ast.Break):
             return True

@@ -8,6 +8,7 @@ from typing import Iterator
 from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
 from ..analysis.facts import trains_directly
 from ..analysis.names import dotted, last_part, name_words
+from ..analysis.nodes import walk
 from ..analysis.training_facts import loop_ref
 from ..analysis.training_units import TrainingUnits, is_test_code, loop_trainers
 from .base import Finding, Fix, Rule, fitting, line_ref, span_of
@@ -62,14 +63,14 @@ def _overfit_one_batch(facts: ModuleFacts) -> int | None:
                 and node.args[0].func.id == "iter" and not site.loops
                 and isinstance(site.stmt, ast.Assign) and site.stmt.value is node):
             for target in site.stmt.targets:
-                for sub in ast.walk(target):
+                for sub in walk(target):
                     if isinstance(sub, ast.Name):
                         single.setdefault(id(site.scope), []).append((sub.id, site))
     for loop in facts.loops:
         if not loop.trains or is_data_loop(loop) or id(loop.scope) not in single:
             continue
         names = {name for name, _ in single[id(loop.scope)]}
-        for sub in ast.walk(loop.node):
+        for sub in walk(loop.node):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id in names:
                 return loop.line
     return None
@@ -247,11 +248,11 @@ def _fresh_each_iteration(site: CallSite, loop: LoopInfo) -> bool:
     if not isinstance(arg, ast.Name):
         return isinstance(arg, ast.Call)  # torch.compile(build(name)) builds a new model
     if isinstance(loop.node, (ast.For, ast.AsyncFor)):
-        for sub in ast.walk(loop.node.target):
+        for sub in walk(loop.node.target):
             if isinstance(sub, ast.Name) and sub.id == arg.id:
                 return True
     for stmt in loop.node.body:
-        for sub in ast.walk(stmt):
+        for sub in walk(stmt):
             if (isinstance(sub, ast.Name) and sub.id == arg.id and isinstance(sub.ctx, ast.Store)
                     and sub.lineno < site.line and stmt is not site.stmt):
                 return True
@@ -623,14 +624,14 @@ def _target_names(targets: list[ast.expr]) -> set[str]:
         base = target
         while isinstance(base, (ast.Subscript, ast.Starred)):
             base = base.value
-        for sub in ast.walk(base):
+        for sub in walk(base):
             if isinstance(sub, ast.Name):
                 out.add(sub.id)
     return out
 
 
 def _loads(node: ast.AST) -> set[str]:
-    return {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)}
+    return {sub.id for sub in walk(node) if isinstance(sub, ast.Name)}
 
 
 class DeepLearningOnTabular(Rule):
@@ -769,7 +770,7 @@ class _Assignments:
         kinds = (ast.Assign, ast.AnnAssign, ast.AugAssign)
         found = []
         self.not_tabular = False
-        for sub in ast.walk(tree):
+        for sub in walk(tree):
             if isinstance(sub, kinds):
                 if sub.value is not None:
                     found.append(sub)
@@ -806,7 +807,7 @@ def _conversion(facts: ModuleFacts, stmt: ast.AST, derived: set[str]) -> tuple[s
     targets = _target_names(_assign_targets(stmt))
     if targets and all(set(name_words(t)) & _LABEL_WORDS for t in targets):
         return None  # y_train = df["label"].values: the target, not the features
-    for sub in ast.walk(stmt.value):
+    for sub in walk(stmt.value):
         if isinstance(sub, ast.Attribute) and sub.attr in ("values", "to_numpy", "as_matrix") \
                 and _loads(sub.value) & derived:
             base = sub.value

@@ -10,6 +10,7 @@ from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
 from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, first_fitting, group_suffix, quoted,
                               split_clause, split_ref)
 from ..analysis.names import dotted, last_part, name_words
+from ..analysis.nodes import walk
 from ..analysis.provenance import PHRASES, SplitEvent, StatUse
 from .base import Finding, Rule, Step, line_ref
 
@@ -143,7 +144,7 @@ class _Resolver:
         found = self.function_assign.get(id(scope))
         if found is None:
             found = {}
-            for sub in ast.walk(scope.node):
+            for sub in walk(scope.node):
                 if isinstance(sub, (ast.Assign, ast.AnnAssign)):
                     self._collect(sub, found)
             self.function_assign[id(scope)] = found
@@ -206,7 +207,7 @@ def _normalize_kind(site: CallSite) -> str | None:
 
 def _names_in(node: ast.AST) -> set[str]:
     out = set()
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name):
             out.add(sub.id)
         elif isinstance(sub, ast.Attribute):
@@ -217,7 +218,7 @@ def _names_in(node: ast.AST) -> set[str]:
 
 
 def _string_dataset(node: ast.AST) -> str | None:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 300:
             text = sub.value.lower().replace("-", "_").replace("/", " ").replace(".", " ")
             for word in _STRING_WORD.findall(text):
@@ -260,7 +261,7 @@ def pretrained_evidence(facts: ModuleFacts) -> str | None:
                 if base.endswith("_Weights") or "IMAGENET1K" in arg.attr:
                     return f"{dotted(arg)} at {line_ref(site.line)}"
         if site.method in ("load_weights", "load_state_dict") or qn == "torch.load":
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
                         and ("imagenet" in sub.value.lower() or "pretrain" in sub.value.lower()):
                     return f"{name}({sub.value!r}) at {line_ref(site.line)}"
@@ -288,7 +289,7 @@ class _Datasets:
                 stmt = site.stmt
                 if site.scope is None and isinstance(stmt, ast.Assign) and stmt.value is site.node:
                     for target in stmt.targets:
-                        for sub in ast.walk(target):
+                        for sub in walk(target):
                             value = facts.module_env.get(sub.id) if isinstance(sub, ast.Name) else None
                             for ident in value.anc if value is not None else ():
                                 self.foreign_ids.setdefault(ident, (label, site))
@@ -343,7 +344,7 @@ class _Datasets:
             args = [*node.args, *(kw.value for kw in node.keywords)]
             hit = False
             for arg in args:
-                if holders & _names_in(arg) or any(sub is normalize for sub in ast.walk(arg)):
+                if holders & _names_in(arg) or any(sub is normalize for sub in walk(arg)):
                     hit = True
                     break
             if hit:

@@ -9,6 +9,7 @@ from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
                                    counted_uses, module_imports, randomness_of, seed_argument)
 from ..analysis.names import last_part
+from ..analysis.nodes import walk
 from ..analysis.reach import running_calls
 from ..analysis.seeds import TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
 from .base import Finding, Fix, Rule, fitting, line_ref, span_of
@@ -189,7 +190,7 @@ def _seed_text(arg: ast.expr | None) -> str | None:
     """Source text of a seed argument that can be evaluated again without side effects."""
     if arg is None:
         return None
-    for sub in ast.walk(arg):
+    for sub in walk(arg):
         if not isinstance(sub, _SIMPLE_EXPR + (ast.expr_context, ast.operator, ast.unaryop, ast.Load)):
             return None
     if isinstance(arg, ast.Constant) and not isinstance(arg.value, int):
@@ -212,7 +213,7 @@ def _seed_usable_at(imports: ModuleImports, seed: SeedCall, target: CallSite) ->
     same_scope = site.scope is target.scope and site.line <= target.line
     if same_scope:
         return text
-    names = {sub.id for sub in ast.walk(arg) if isinstance(sub, ast.Name)}
+    names = {sub.id for sub in walk(arg) if isinstance(sub, ast.Name)}
     params = set(target.scope.params) if target.scope is not None else set()
     if names and names <= imports.module_names and not names & params and site.scope is None:
         return text
