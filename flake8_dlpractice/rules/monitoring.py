@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
@@ -69,11 +70,12 @@ RL_ROOTS = frozenset({"gym", "gymnasium", "stable_baselines3", "pettingzoo", "al
 # Shared analysis of training loops (explicit loops only; frameworks log by themselves)
 
 
-def words_of(text: str) -> set[str]:
-    out = set()
+@lru_cache(maxsize=1 << 16)  # the same names and spellings come back all over a module
+def words_of(text: str) -> frozenset[str]:
+    out: set[str] = set()
     for chunk in text.replace(".", "_").split("_"):
         out.update(name_words(chunk))
-    return out
+    return frozenset(out)
 
 
 def _one_batch_loops(facts: ModuleFacts) -> set[int]:
@@ -680,6 +682,7 @@ class UntrackedTraining(Rule):
 # DLP401
 
 
+@lru_cache(maxsize=1 << 16)
 def _has_val_word(text: str) -> bool:
     if text.lower() in ("dev", "eval", "evaluation", "evaluate"):  # device; model.eval()
         return False
@@ -917,12 +920,7 @@ class NoValidation(Rule):
                 f"this training loop is never checked against a validation split ({_training_evidence(loop)})",
                 "this training loop is never checked against a validation split")))
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
-        random_names = set()
-        for site in facts.calls:
-            if site.qn is not None and (site.qn in RANDOM_DATA or site.qn.startswith("numpy.random.")) \
-                    and isinstance(site.stmt, ast.Assign):
-                for target in site.stmt.targets:
-                    random_names.update(n.id for n in walk(target) if isinstance(n, ast.Name))
+        random_names: set[str] | None = None  # names bound to random arrays, once a Keras fit asks
         for site in facts.calls:
             if site.method not in ("fit", "fit_generator") or is_test_code(site.scope):
                 continue  # only fit() is looked at
@@ -939,6 +937,8 @@ class NoValidation(Rule):
                     continue
                 data = site.node.args[0] if site.node.args else site.kwarg_node("x")
                 names = {n.id for n in walk(data) if isinstance(n, ast.Name)} if data else set()
+                if random_names is None:
+                    random_names = _random_array_names(facts)
                 if names & random_names:
                     continue  # a demo on random arrays
                 shown = ast.unparse(epochs) if len(ast.unparse(epochs)) < 30 else "..."
@@ -975,6 +975,17 @@ class NoValidation(Rule):
             shown = ", ".join(str(line) for line in others[:3]) + (", ..." if len(others) > 3 else "")
             also = f" (also line{'s' if len(others) > 1 else ''} {shown})"
         yield self.finding(node, fitting(what + also, what))
+
+
+def _random_array_names(facts: ModuleFacts) -> set[str]:
+    """Names bound to generated data (``X = np.random.rand(100, 3)``, ``torch.randn``)."""
+    out: set[str] = set()
+    for site in facts.calls:
+        if site.qn is not None and (site.qn in RANDOM_DATA or site.qn.startswith("numpy.random.")) \
+                and isinstance(site.stmt, ast.Assign):
+            for target in site.stmt.targets:
+                out.update(n.id for n in walk(target) if isinstance(n, ast.Name))
+    return out
 
 
 def _is_trainer(site: CallSite) -> bool:
