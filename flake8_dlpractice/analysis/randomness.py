@@ -201,7 +201,13 @@ def module_imports(facts: ModuleFacts) -> ModuleImports:
     while stack:
         body = stack.pop()
         for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            kind = type(stmt)
+            if kind is ast.Expr:
+                continue  # the commonest statement, and one that binds nothing
+            if kind is ast.Assign:
+                for target in stmt.targets:
+                    _bind_names(target, out.module_names)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 if id(stmt) in top_level and (out.last_import is None or stmt.lineno > out.last_import.lineno):
                     out.last_import = stmt
                 if isinstance(stmt, ast.Import):
@@ -224,9 +230,6 @@ def module_imports(facts: ModuleFacts) -> ModuleImports:
                     stack.append(handler.body)
                 stack.append(stmt.orelse)
                 stack.append(stmt.finalbody)
-            elif isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    _bind_names(target, out.module_names)
             elif isinstance(stmt, ast.AnnAssign):
                 _bind_names(stmt.target, out.module_names)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

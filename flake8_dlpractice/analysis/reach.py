@@ -112,6 +112,8 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
 
 def _top_level(tree: ast.Module) -> list[ast.stmt]:
     """The module's top-level statements, with those of its ``if __name__ == "__main__":`` blocks."""
+    if not any(type(stmt) is ast.If and _is_main_guard(stmt) for stmt in tree.body):
+        return tree.body
     out: list[ast.stmt] = []
     for stmt in tree.body:
         if type(stmt) is ast.If and _is_main_guard(stmt):
@@ -224,7 +226,10 @@ def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For
     empty_since: dict[str, int] = {}  # name -> index of the statement binding it to an empty collection
     in_functions: set[str] | None = None
     for index, stmt in enumerate(statements):
-        if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Name) and stmt.iter.id in empty_since:
+        kind = type(stmt)
+        if kind is not ast.For and kind is not ast.Assign:
+            continue
+        if kind is ast.For and isinstance(stmt.iter, ast.Name) and stmt.iter.id in empty_since:
             name = stmt.iter.id
             between = statements[empty_since[name] + 1:index]
             if in_functions is None:
@@ -233,7 +238,7 @@ def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For
             if name not in in_functions and not any(
                     isinstance(n, ast.Name) and n.id == name for part in between for n in walk(part)):
                 out.append(stmt)
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+        if kind is ast.Assign and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                 and stmt.targets[0].id in iterated:  # only names a top-level loop iterates matter
             if _is_empty(facts, stmt.value):
                 empty_since[stmt.targets[0].id] = index
@@ -255,7 +260,8 @@ def dead_code_of(facts: ModuleFacts) -> DeadCode:
         if isinstance(stmt.test, ast.Constant):
             tested_ifs.append(stmt)
         elif found:
-            names = {n.id for n in walk(stmt.test) if type(n) is ast.Name}
+            names = {stmt.test.id} if type(stmt.test) is ast.Name else \
+                {n.id for n in walk(stmt.test) if type(n) is ast.Name}
             if not names.isdisjoint(found):
                 tested_ifs.append(stmt)
                 tested |= names

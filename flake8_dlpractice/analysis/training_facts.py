@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..findings import line_ref
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
 from .names import dotted, last_part, name_words
-from .nodes import BLOCK_FIELDS
+from .nodes import BLOCK_FIELDS, child_nodes
 
 import builtins as _builtins_module
 
@@ -95,7 +95,7 @@ def walk_scope(body: list[ast.stmt]):
         yield node
         if isinstance(node, _SCOPE_BREAKS):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(child_nodes(node)))
 
 
 # the statement blocks of each compound statement (and except handler, match case), in field order
@@ -124,7 +124,7 @@ def walk_expr(node: ast.AST):
         yield cur
         if cur is not node and isinstance(cur, _SCOPE_BREAKS):
             continue
-        stack.extend(ast.iter_child_nodes(cur))
+        stack.extend(child_nodes(cur))
 
 
 def _stored_names(target: ast.expr) -> list[str]:
@@ -624,7 +624,7 @@ def _walk_class(cls: ast.ClassDef):
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_nodes(node))
 
 
 def loop_contains(outer: LoopInfo, inner_node: ast.AST) -> bool:
