@@ -246,11 +246,8 @@ class Consumers:
     def _columns_picked(self, node: ast.expr, site: CallSite) -> tuple[str, frozenset[str]] | None:
         """``df[["a", "b"]]``, ``df[cols]`` with ``cols = ["a", "b"]`` (also through a name bound to it):
         the frame and the columns the features are."""
-        node = _unwrapped(node)
-        if isinstance(node, ast.Name):
-            bound = self._last_assignment(node.id, site.scope, site.line)
-            node = _unwrapped(bound.value) if bound is not None else node
-        if not isinstance(node, ast.Subscript) or not isinstance(node.value, ast.Name):
+        node = self._frame_pick(node, site.scope, site.line)
+        if node is None:
             return None
         key = node.slice
         if isinstance(key, ast.Name):
@@ -260,6 +257,31 @@ class Consumers:
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in key.elts):
             return None
         return node.value.id, frozenset(e.value for e in key.elts)
+
+    def _frame_pick(self, node: ast.expr, scope: FunctionInfo | None, line: int) -> ast.Subscript | None:
+        """``df[...]`` (through ``.values``, ``np.array``, ``.reshape`` and a name bound to it before
+        ``line``): a selection from a named frame."""
+        node = _unwrapped(node)
+        if isinstance(node, ast.Name):
+            bound = self._last_assignment(node.id, scope, line)
+            node = _unwrapped(bound.value) if bound is not None else node
+        return node if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) else None
+
+    def column_fitted(self, learning: Learning) -> tuple[str, str] | None:
+        """The frame and column a transformer is fitted on when it is one column of a named frame
+        (``enc.fit_transform(df[["age"]])``, ``np.array(df["age"]).reshape(-1, 1)``, also through a
+        name bound to one): per-column refits of one frame are one defect (DLP102 groups them)."""
+        node = learning.node
+        if learning.fit is None or learning.fit.via is not None or not isinstance(node, ast.Call) or not node.args:
+            return None
+        arg = self._frame_pick(node.args[0], learning.scope, node.lineno)
+        if arg is None:
+            return None
+        key = arg.slice
+        if isinstance(key, (ast.List, ast.Tuple)) and len(key.elts) == 1:
+            key = key.elts[0]  # df[["age"]]
+        column = _constant_key(key)
+        return (arg.value.id, column) if column is not None else None
 
     # -- bins that only stratify --------------------------------------------------------------------
     def stratifies_only(self, learning: Learning) -> bool:

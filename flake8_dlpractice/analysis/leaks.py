@@ -362,18 +362,34 @@ def fits_target(fit: FitEvent) -> bool:
 # ---------------------------------------------------------------------------------------------
 # How leakage messages name data and splits (shared by the DLP1xx rule modules)
 
-def quoted(name: str | None, fallback: str = "data", limit: int = 24) -> str:
-    """``'X_te'``; long names are shortened so every headline keeps its limit."""
-    name = name or fallback
+UNNAMED = "(unnamed)"  # what messages say of data no name holds: never mistaken for a variable
+
+
+def quoted(name: str | None, fallback: str = UNNAMED, limit: int = 24) -> str:
+    """``'X_te'``; long names are shortened so every headline keeps its limit; without a name, the
+    ``fallback`` phrase as it is (not quoted: no variable has that name)."""
+    if not name:
+        return fallback
     if len(name) > limit:
         name = name[: limit - 1] + "…"
     return repr(name)
 
 
-def describe(value: Value, fallback: str = "data") -> str:
+def expression(value: Value, node: ast.AST | None, limit: int = 32) -> str:
+    """The value's name quoted, or, when no name holds it, a short source rendering of the expression
+    that computes it (``'T[cols].fillna(0)'``, long ones cut with …)."""
+    if value.name or not isinstance(node, ast.expr):
+        return quoted(value.name)
+    text = " ".join(ast.unparse(node).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def describe(value: Value, fallback: str | None = None) -> str:
     """``'X_te' (test split of train_test_split at line 12)``"""
     name = value.name or fallback
     origin = value.origin
+    if not name:
+        return f"({origin})" if origin else UNNAMED
     if origin == name:
         return quoted(name)
     if not origin or origin == f"name {name!r}":

@@ -371,8 +371,8 @@ def _test_text(leaks: Leaks, value: Value, column: str | None = None, frame: str
     with ``column``, ``'df'['age'] (...)``; ``frame`` names data the value does not name itself
     (``unseen = (unseen - unseen.mean(0)) / ...``)."""
     name = value.name or frame
-    text = describe(value, name or "data") if value.role == "test" else f"{quoted(name)} (only ever predicted on)"
-    if column:
+    text = describe(value, name) if value.role == "test" else f"{quoted(name)} (only ever predicted on)"
+    if column and name:
         name, _, origin = text.partition(" ")
         text = f"{name[1:-1]}[{quoted(column, limit=16)}] {origin}".rstrip()
     return text

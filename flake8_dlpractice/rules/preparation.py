@@ -6,9 +6,10 @@ import ast
 import re
 from typing import Iterator
 
+from ..analysis.consumers import Consumers
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
-from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, first_fitting, group_suffix, quoted,
-                              split_clause, split_ref)
+from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, expression, first_fitting, group_suffix,
+                              quoted, split_clause, split_ref)
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.nodes import walk
 from ..analysis.provenance import PHRASES, SplitEvent, StatUse
@@ -543,7 +544,11 @@ class PreprocessingBeforeSplit(Rule):
     argument (or `self.data`), and the statistics may be learnt in one (`df = prepare(df)`, a
     callback applied with `df.apply(f)`). A run of statements that impute or normalise columns of
     one frame before the same split is one finding, on the first statement, whose message counts the
-    others; each fitted transformer is its own finding.
+    others; so is a run of transformers of one class refitted on one column of one frame after
+    another (`enc.fit_transform(df[["a"]])`, then on `df[["b"]]`, also through arrays such as
+    `np.array(df["a"]).reshape(-1, 1)`). Otherwise each fitted transformer is its own finding: a
+    different class, another frame, or a whole matrix. Data that no name holds is shown as the
+    expression that computes it (`'X.fillna(0)'`).
 
     ## Why is this bad?
     The guide's *Data Preparation* section says to normalise with the statistics of the training
@@ -676,12 +681,8 @@ class PreprocessingBeforeSplit(Rule):
                 if found is None:
                     continue
                 split, after = found
-            use = learning.use
-            if use is not None and use.frame:
-                # a run of columns of one frame imputed before the same split (by the same helper);
-                # the parts of a split normalised with the same statistics of the whole
-                key = ((id(learning.scope), use.frame, id(split), id(use.via)) if after is None else
-                       (id(learning.scope), use.stat.source.idents, id(split), "after"))
+            key = _group_key(facts, learning, split, after)
+            if key is not None:
                 groups.setdefault(key, []).append((learning, split, after))
             else:
                 yield self._finding(learning, split, after)
@@ -689,7 +690,7 @@ class PreprocessingBeforeSplit(Rule):
             members.sort(key=lambda m: (m[0].line, m[0].node.col_offset))
             learning, split, after = members[0]
             others = sorted({m[0].line for m in members[1:]} - {learning.line})
-            columns = all(m[0].use is not None and m[0].use.column for m in members)
+            columns = all(m[0].use is None or m[0].use.column for m in members)
             yield self._finding(learning, split, after, others, columns)
 
     def _finding(self, learning: Learning, split: SplitEvent, after: StatUse | None,
@@ -700,11 +701,15 @@ class PreprocessingBeforeSplit(Rule):
         suffix = group_suffix(list(others), columns)
         if after is None:
             clause, compact = split_clause(split), split_clause(split, short=True)
-            options = [f"{subject}{clause}{suffix}", f"{subject}{compact}{suffix}", f"{subject}{clause}",
-                       f"{short}{clause}", f"{short}{compact}"]
+            tight = compact if split.kind == "back" else f" before the split at {line_ref(split.line)}"
+            options = [f"{subject}{clause}{suffix}", f"{subject}{compact}{suffix}"]
+            if suffix:  # the count of the others matters more than the splitter's name
+                options += [f"{subject}{tight}{suffix}", f"{short}{tight}{suffix}",
+                            f"{short}{tight}{group_suffix(list(others), False)}"]
+            options += [f"{subject}{clause}", f"{short}{clause}", f"{short}{compact}"]
             if split.kind == "back" and split.concat is not None:
                 origin, _ = _subject(learning, grouped=grouped, origin=concat_origin(split.concat))
-                options[2:2] = [f"{origin}{clause}"]
+                options[-3:-3] = [f"{origin}{clause}"]
                 options.insert(0, f"{origin}{clause}{suffix}")
         else:
             where = (f"split back at {split_ref(split)}" if split.kind == "back"
@@ -722,6 +727,20 @@ class PreprocessingBeforeSplit(Rule):
         return self.finding(learning.node, first_fitting(options), trace=_trace(learning, split, after, data))
 
 
+def _group_key(facts: ModuleFacts, learning: Learning, split: SplitEvent, after: StatUse | None) -> tuple | None:
+    """What makes statements one defect: a run of columns of one frame imputed before the same split
+    (by the same helper); the parts of a split normalised with the same statistics of the whole; one
+    column of a frame after another fitted by transformers of one class before the same split."""
+    use = learning.use
+    if use is not None and use.frame:
+        return ((id(learning.scope), use.frame, id(split), id(use.via)) if after is None else
+                (id(learning.scope), use.stat.source.idents, id(split), "after"))
+    column = facts.derived(Consumers).column_fitted(learning) if after is None else None
+    if column is None:
+        return None
+    return id(learning.scope), column[0], id(split), learning.what
+
+
 def _subject(learning: Learning, whole: bool = False, grouped: bool = False, origin: str = "") -> tuple[str, str]:
     """What learnt the statistics, as the headline's subject (``origin`` said of the data), and a
     few words for the data path."""
@@ -730,10 +749,12 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     of_all = "all of " if whole else ""
     origin = f" ({origin})" if origin else ""
     if fit is not None:
+        node = learning.node
+        data = expression(source, node.args[0] if isinstance(node, ast.Call) and node.args else None)
         if fit.via is not None:
-            return (f"{fit.via.shown}() fits {learning.what} on {of_all}{quoted(source.name)}{origin}",
+            return (f"{fit.via.shown}() fits {learning.what} on {of_all}{data}{origin}",
                     f"{fit.via.shown}() fits {learning.what}")
-        return f"{learning.what} is fitted on {of_all}{quoted(source.name)}{origin}", f"{learning.what} fitted"
+        return f"{learning.what} is fitted on {of_all}{data}{origin}", f"{learning.what} fitted"
     assert use is not None
     stat = use.stat.what
     if use.via is not None:
