@@ -170,6 +170,25 @@ def vocabulary_only(kind: str | None, call: ast.Call | None) -> bool:
     return True
 
 
+# the settings that give such a transformer its list outright, and the value that leaves it to the data
+_FIXING_SETTINGS = {"vocabulary": None, "categories": "auto", "n_values": "auto", "classes": None}
+
+
+def fixed_by_settings(kind: str | None, call: ast.Call | None) -> bool:
+    """``OneHotEncoder(categories=[sizes])``, ``OneHotEncoder(n_values=4)`` (older scikit-learn),
+    ``CountVectorizer(vocabulary=words)``, ``MultiLabelBinarizer(classes=tags)``: the categories or words
+    are given (a list, or values computed elsewhere), so fitting learns nothing from the rows it sees
+    (``categories="auto"`` leaves them to the data; a frequency cut-off still counts)."""
+    if not vocabulary_only(kind, call):
+        return False
+    for kw in call.keywords:
+        if kw.arg in _FIXING_SETTINGS:
+            default = _FIXING_SETTINGS[kw.arg]
+            if not (isinstance(kw.value, ast.Constant) and kw.value.value == default):
+                return True
+    return False
+
+
 def row_wise_constructor(cls: str, call: ast.Call | None) -> bool:
     """``Imputer(axis=1)`` imputes each sample from its own values: nothing is learnt across rows."""
     if call is None or cls not in ("Imputer", "SimpleImputer"):

@@ -13,7 +13,7 @@ from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_f
 from ..analysis.names import dotted, name_words, role_from_name
 from ..analysis.nodes import walk
 from ..analysis.provenance import (CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, TARGET_ENCODERS,
-                                   is_target_name, row_wise_constructor)
+                                   fixed_by_settings, is_target_name, row_wise_constructor)
 from .base import Finding, Rule, Step, line_ref
 
 SECTION_SPLIT = "Data Preparation: split the data, never use the test set for training or tuning"
@@ -108,7 +108,14 @@ class TestDataInFitting(Rule):
     frame built to chart them; cluster sizes; an output stored into a frame that holds other data
     is not followed)
     and a
-    featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is a label
+    featurewise-free `ImageDataGenerator().fit` learn nothing and are not flagged, nor is an encoder
+    or counting vectorizer whose categories or words are given as a setting (`OneHotEncoder(categories=
+    [sizes])`, `OrdinalEncoder(categories=...)`, the older `OneHotEncoder(n_values=4)`,
+    `CountVectorizer(vocabulary=words)`, `MultiLabelBinarizer(classes=tags)`; a list or values computed
+    elsewhere): refitted on the test rows it learns nothing from them (DLP102 treats such a fit on all
+    rows the same way). `categories="auto"`, a frequency cut-off beside the list
+    (`min_frequency=`) and `TfidfVectorizer(vocabulary=...)` (document frequencies) still learn from
+    the rows and are flagged; so is a label
     encoder (`LabelEncoder`, `LabelBinarizer`) refitted on the test labels (`y_test`): it learns the
     list of classes, and label encoding of the target is not a leak; neither are
     statistics of one sample (a helper applied to each image: `frame["pixels"].apply(f)`,
@@ -291,7 +298,7 @@ def _learns_nothing(site: CallSite) -> bool:
     cls = last_part(kind)
     if cls in STATELESS_TRANSFORMERS or kind.startswith(_INSPECTION_PREFIXES) or cls == "PermutationImportance":
         return True
-    if row_wise_constructor(cls, site.recv.call):
+    if row_wise_constructor(cls, site.recv.call) or fixed_by_settings(kind, site.recv.call):
         return True
     if cls == "ImageDataGenerator" and site.recv.call is not None:
         return not any(kw.arg in _FEATUREWISE for kw in site.recv.call.keywords)
