@@ -676,7 +676,7 @@ class _ScopeWalker(DataFlow):
                      aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat, steps=value.steps,
                      split=value.split, piece_of=value.piece_of, name=spelled or name, items=value.items,
                      is_index=value.is_index, element=value.element, position=value.position, pred=value.pred,
-                     line=line)
+                     line=line, copy_of=(value.copy_of or value.idents) if type(node) is ast.Name else EMPTY)
 
     def _bind_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr) -> None:
         elts = target.elts

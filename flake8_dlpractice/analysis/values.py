@@ -41,6 +41,7 @@ class Value:
     position: bool = False  # a counter over ``range(...)``: data indexed by it is one element
     pred: bool = False  # a model's predictions (or values computed from predictions only)
     line: int = 0
+    copy_of: frozenset[int] = EMPTY  # ``b = a``: the idents of the first named value in a chain of plain copies
 
     def take_role(self, other: Value) -> None:
         """Give this value (still being built) the role of ``other``, with its origin and name."""

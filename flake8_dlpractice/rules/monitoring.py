@@ -224,9 +224,18 @@ _BUILTINS = frozenset(dir(__import__("builtins")))
 
 
 def _keras_reconstructs(site: CallSite) -> bool:
-    """``autoencoder.fit(x_train, x_train, ...)``: the targets are the inputs."""
+    """``autoencoder.fit(x_train, x_train, ...)``: the targets are the inputs, also through plain
+    copies (``x_in = x_train`` then ``fit(x_in, x_train)``)."""
     args = site.node.args
-    return len(args) >= 2 and isinstance(args[0], ast.Name) and ast.dump(args[0]) == ast.dump(args[1])
+    if len(args) < 2 or not isinstance(args[0], ast.Name):
+        return False
+    if ast.dump(args[0]) == ast.dump(args[1]):
+        return True
+    inputs, targets = site.arg(0), site.arg(1)
+    if inputs is None or targets is None or not isinstance(args[1], ast.Name):
+        return False
+    first = inputs.copy_of or inputs.idents
+    return bool(first) and first == (targets.copy_of or targets.idents)
 
 
 def _outermost(loop: LoopInfo) -> LoopInfo:
@@ -884,7 +893,10 @@ class NoValidation(Rule):
     `next(iter(loader))`, reconstruction training — autoencoders, VAEs and denoisers, whose
     backpropagated loss compares the model's output with its own input (`decoded = model(x)`,
     `mse(decoded, x)`), with the data the input was made from (`model(noisy)` against `images`)
-    or with the input extended in the loop (`torch.cat((x, condition))`), and Keras `fit(x, x)`:
+    or with the input extended in the loop (`torch.cat((x, condition))`), and Keras `fit(x, x)`, also
+    through plain copies (`x_in = x` then `fit(x_in, x)`; a copy whose source name was bound again
+    to other data, or inputs computed from the targets such as `fit(encoder.predict(x), x)` or lags
+    of a series, are still reported):
     they are judged by their reconstructions (next-step forecasters, whose target is another slice
     of the data, are still reported) —, smoke and timing loops whose training loops all stop after at most 10
     batches (`if i == 3: break`), single-pass loops (`range(1)`, Keras `epochs=1`, one loop over the
