@@ -271,6 +271,8 @@ def fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
 def _fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
     roots = facts.imports.roots
     kind = site.recv.kind if site.recv is not None else None
+    if kind is None and site.recv is not None:
+        kind = _parameter_kind(site)
     if kind and ("preprocessing" in kind or last_part(kind) in ("ImageDataGenerator", "Tokenizer")):
         return None
     if site.method == "train" and (is_hf_trainer_kind(kind)):
@@ -293,6 +295,21 @@ def _fit_framework(facts: ModuleFacts, site: CallSite) -> str | None:
     if roots & set(CLASSIC_ROOTS):
         return "classic"
     return None
+
+
+def _parameter_kind(site: CallSite) -> str | None:
+    """``def preview(gen, img): gen.fit(img)`` called only as ``preview(ImageDataGenerator(...), x)``:
+    the kind every same-file call gives the parameter the method is called on (still unbound)."""
+    func, scope = site.node.func, site.scope
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name) or scope is None \
+            or not scope.callers or site.recv.idents != frozenset({scope.param_ids.get(func.value.id)}):
+        return None
+    kinds: set[str | None] = set()
+    for caller in scope.callers:
+        slot = next((slot for param, slot, _ in bound_slots(scope, caller) if param == func.value.id), None)
+        value = caller.arg(slot) if isinstance(slot, int) else caller.kwargs.get(slot) if slot else None
+        kinds.add(value.kind if value is not None else None)
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 # estimators whose default settings use randomness only to break ties between equally good splits

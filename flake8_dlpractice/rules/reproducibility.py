@@ -334,7 +334,11 @@ class MissingSeed(Rule):
     no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
     stumps draw random numbers only to break ties between equally good splits: they do not count;
     `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split);
-    `make_circles`/`make_moons` with `shuffle=False` and no `noise` draw nothing. Draws whose
+    `make_circles`/`make_moons` with `shuffle=False` and no `noise` draw nothing. A
+    `fit` of a preprocessing object (`ImageDataGenerator`, `Tokenizer`) trains nothing, also when
+    it is a same-file function's parameter that every call of the function gives one
+    (`preview(ImageDataGenerator(...), img)` with `gen.fit(batch)` inside); a parameter that some
+    call gives a model, or whose calls are not all in the file, still counts. Draws whose
     value only chooses what to show do not count either (analysis/display.py): a
     value read only by display code — matplotlib/seaborn/plotly calls, `imshow`, `print`,
     `display`, a notebook cell's bare expression, a same-file `show_*`/`plot_*` helper that
