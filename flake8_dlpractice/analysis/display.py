@@ -564,6 +564,8 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
     (a search, a pipeline, ``joblib.dump``). A clustering coloured into a scatter plot, a t-SNE
     map, an elbow curve of inertias, printed feature importances. ``describing``: an estimator
     without labels (``DESCRIBING``), whose ``predict`` assigns clusters rather than judging a model."""
+    if not describing and id(call) in facts.derived(evaluated_estimators):
+        return False  # decided from the facts, without indexing the module's reads
     found = facts.derived(display_reads)
     work: list[tuple[object, tuple | None]] = [(found.at.get(id(call), OTHER), None)]
     seen: set[tuple] = set()
@@ -589,3 +591,10 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
         if not _follow(found, facts, ctx, live, seen, work):
             return False
     return shown
+
+
+def evaluated_estimators(facts: ModuleFacts) -> frozenset[int]:
+    """Constructor calls whose estimator is scored or asked to predict (``rf.predict(X)``,
+    ``rf.score(...)``): fitted for more than display. Use through ``facts.derived``."""
+    return frozenset(id(site.recv.call) for site in facts.calls
+                     if site.method in EVALUATING and site.recv is not None and site.recv.call is not None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Collection
 
 from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
@@ -447,9 +448,15 @@ def counted_uses(facts: ModuleFacts) -> list[Use]:
     do not count. Later uses of an RNG are not judged (what the rules report depends only on the
     first). Use through ``facts.derived(counted_uses)``, only when a finding depends on it (it may
     index the reads of names)."""
+    return counted_uses_of(facts, None)
+
+
+def counted_uses_of(facts: ModuleFacts, rngs: Collection[str] | None) -> list[Use]:
+    """``counted_uses`` for the RNGs ``rngs`` only (every RNG when None): the uses of the others are
+    not judged, so the module's reads are indexed only when a use of one of ``rngs`` needs it."""
     first: dict[str, Use] = {}
     for use in sorted(facts.derived(randomness_of).uses, key=lambda u: (u.line, u.node.col_offset)):
-        if use.rng in first:
+        if use.rng in first or rngs is not None and use.rng not in rngs:
             continue
         if use.draw and shown_only(facts, use.node) or use.rng == "sklearn" and (
                 _shown_fit(facts, use) or _replaced_unread(facts, use)):

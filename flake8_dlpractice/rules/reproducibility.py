@@ -7,7 +7,8 @@ from typing import Iterator
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
 from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
-                                   counted_uses, module_imports, randomness_of, seed_argument)
+                                   counted_uses, counted_uses_of, module_imports, randomness_of,
+                                   seed_argument)
 from ..analysis.names import last_part
 from ..analysis.nodes import walk
 from ..analysis.reach import running_calls
@@ -574,8 +575,10 @@ class IncompleteSeeding(Rule):
             return
         covered = rnd.seeded_kinds
         missing = [rng for rng in _RNG_ORDER if rnd.uses_of(rng) and not COVERED_BY[rng] & covered]
-        if missing:  # draws that only pick what to show do not count
-            uses = facts.derived(counted_uses)
+        if missing:  # draws that only pick what to show do not count; sklearn's only when NumPy's do not
+            uses = counted_uses_of(facts, [rng for rng in missing if rng != "sklearn"])
+            if "sklearn" in missing and not any(u.rng == "numpy" for u in uses):
+                uses += counted_uses_of(facts, ["sklearn"])
             missing = [rng for rng in missing if any(u.rng == rng for u in uses)]
         if "sklearn" in missing and "numpy" in missing:
             missing.remove("sklearn")
