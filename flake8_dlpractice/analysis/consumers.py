@@ -482,22 +482,20 @@ def _read_kind(stmt: ast.stmt, context: str) -> str:
 def _label_node(site: CallSite, split: SplitEvent) -> ast.expr | None:
     """The labels a split call stratifies or learns: ``y`` of ``train_test_split(X, y)``,
     ``kf.split(X, y)``, ``cross_val_score(model, X, y)``, ``search.fit(X, y)``."""
-    node = site.node
-    keywords = {kw.arg: kw.value for kw in node.keywords}
-    position = 2 if split.kind == "cv" else 1
-    if "y" in keywords:
-        return keywords["y"]
-    return node.args[position] if len(node.args) > position else None
+    return _split_argument(site, "y", 2 if split.kind == "cv" else 1)
 
 
 def _features_node(site: CallSite, split: SplitEvent) -> ast.expr | None:
     """The features a split call splits: ``X`` of ``train_test_split(X, y)``, ``cross_val_score(model, X,
     y)``."""
+    return _split_argument(site, "X", 1 if split.kind == "cv" else 0)
+
+
+def _split_argument(site: CallSite, keyword: str, position: int) -> ast.expr | None:
     node = site.node
-    keywords = {kw.arg: kw.value for kw in node.keywords}
-    position = 1 if split.kind == "cv" else 0
-    if "X" in keywords:
-        return keywords["X"]
+    for kw in node.keywords:
+        if kw.arg == keyword:
+            return kw.value
     return node.args[position] if len(node.args) > position else None
 
 
