@@ -21,9 +21,9 @@ import ast
 from typing import TYPE_CHECKING, Iterator
 
 from .names import dotted, last_part
-from .nodes import BLOCK_FIELDS
 from .provenance import CV_FUNCS, SEARCH_CLASSES, STAT_METHODS, SplitEvent, is_target_name
 from .summaries import bound_values
+from .training_facts import walk_stmts
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import CallSite, FunctionInfo, ModuleFacts, Value
@@ -342,7 +342,7 @@ class Consumers:
         key = id(scope)
         if key not in self._assigns:
             body = scope.node.body if scope is not None else self.facts.tree.body
-            self._assigns[key] = sorted((n for n in _scope_statements(body) if isinstance(n, ast.Assign)),
+            self._assigns[key] = sorted((n for n in walk_stmts(body) if isinstance(n, ast.Assign)),
                                         key=lambda n: n.lineno)
         return self._assigns[key]
 
@@ -415,21 +415,6 @@ def _affine(node: ast.expr | None) -> bool:
             inner = func.value if isinstance(func, ast.Attribute) and not node.args else (node.args or [None])[0]
             return isinstance(func, ast.Attribute) and not node.args and _affine(func.value) or _affine(inner)
     return False
-
-
-def _scope_statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every statement of a scope, in its blocks too (``if``, ``for``, ``with``, ``try``), not entering
-    nested functions or classes."""
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for field in BLOCK_FIELDS:
-            block = getattr(node, field, None)
-            if block:
-                stack.extend(block)  # an except handler or a match case: its body is walked in turn
 
 
 def _loads(tree: ast.Module) -> Iterator[tuple[ast.stmt, ast.expr, str]]:
