@@ -31,7 +31,7 @@ from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_p
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
-from .provenance import (COMPOSITES, TRANSFORMER_MODULES, ColumnStore, ConcatInfo, DataSummary, FitEvent,
+from .provenance import (SLOTS, COMPOSITES, TRANSFORMER_MODULES, ColumnStore, ConcatInfo, DataSummary, FitEvent,
                          ResampleEvent, SplitEvent, Statistic, StatUse, is_target_name)
 
 ROLE_WORDS = frozenset(ROLE_TOKENS)
@@ -41,7 +41,7 @@ MAX_EXPR_DEPTH = 48
 ROLE_LABEL = {"test": "test", "val": "validation", "train": "training", "full": "unsplit"}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class LoopInfo:
     node: ast.For | ast.While | ast.AsyncFor
     scope: FunctionInfo | None
@@ -59,7 +59,7 @@ class LoopInfo:
         return self.node.lineno
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class CallSite:
     node: ast.Call
     qn: str | None  # canonical qualified name of the callee, when imported
@@ -97,7 +97,7 @@ class CallSite:
         return None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class Store:
     """An assignment to an attribute or name: ``torch.backends.cudnn.benchmark = True``."""
 

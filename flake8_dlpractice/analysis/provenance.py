@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .facts import FunctionInfo, Value
 
 EMPTY: frozenset[int] = frozenset()
+# the records the walker builds by the hundred thousand keep their fields in slots (Python 3.10+):
+# smaller, faster to build, read and free
+SLOTS = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary: splits
@@ -242,7 +246,7 @@ def oversampling(qn: str | None, method: str | None, call: ast.Call) -> str | No
 # Records
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class Statistic:
     """A statistic or a fitted object, and the data it was learnt from (``source``)."""
 
@@ -258,7 +262,7 @@ class Statistic:
     per_group: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class FitEvent:
     """A transformer fitted on data (``scaler.fit(X)``, ``PCA().fit_transform(X)``, a Pipeline
     with a stateful step, ``scale(X)``), or fitted by a same-file helper on its argument."""
@@ -279,7 +283,7 @@ class FitEvent:
         return self.node.lineno
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class StatUse:
     """A statistic applied to data: imputed with it, normalised or binned by it, transformed by a
     fitted object; in place (``inplace=True``, ``df[c] = ...``, ``X -= mu``) or bound to a name."""
@@ -316,7 +320,7 @@ class ConcatInfo:
         return self.node.lineno
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class ColumnStore:
     """A column of a frame set from data (``df["segment"] = labels``, ``df.loc[:, "c"] = v``): the frame
     now carries ``value_anc``, but only in that column."""
@@ -329,7 +333,7 @@ class ColumnStore:
     line: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class SplitEvent:
     """Data split into parts: ``anc`` is the ancestry of what is split; the parts carry
     ``piece_id`` in theirs (a part is recognised by it)."""

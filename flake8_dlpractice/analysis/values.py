@@ -9,7 +9,7 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .provenance import EMPTY
+from .provenance import EMPTY, SLOTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .provenance import SplitEvent, Statistic
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["EMPTY", "NOTHING", "SplitInfo", "Value", "merge_roles", "merge_roles_strict"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class Value:
     """What the analysis knows about the value of an expression."""
 
@@ -53,7 +53,7 @@ class Value:
 NOTHING = Value()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class SplitInfo:
     func: str  # train_test_split, random_split, KFold.split, load_data
     line: int
