@@ -429,6 +429,7 @@ class Resolver:
         self._pyproject: dict[Path, Config | None] = {}
         self._flake8: dict[Path, Config | None] = {}
         self._resolved: dict[Path, Config] = {}
+        self._by_folder_name: dict[str, Config] = {}  # for_file's folder as spelled: no Path built per file
 
     def _read(self, reader, folder: Path) -> Config | None:
         try:
@@ -467,4 +468,8 @@ class Resolver:
         return config
 
     def for_file(self, path: str | os.PathLike) -> Config:
-        return self.for_folder(os.path.dirname(os.path.abspath(path)))
+        folder = os.path.dirname(os.path.abspath(path))
+        config = self._by_folder_name.get(folder)
+        if config is None:
+            config = self._by_folder_name[folder] = self.for_folder(folder)
+        return config

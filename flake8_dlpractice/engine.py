@@ -128,7 +128,7 @@ def _check_tree(tree: ast.Module, filename: str, opt_in: Iterable[str], rules,
         except Exception as exc:  # noqa: BLE001 - never crash the host tool
             report_internal_error(f"rule {rule.code}", filename, exc)
     facts.release()  # freed by reference counting, not by the cyclic collector
-    return sorted(findings, key=lambda f: (f.line, f.col, f.code))
+    return sorted(findings, key=lambda f: (f.line, f.col, f.code, f.headline))  # the same order in every run
 
 
 def check_source(source: str | bytes, filename: str = "<unknown>", opt_in: Iterable[str] = (),

@@ -30,6 +30,9 @@ CODE_SPLIT = re.compile(r"[,\s]+")
 FILE_NOQA = re.compile(r"\s*#\s*(?P<tool>dlp|flake8)[:=]\s*noqa"
                        r"(?::\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?\s*$", re.IGNORECASE)
 PYLINT = re.compile(r"#\s*pylint:\s*(?P<what>disable-next|disable|enable|skip-file)\s*(?:=\s*(?P<names>[\w\-,\s]+))?")
+# what every comment NOQA or FILE_NOQA matches contains: a file without it has no noqa comment (a bare
+# "noqa" in a base64 blob or a word does not make the file worth tokenising)
+NOQA_HINT = re.compile(r"#\s*(?:(?:dlp|flake8)[:=]\s*)?noqa", re.IGNORECASE)
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 EVERYTHING = None  # a suppression of every code
 
@@ -128,9 +131,8 @@ class Suppressions:
 
 def suppressions(text: str, tree: ast.Module | None = None) -> Suppressions | None:
     """The suppression comments of ``text`` (``tree``: its ast, for pylint's block scopes); None
-    when it has none (checked with a substring test first: most files cost nothing here)."""
-    lower = text.lower()
-    has_noqa, has_pylint = "noqa" in lower, "pylint:" in lower
+    when it has none (checked with a search first: most files cost nothing here)."""
+    has_noqa, has_pylint = NOQA_HINT.search(text) is not None, "pylint:" in text  # as PYLINT matches
     if not has_noqa and not has_pylint:
         return None
     found = Suppressions()

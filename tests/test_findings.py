@@ -79,3 +79,32 @@ def test_cited_lines_hold_what_the_message_cites(path):
                 assert any(ref.what in line for line in cited), (finding.text, ref, cited)
         for step in finding.trace:
             assert 1 <= step.line <= len(lines), (finding.text, step)
+
+
+_TWO_AT_ONE_CALL = '''\
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+def prepare_price(frame):
+    frame["price"] = frame["price"].fillna(frame["price"].median())
+    frame["price"] = StandardScaler().fit_transform(frame[["price"]])
+    return frame
+
+
+shop = pd.read_csv("shop.csv")
+shop = prepare_price(shop)
+X_tr, X_te, y_tr, y_te = train_test_split(shop[["price"]], shop["bought"], random_state=0)
+print(LogisticRegression().fit(X_tr, y_tr).score(X_te, y_te))
+'''
+
+
+def test_findings_at_one_position_are_ordered_by_message():
+    # two DLP102 findings at one call: position, code, then message, so every run prints them alike
+    assert [(f.line, f.code, f.message) for f in check_source(_TWO_AT_ONE_CALL, "shop.py")] == [
+        (14, "DLP102", "prepare_price() fits StandardScaler on 'shop' before it is split by train_test_split at "
+                       "line 15"),
+        (14, "DLP102", "prepare_price() imputes 'shop' with its own median before it is split by train_test_split at "
+                       "line 15 [prepare_price() L14 \u2192 train_test_split L15]")]

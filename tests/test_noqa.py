@@ -42,6 +42,13 @@ def test_flake8_spans_strings_and_continuations_not_brackets():
     assert [silenced(text, "DLP200", n) for n in range(1, 9)] == [True, True, True, True, True, False, False, True]
 
 
+def test_files_without_a_suppression_comment_are_not_read():
+    # "noqa" in data (a base64 blob, a word) is no comment: nothing to read, the file is not tokenised
+    text = 'blob = b"iVBnoqaXkNOQAz"\nnote = "see noqa docs"  # a comment\nclf.fit(X_te)\n'
+    assert suppressions(text, ast.parse(text)) is None
+    assert suppressions(text + "y = 1  #  NoQA\n") is not None  # a comment that could be one is read
+
+
 def test_pylint_pragma_scopes():
     text = ("def f():\n"  # 1
             "    # pylint: disable=test-data-in-fitting\n"  # 2

@@ -50,8 +50,8 @@ class FileReport:
 
     @property
     def ordered(self) -> list[Finding]:
-        """The findings by position, then code."""
-        return sorted(self.findings, key=lambda f: (f.line, f.col, f.code))
+        """The findings by position, then code (then message: the same order in every run)."""
+        return sorted(self.findings, key=lambda f: (f.line, f.col, f.code, f.headline))
 
     @property
     def display_path(self) -> str:
