@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import line_ref
-from .names import data_role, dotted, last_part
+from .names import data_role, dotted, last_part, name_words
 from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_STAT_METHODS, IMPUTE_METHODS,
                          SEARCH_CLASSES, SPLIT_FUNCS, SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo,
                          FitEvent, ResampleEvent, SplitEvent, SplitKind, Statistic, StatUse, cut_statistic,
@@ -105,15 +105,41 @@ def _own_values(key: ast.expr, rows: ast.expr) -> bool:
 def _row_key(key: ast.expr, indexer: bool) -> bool:
     if isinstance(key, ast.Slice):
         return key.lower is not None or key.upper is not None
-    if isinstance(key, (ast.Compare, ast.BoolOp)):
-        return True
-    if isinstance(key, ast.UnaryOp) and isinstance(key.op, (ast.Invert, ast.Not)):
-        return True
+    if isinstance(key, (ast.Compare, ast.BoolOp)) or \
+            isinstance(key, ast.UnaryOp) and isinstance(key.op, (ast.Invert, ast.Not)):
+        return _part_mask(key)
     if isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute):
         return key.func.attr in _MASK_CALLS
     if isinstance(key, ast.Attribute):
         return key.attr == "index" or (not indexer and key.attr not in ("columns", "values"))
     return indexer and isinstance(key, ast.Name)
+
+
+# words that name which data set a row comes from: ``full.is_test == 1``, ``df["source"] == "train"``
+_PART_WORDS = frozenset({"train", "test", "training", "testing", "trn", "tst", "eval", "val", "valid", "holdout"})
+
+
+def _part_mask(key: ast.expr) -> bool:
+    """A comparison that tells the parts of a concatenation apart: a marker column, name or value
+    saying train or test (``full.is_test == 1``, ``df["src"] == "train"``, ``both.intrain``), or a
+    null test (``full.Survived.isnull() == False``: the labels the test rows lack); not a filter
+    by a feature's value (``full[full.pclass == 3]``, ``df[df.income < 1e6]``)."""
+    for node in ast.walk(key):
+        kind = type(node)
+        if kind is ast.Constant:
+            word = node.value if isinstance(node.value, str) else None
+        elif kind is ast.Name:
+            word = node.id
+        elif kind is ast.Attribute:
+            word = node.attr
+            if word in _MASK_CALLS and word.endswith(("null", "na")):
+                return True
+        else:
+            continue
+        if word and len(word) <= 40 and any(w in _PART_WORDS or w[2:] in _PART_WORDS and w[:2] in ("is", "in")
+                                            for w in name_words(word)):
+            return True
+    return False
 
 
 def _column_key(key: ast.expr) -> bool:

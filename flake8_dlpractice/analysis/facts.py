@@ -277,7 +277,8 @@ class ModuleFacts:
         self.imports = ImportMap()
         self.relevant = False
         self.functions: list[FunctionInfo] = []
-        self.module_functions: dict[str, FunctionInfo] = {}
+        self.module_functions: dict[str, FunctionInfo] = {}  # the first definition of each name
+        self.redefined: dict[str, list[FunctionInfo]] = {}  # names defined more than once: every definition
         self.methods: dict[tuple[str, str], FunctionInfo] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self.calls: list[CallSite] = []
@@ -337,6 +338,9 @@ class ModuleFacts:
     def resolve_local(self, func: ast.expr, scope: FunctionInfo | None) -> FunctionInfo | None:
         """The same-file function or method a call expression names."""
         if isinstance(func, ast.Name):
+            if scope is None and func.id in self.redefined:  # the definition a top-level call runs
+                before = [info for info in self.redefined[func.id] if info.node.lineno < func.lineno]
+                return before[-1] if before else self.module_functions.get(func.id)
             return self.module_functions.get(func.id)
         if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                 and func.value.id in ("self", "cls") and scope is not None and scope.class_name):
@@ -408,7 +412,9 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
         info = FunctionInfo(node, node.name, cls, params, decorators, no_grad)
         facts.functions.append(info)
         if cls is None:
-            facts.module_functions.setdefault(node.name, info)
+            first = facts.module_functions.setdefault(node.name, info)
+            if first is not info:
+                facts.redefined.setdefault(node.name, [first]).append(info)
         else:
             facts.methods.setdefault((cls, node.name), info)
     facts.local_names = frozenset(facts.module_functions) | frozenset(facts.classes)
@@ -627,6 +633,14 @@ class _ScopeWalker(DataFlow):
             owner = self.ev(target.value)
             self.facts.aug_assignments.append((self.stmt, owner, value, "assigned as its transform"))
 
+    def _cells_of_concat(self, anc: frozenset[int], frame: frozenset[int]) -> frozenset[int]:
+        """``df["k"] = full["k"]``: a named column taken from a concatenation made earlier; the frame's
+        rows are still its own, not rows of the concatenation to be split back (``data["all"] =
+        pd.concat(...)`` stores the concatenation itself; ``frames[key] = part`` may be a dict entry)."""
+        stmt = self.stmt
+        return frozenset(i for i in anc if i not in self.facts.concats or i in frame
+                         or stmt.lineno <= self.facts.concats[i].node.lineno <= (stmt.end_lineno or stmt.lineno))
+
     def update_frame(self, target: ast.expr, value: Value) -> None:
         """``df[c] = v``, ``df.loc[m, c] = v``, ``df.c.fillna(v, inplace=True)``: the frame (or array)
         at the root of ``target`` now holds ``v`` in some of its cells."""
@@ -636,8 +650,11 @@ class _ScopeWalker(DataFlow):
             return
         old = self.ev(root)
         new_id = self.facts.new_id()
+        added = value.anc
+        if column is not None and self.facts.concats and not added.isdisjoint(self.facts.concats):
+            added = self._cells_of_concat(added, old.anc)
         merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
-                       call=old.call, anc=old.anc | value.anc | {new_id},
+                       call=old.call, anc=old.anc | added | {new_id},
                        idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
         if old.idents and old.idents <= self.facts.tables:
             self.facts.tables.add(new_id)

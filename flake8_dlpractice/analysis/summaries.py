@@ -209,7 +209,7 @@ class _DataEvents:
             return
         guarded = bool(callee.guards) and site.local is callee and not any(
             guard_may_hold(callee, site, g) for g in callee.guards)
-        parts = _returned_parts(callee, site)
+        parts = _returned_parts(self.facts, callee, len(site.item_ids)) if site.item_ids else None
         for param, value in bound_values(self.facts, site, callee):
             if not value.anc or _names_a_path(value.name):
                 continue  # GetData(data_dir): what the callee reads from a path is not the argument
@@ -288,13 +288,23 @@ def _names_a_path(name: str | None) -> bool:
     return bool(name) and bool(_PATH_WORDS & set(name_words(name.rsplit(".", 1)[-1])))
 
 
-def _returned_parts(callee: FunctionInfo, site: CallSite) -> list[frozenset[str]] | None:
-    """``return a, b``: the parameters each returned part derives from, when the call unpacks them."""
-    if not site.item_ids:
-        return None
+def _returned_parts(facts: ModuleFacts, callee: FunctionInfo, count: int,
+                    depth: int = 3) -> list[frozenset[str]] | None:
+    """``return a, b``: the parameters each of the ``count`` returned parts derives from (the call
+    unpacks them); also through ``return other(a, b)``, a same-file function that returns such a
+    tuple (each part of its, through the arguments it is given)."""
     for value in callee.returns:
-        if value.items is not None and len(value.items) == len(site.item_ids):
+        if value.items is not None and len(value.items) == count:
             return [frozenset(p for p, ident in callee.param_ids.items() if ident in item.anc) for item in value.items]
+    for inner in callee.calls if depth else ():
+        if inner.local is None or inner.local is callee or type(inner.stmt) is not ast.Return \
+                or inner.stmt.value is not inner.node:
+            continue
+        parts = _returned_parts(facts, inner.local, count, depth - 1)
+        if parts is not None:
+            given = dict(bound_values(facts, inner, inner.local))
+            return [frozenset(p for p, ident in callee.param_ids.items()
+                              if any(q in given and ident in given[q].anc for q in part)) for part in parts]
     return None
 
 

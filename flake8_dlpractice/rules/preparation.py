@@ -595,7 +595,9 @@ class PreprocessingBeforeSplit(Rule):
     never runs and counts for nothing, and a split inside a same-file function that reads the
     module's data (`def rmse_cv(model): return cross_val_score(model, X_train, y)`) happens where
     the function is called: calls made only before the statistics were learnt are no evidence (a
-    method, a decorated function or one passed rather than called may run at any time). A fill of
+    method, a decorated function or one passed rather than called may run at any time). A function
+    defined twice at module level (a notebook cell run again with changes) runs, for a top-level
+    call, the definition written before the call. A fill of
     a column that has no missing values is a no-op the analysis cannot see and is still flagged. A
     preprocessor fitted on training data before a plain train/validation holdout of it is not
     flagged when a separate labelled test set is scored in the module and stayed out of the
@@ -605,7 +607,8 @@ class PreprocessingBeforeSplit(Rule):
     statistics. A loop over `[train, test]` that imputes each frame is not followed (each pass is a
     different frame). Data flow through same-file functions is followed by what they do to each
     parameter: a helper that takes several data sets and returns them as one tuple mixes their
-    ancestry (only the parts it unpacks into separate names are told apart), branches are told apart
+    ancestry (only the parts it unpacks into separate names are told apart, also when the helper
+    returns what another same-file helper returns: `return attach(a, b)`), branches are told apart
     only by a test on a parameter (`if scaled:`), and what a helper reads from a path it is given
     (`pd.read_csv(folder + "train.csv")`) is not the argument, nor followed back out of the helper.
     A helper that learns statistics from its argument and then splits or K-folds it itself is
@@ -613,7 +616,11 @@ class PreprocessingBeforeSplit(Rule):
     transformer fitted again (`vec.fit(titles)` then `vec.fit(summaries)`) forgets what the first
     fit learnt. Rows put back together from cross-validation folds are not test rows, and a column
     selection (`train.columns[1:-1]`) or a filter of values by themselves (`skew[abs(skew) > 0.75]`)
-    is not a split back, nor are the top rows of an aggregate of the concatenation
+    is not a split back, nor is a filter by a feature's value (`full[full.pclass == 3]`: a mask
+    splits back only when a marker column, name or value says train or test, `full.is_test == 1`,
+    `full["src"] == "train"`, or it tests for missing values, `full.Survived.notnull()`), nor a
+    frame that only got a named column copied from the concatenation (`df["k"] = full["k"]`), nor
+    are the top rows of an aggregate of the concatenation
     (`full.street.value_counts()[:100]`, a groupby table sorted and sliced, or a table built only
     from such aggregates); rows taken out of it by a mask and handed straight to a same-file helper
     (`encode(full.loc[full.is_test == 0], ...)`) are a part, so what the helper learns from them is
@@ -749,8 +756,7 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     of_all = "all of " if whole else ""
     origin = f" ({origin})" if origin else ""
     if fit is not None:
-        node = learning.node
-        data = expression(source, node.args[0] if isinstance(node, ast.Call) and node.args else None)
+        data = expression(source, _argument_node(learning))
         if fit.via is not None:
             return (f"{fit.via.shown}() fits {learning.what} on {of_all}{data}{origin}",
                     f"{fit.via.shown}() fits {learning.what}")
@@ -771,6 +777,20 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     own = bool(source.idents & (use.target.anc | use.target.idents))
     what = f"its own {stat}" if own else f"the {stat} of {quoted(source.name)}"
     return f"{target}{origin} {phrase} {what}", f"{use.how} with its {stat}"
+
+
+def _argument_node(learning: Learning) -> ast.expr | None:
+    """The expression of the data a fit learnt from: the first argument, or for a same-file helper's
+    fit the argument given to the parameter it fits on (``embed(rows, np.load(path))``)."""
+    node = learning.node
+    if not isinstance(node, ast.Call):
+        return None
+    via = learning.fit.via if learning.fit is not None else None
+    for site in via.callers if via is not None else ():
+        if site.node is node:
+            given = [*zip(node.args, site.args), *((kw.value, site.kwargs.get(kw.arg)) for kw in node.keywords)]
+            return next((arg for arg, value in given if value is learning.source), None)
+    return node.args[0] if node.args else None
 
 
 def _trace(learning: Learning, split: SplitEvent, after: StatUse | None, done: str) -> tuple[Step, ...]:
