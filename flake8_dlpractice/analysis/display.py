@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 from .facts import ModuleFacts
 from .names import name_words
-from .nodes import child_nodes
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
                  "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
@@ -117,12 +117,17 @@ class NameReads:
     fresh: dict[tuple[int | None, str], list[tuple[int, bool]]] = field(default_factory=dict)
 
 
-def _is_display_call(facts: ModuleFacts, node: ast.Call) -> bool:
+def _callee(facts: ModuleFacts, node: ast.Call) -> str:
+    """The qualified name of the function ``node`` calls, "" when it is not imported: computed once
+    per call by the indexer and handed to the tests below."""
+    return facts.imports.qualname(node.func) or ""
+
+
+def _is_display_call(facts: ModuleFacts, node: ast.Call, qn: str) -> bool:
     func = node.func
-    qn = facts.imports.qualname(func) or ""
     if qn.startswith(DISPLAY_ROOTS):
         return True
-    if qn and _named_for_display(qn.rsplit(".", 1)[-1]):
+    if qn and _named_for_display(qn[qn.rfind(".") + 1:]):
         return True  # an imported helper named for display: pred_and_plot_image, plot_decision_regions
     if isinstance(func, ast.Name):
         return func.id in DISPLAY_FUNCS or _display_helper(facts, func.id)
@@ -142,6 +147,7 @@ WORK_WORDS = frozenset({"train", "fit", "learn", "optimize", "optimise", "update
                         "split", "resample"})
 
 
+@lru_cache(maxsize=4096)
 def _named_for_display(name: str) -> bool:
     """An imported function whose name says it shows something and says nothing else it does."""
     words = set(name_words(name))
@@ -171,9 +177,8 @@ def _makes_result(facts: ModuleFacts, node: ast.Call) -> bool:
     return isinstance(func, ast.Attribute) and func.attr in RESULT_METHODS
 
 
-def _is_pure_call(facts: ModuleFacts, node: ast.Call) -> bool:
+def _is_pure_call(node: ast.Call, qn: str) -> bool:
     func = node.func
-    qn = facts.imports.qualname(func) or ""
     if qn:
         return qn in PURE_QUALIFIED
     if isinstance(func, ast.Name):
@@ -184,12 +189,12 @@ def _is_pure_call(facts: ModuleFacts, node: ast.Call) -> bool:
 SIZE_OF = frozenset({"numpy.shape", "numpy.size", "numpy.ndim"})
 
 
-def _is_size_of(facts: ModuleFacts, node: ast.Call) -> bool:
+def _is_size_of(facts: ModuleFacts, node: ast.Call, qn: str) -> bool:
     """``len(x)``, ``np.shape(x)``: reads only the size of its argument."""
     func = node.func
     if isinstance(func, ast.Name) and func.id == "len" and func.id not in facts.imports.aliases:
         return len(node.args) == 1 and not node.keywords
-    return facts.imports.qualname(func) in SIZE_OF
+    return qn in SIZE_OF
 
 
 def _row_copy(node: ast.expr) -> bool:
@@ -280,7 +285,7 @@ class _Indexer:
                 plain = self._filled(scope, stmt.target.id, line)  # x += d changes the object x names
                 reread = ast.Name(id=stmt.target.id, ctx=ast.Load(), lineno=line)  # and reads it
             consumer = [Binding(scope, n, line) for n in names] if plain and names else OTHER
-            if isinstance(value, ast.Call) and _is_display_call(self.facts, value):
+            if isinstance(value, ast.Call) and _is_display_call(self.facts, value, _callee(self.facts, value)):
                 consumer = DISPLAY  # fig, ax = plt.subplots(); im = ax.imshow(x[i])
             if value is not None:
                 self.expr(value, scope, consumer)
@@ -343,7 +348,7 @@ class _Indexer:
                 value = inner.value
                 if type(value) is not ast.Call:
                     return None  # a bare expression: a notebook shows it only when it ends the cell
-                if _is_display_call(self.facts, value):
+                if _is_display_call(self.facts, value, _callee(self.facts, value)):
                     continue
                 func = value.func
                 root = _root_name(func.value) if type(func) is ast.Attribute and func.attr in MUTATORS else None
@@ -384,7 +389,7 @@ class _Indexer:
             return OTHER  # handed to whoever iterates the generator
         if not isinstance(value, ast.Call):
             return DISPLAY  # a notebook cell's bare expression: its output
-        if _is_display_call(self.facts, value):
+        if _is_display_call(self.facts, value, _callee(self.facts, value)):
             return DISPLAY
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
@@ -405,41 +410,63 @@ class _Indexer:
         its input on (``model.fit(x)``, ``train(loader)``). ``decided``: the statement already judged
         the top call (``colours.append(c)``)."""
         stack: list[tuple[ast.AST, object]] = [(node, consumer)]
+        push, pop = stack.append, stack.pop
         key = id(scope) if scope is not None else None
+        reads, in_functions, at, facts = self.out.reads, self.out.in_functions, self.out.at, self.facts
         while stack:
-            cur, ctx = stack.pop()
+            cur, ctx = pop()
             kind = type(cur)
             if kind is ast.Attribute:
-                stack.append((cur.value, ctx))
+                push((cur.value, ctx))
                 continue
             if kind is ast.Constant:
                 continue
             if kind is ast.Name:
                 if type(cur.ctx) is ast.Load:
-                    self.out.reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
+                    reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
                     if key is not None:
-                        self.out.in_functions.setdefault(cur.id, []).append((key, ctx))
+                        in_functions.setdefault(cur.id, []).append((key, ctx))
                 continue
             if kind is ast.Call:
-                self.out.at[id(cur)] = ctx
+                at[id(cur)] = ctx
                 func = cur.func
-                if _is_size_of(self.facts, cur):  # len(x): a size does not depend on what was drawn into x
+                qn = _callee(facts, cur)
+                if _is_size_of(facts, cur, qn):  # len(x): a size does not depend on what was drawn into x
                     stack.extend((child, DISPLAY) for child in cur.args)
                     continue
                 if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
-                    stack.append((func.value, Via(cur)))  # km.fit_transform(X): km feeds what the call feeds
+                    push((func.value, Via(cur)))  # km.fit_transform(X): km feeds what the call feeds
                     fed = Via(cur, receiver=False)
                     stack.extend((arg, fed) for arg in (*cur.args, *(kw.value for kw in cur.keywords)))
                     continue
                 if ctx is DISPLAY:
-                    if _makes_result(self.facts, cur):
+                    if _makes_result(facts, cur):
                         ctx = OTHER  # print(model.fit(X[i]).score(...)): a result, not a choice of what to show
-                elif _is_display_call(self.facts, cur):
+                elif _is_display_call(facts, cur, qn):
                     ctx = DISPLAY
-                elif not (decided and cur is node) and not _is_pure_call(self.facts, cur):
+                elif not (decided and cur is node) and not _is_pure_call(cur, qn):
                     ctx = OTHER
-            for child in child_nodes(cur):
-                stack.append((child, ctx))
+            # the children in ``child_nodes`` order (operators left out: they hold no reads), inlined
+            # because this loop visits every node of the module
+            for name in _READ_FIELDS.get(kind) or _read_fields(kind):
+                value = getattr(cur, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push((item, ctx))
+                elif isinstance(value, ast.AST):
+                    push((value, ctx))
+
+
+# the fields of an expression node that may hold reads, by node type (see ``_Indexer.expr``)
+_READ_FIELDS: dict[type, tuple[str, ...]] = {}
+_NO_READS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment", "op", "ops"})
+
+
+def _read_fields(kind: type) -> tuple[str, ...]:
+    fields = _READ_FIELDS[kind] = () if kind is ast.Constant else \
+        tuple(f for f in kind._fields if f not in _NO_READS)
+    return fields
 
 
 def display_reads(facts: ModuleFacts) -> NameReads:
