@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
 
-from .facts import ModuleFacts
+from .facts import FunctionInfo, ModuleFacts, bound_arguments
 from .names import name_words
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
@@ -39,7 +39,7 @@ DISPLAY_METHODS = frozenset({
 })
 # methods that only look at the data (a notebook cell's output) or change the receiver in place
 INSPECT_METHODS = frozenset({"head", "tail", "describe", "info", "value_counts", "reset_index", "sort_values",
-                             "sort_index", "sort", "round", "astype", "to_frame"})
+                             "sort_index", "sort", "round", "astype", "to_frame", "sample"})
 MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "appendleft", "setdefault"})
 DISPLAY_HELPER_WORDS = frozenset({"show", "plot", "display", "visualize", "visualise", "visualization",
                                   "visualisation", "draw", "imshow", "render", "view"})
@@ -53,7 +53,7 @@ PURE_METHODS = frozenset({
     "keys", "items", "values", "get", "mean", "sum", "min", "max", "argmax", "argmin", "to", "view", "clip",
     "unique", "nonzero", "round", "head", "tail", "reset_index", "sort_values", "drop", "dropna", "to_numpy",
     "argsort", "groupby", "agg", "aggregate", "count", "std", "median", "describe", "nunique", "cumsum",
-    "value_counts", "sort_index", "toarray", "todense",
+    "value_counts", "sort_index", "toarray", "todense", "sample", "iterrows", "itertuples",
     "get_feature_names", "get_feature_names_out",  # a fitted vectorizer's vocabulary, like an attribute
 })
 # functions that select, reshape or load (not compute a result): numpy's shape functions, reading images
@@ -63,7 +63,7 @@ PURE_QUALIFIED = frozenset({
     "numpy.expand_dims", "numpy.take", "numpy.floor", "numpy.round", "numpy.clip", "numpy.uint8",
     "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
     "skimage.io.imread", "imageio.imread", "pandas.DataFrame", "pandas.Series", "pandas.crosstab", "numpy.where",
-    "numpy.argwhere", "numpy.bincount",
+    "numpy.argwhere", "numpy.bincount", "numpy.argmin", "numpy.argmax",
     # how well clusters separate: a number of the data and labels, like an inertia (a silhouette curve)
     "sklearn.metrics.silhouette_score", "sklearn.metrics.silhouette_samples", "sklearn.metrics.calinski_harabasz_score",
     "sklearn.metrics.davies_bouldin_score",
@@ -85,10 +85,35 @@ class Via:
 
 
 # estimator methods whose value is the estimator's output; the evaluating ones judge a model
-ESTIMATOR_METHODS = frozenset({"fit", "partial_fit", "fit_transform", "fit_predict", "transform", "predict",
+ESTIMATOR_METHODS = frozenset({"fit", "partial_fit", "fit_transform", "fit_predict", "transform", "inverse_transform",
+                               "predict",
                                "predict_proba", "predict_log_proba", "score", "decision_function", "apply",
                                "get_params", "set_params"})
 EVALUATING = frozenset({"predict", "predict_proba", "predict_log_proba", "score", "decision_function"})
+# methods of a fitted estimator that map data to a representation of it (``pca.transform(x)``)
+REPRESENTING = frozenset({"transform", "inverse_transform"})
+
+
+@dataclass(eq=False)
+class Passed:
+    """The read is an argument of ``call``, a call of the same-file function or method ``callee``,
+    given to its parameter ``param``: what the function does with the parameter decides
+    (``hands_on``)."""
+
+    call: ast.Call
+    callee: FunctionInfo
+    param: str
+
+
+@dataclass(eq=False)
+class Into:
+    """A value written into the object the parameter ``param`` of the function ``callee`` names
+    (``frame["cluster"] = labels``): the caller's argument holds it too."""
+
+    callee: ast.AST
+    param: str
+
+
 IN_PLACE_SHUFFLES = frozenset({"random.shuffle", "numpy.random.shuffle"})
 
 
@@ -115,6 +140,8 @@ class NameReads:
     functions: dict[int, ast.AST] = field(default_factory=dict)  # function key -> its node
     # (scope key, name) -> [(line, the binding made a new object)]: only new objects may be filled in
     fresh: dict[tuple[int | None, str], list[tuple[int, bool]]] = field(default_factory=dict)
+    # (function key, parameter) -> what the function does with it (``hands_on``)
+    handed: dict[tuple[int, str], tuple[bool, bool]] = field(default_factory=dict)
 
 
 def _callee(facts: ModuleFacts, node: ast.Call) -> str:
@@ -184,6 +211,16 @@ def _is_pure_call(node: ast.Call, qn: str) -> bool:
     if isinstance(func, ast.Name):
         return func.id in PURE_FUNCS
     return isinstance(func, ast.Attribute) and func.attr in PURE_METHODS
+
+
+def _maps_only(facts: ModuleFacts, node: ast.Call) -> bool:
+    """``s.map(f)`` that maps each value and does nothing else: ``f`` a lambda, a dict, or a
+    same-file function that trains, fits and predicts nothing (``df.images.map(equalise)``)."""
+    func = node.func
+    if type(func) is not ast.Attribute or func.attr != "map" or not node.args or node.keywords:
+        return False
+    return all(isinstance(arg, (ast.Lambda, ast.Dict)) or isinstance(arg, ast.Name)
+               and _local_result(facts, arg.id) is False for arg in node.args)
 
 
 SIZE_OF = frozenset({"numpy.shape", "numpy.size", "numpy.ndim"})
@@ -285,6 +322,8 @@ class _Indexer:
                 plain = self._filled(scope, stmt.target.id, line)  # x += d changes the object x names
                 reread = ast.Name(id=stmt.target.id, ctx=ast.Load(), lineno=line)  # and reads it
             consumer = [Binding(scope, n, line) for n in names] if plain and names else OTHER
+            if consumer is OTHER and names and scope is not None:
+                consumer = self._into_parameter(scope, targets, line)
             if isinstance(value, ast.Call) and _is_display_call(self.facts, value, _callee(self.facts, value)):
                 consumer = DISPLAY  # fig, ax = plt.subplots(); im = ax.imshow(x[i])
             if value is not None:
@@ -335,6 +374,18 @@ class _Indexer:
             return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
                 + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
         return NO_BLOCKS
+
+    def _into_parameter(self, scope: ast.AST, targets: list[ast.expr], line: int) -> object:
+        """``frame["cluster"] = labels`` with ``frame`` a parameter of the function ``scope``: the
+        parameter's object holds the value, here and in the caller; OTHER for any other target."""
+        params = {a.arg for a in scope.args.posonlyargs + scope.args.args + scope.args.kwonlyargs}
+        out: list = []
+        for target in targets:
+            root = _root_name(target.value) if isinstance(target, ast.Subscript) else None
+            if root not in params:
+                return OTHER
+            out += [Binding(scope, root, line), Into(scope, root)]
+        return out
 
     def _decided_by_test(self, stmt: ast.If, scope: ast.AST | None) -> list | None:
         """What an ``if`` test decides when its branches only bind names (the test decides what they
@@ -439,12 +490,20 @@ class _Indexer:
                     fed = Via(cur, receiver=False)
                     stack.extend((arg, fed) for arg in (*cur.args, *(kw.value for kw in cur.keywords)))
                     continue
+                site = self.facts.local_results.get(id(cur)) if ctx is not DISPLAY else None
+                if site is not None and site.local is not None and not _is_display_call(facts, cur, qn):
+                    given = {id(arg): Passed(cur, site.local, param)
+                             for param, arg in bound_arguments(site.local, site)}
+                    push((func, OTHER))
+                    stack.extend((arg, given.get(id(arg), OTHER))
+                                 for arg in (*cur.args, *(kw.value for kw in cur.keywords)))
+                    continue  # helper(x): what the helper does with its parameter decides
                 if ctx is DISPLAY:
                     if _makes_result(facts, cur):
                         ctx = OTHER  # print(model.fit(X[i]).score(...)): a result, not a choice of what to show
                 elif _is_display_call(facts, cur, qn):
                     ctx = DISPLAY
-                elif not (decided and cur is node) and not _is_pure_call(cur, qn):
+                elif not (decided and cur is node) and not _is_pure_call(cur, qn) and not _maps_only(facts, cur):
                     ctx = OTHER
             # the children in ``child_nodes`` order (operators left out: they hold no reads), inlined
             # because this loop visits every node of the module
@@ -542,21 +601,89 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
         ctx, live = work.pop()
         if ctx is DISPLAY:
             continue
-        if isinstance(ctx, tuple):  # returned by a same-file function: what its callers do with it
-            node = ctx[1]
-            info = facts.module_functions.get(node.name)
-            if info is None or info.node is not node or not info.callers:
-                return False
-            mark = (id(node), live)
-            if mark not in seen:
-                seen.add(mark)
-                work.extend((found.at.get(id(c.node), OTHER), None) for c in info.callers if _in_range(c.line, live))
+        if isinstance(ctx, Via) and not ctx.receiver and ctx.call.func.attr in REPRESENTING:
+            work.append((found.at.get(id(ctx.call), OTHER), live))  # pca.transform(x[i]): x[i] represented
+            continue
+        onward = _onward(found, facts, ctx, live, seen)
+        if onward is not None:
+            work.extend(onward)
             continue
         if ctx is OTHER or not isinstance(ctx, list):
             return False
         if not _follow(found, facts, ctx, live, seen, work):
             return False
     return True
+
+
+def _onward(found: NameReads, facts: ModuleFacts, ctx: object, live: tuple | None,
+            seen: set[tuple]) -> list[tuple[object, tuple | None]] | None:
+    """What a value consumed by a same-file function is consumed by next: a value it returns, by
+    what its callers do with the call; one given to its parameter, by what the function does with
+    the parameter (``hands_on``) and, when it returns it, by the call's consumer; one written into
+    the object a parameter names, by the callers' arguments. None for any other ``ctx`` or when the
+    function is used beyond that (a method's callers are not known: None)."""
+    if isinstance(ctx, Passed):
+        handed = hands_on(found, facts, ctx.callee, ctx.param)
+        if handed is None:
+            return [(OTHER, live)]
+        return [(found.at.get(id(ctx.call), OTHER), live)] if handed else []
+    if isinstance(ctx, tuple):  # returned by a same-file function: what its callers do with it
+        info = _module_function(facts, ctx[1])
+        if info is None or not info.callers:
+            return [(OTHER, live)]
+        mark = (id(info.node), live)
+        if mark in seen:
+            return []
+        seen.add(mark)
+        return [(found.at.get(id(c.node), OTHER), None) for c in info.callers if _in_range(c.line, live)]
+    if isinstance(ctx, Into):
+        info = _module_function(facts, ctx.callee)
+        if info is None or not info.callers:
+            return [(OTHER, live)]
+        out: list[tuple[object, tuple | None]] = []
+        for call in info.callers:
+            arg = next((a for p, a in bound_arguments(info, call) if p == ctx.param), None)
+            if not isinstance(arg, ast.Name):
+                return [(OTHER, live)]
+            out.append(([Binding(call.scope.node if call.scope else None, arg.id, call.line)], None))
+        return out
+    return None
+
+
+def _module_function(facts: ModuleFacts, node: ast.AST) -> FunctionInfo | None:
+    info = facts.module_functions.get(getattr(node, "name", ""))
+    return info if info is not None and info.node is node else None
+
+
+def hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param: str) -> bool | None:
+    """What the function ``callee`` does with its parameter ``param``: None when it uses it beyond
+    showing it and handing it on to its return value (through names, pure calls, a fitted model's
+    ``transform``), else whether the return value holds it. Cached per parameter."""
+    key = (id(callee.node), param)
+    if key in found.handed:
+        return found.handed[key]
+    found.handed[key] = None  # recursion: used
+    returned = False
+    work: list[tuple[object, tuple | None]] = [([Binding(callee.node, param, callee.node.lineno)], None)]
+    seen: set[tuple] = set()
+    while work:
+        ctx, live = work.pop()
+        if ctx is DISPLAY:
+            continue
+        if isinstance(ctx, tuple) and ctx[1] is callee.node:
+            returned = True
+            continue
+        if isinstance(ctx, Via) and not ctx.receiver and ctx.call.func.attr in REPRESENTING:
+            work.append((found.at.get(id(ctx.call), OTHER), live))
+            continue
+        if isinstance(ctx, Passed):
+            work.extend(_onward(found, facts, ctx, live, seen) or ())
+            continue
+        if not isinstance(ctx, list) or not all(isinstance(b, Binding) for b in ctx) \
+                or not _follow(found, facts, ctx, live, seen, work):
+            return None
+    found.handed[key] = returned
+    return returned
 
 
 def _follow(found: NameReads, facts: ModuleFacts, bindings: list[Binding], live: tuple | None, seen: set[tuple],
@@ -612,6 +739,10 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
             if after is DROPPED and ctx.receiver:
                 continue  # km.fit(X) on its own line: fits the estimator, which is read on
             work.append((after, live))
+            continue
+        onward = _onward(found, facts, ctx, live, seen) if describing else None
+        if onward is not None:  # cluster labels a helper returns or writes into the frame it is given
+            work.extend(onward)
             continue
         if not isinstance(ctx, list):
             return False  # another call, a return value: used beyond display

@@ -355,6 +355,13 @@ class MissingSeed(Rule):
     the size of a drawn value (`len(x)`, `np.shape(x)`) uses nothing that was drawn: jitter added
     to a plotted column and then subsampled with `np.random.choice(len(x), 500)` only shows. A result
     computed from the draw and printed (`print(model.fit(X[idx]).score(...))`) still counts.
+    A drawn value given to a same-file function or method is judged by what the function does with
+    that parameter (shows it, or hands it on to its return value, which is then judged at the
+    call): a random row rebuilt by a fitted PCA's `transform`/`inverse_transform` in a method and
+    shown only shows. Cluster labels a helper returns, or writes into the frame it is given
+    (`frame["group"] = km.predict(...)`), are followed to the callers; then `Series.map` with a
+    lambda, a dict or a same-file function that trains nothing, `df.sample(n)` and `np.argmax`
+    hand their input on.
     An estimator whose `random_state` is set after it is built does not count: by
     `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
     to) or by a search whose parameter grid fixes it in every dict (`GridSearchCV(est,
