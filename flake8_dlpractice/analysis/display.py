@@ -650,6 +650,18 @@ def _onward(found: NameReads, facts: ModuleFacts, ctx: object, live: tuple | Non
     return None
 
 
+def _read_in_nested(found: NameReads, node: ast.AST, name: str) -> bool:
+    """A function defined inside ``node`` reads ``name`` without binding it (a closure over a
+    parameter): what it does with the value is not followed."""
+    end = node.end_lineno or node.lineno
+    for key, _ in found.in_functions.get(name, ()):
+        inner = found.functions.get(key)
+        if inner is not None and inner is not node and node.lineno < inner.lineno <= end \
+                and name not in found.locals_of.get(key, ()):
+            return True
+    return False
+
+
 def _module_function(facts: ModuleFacts, node: ast.AST) -> FunctionInfo | None:
     info = facts.module_functions.get(getattr(node, "name", ""))
     return info if info is not None and info.node is node else None
@@ -663,6 +675,8 @@ def hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param: 
     if key in found.handed:
         return found.handed[key]
     found.handed[key] = None  # recursion: used
+    if _read_in_nested(found, callee.node, param):
+        return None
     returned = False
     work: list[tuple[object, tuple | None]] = [([Binding(callee.node, param, callee.node.lineno)], None)]
     seen: set[tuple] = set()

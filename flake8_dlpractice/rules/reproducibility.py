@@ -357,8 +357,9 @@ class MissingSeed(Rule):
     computed from the draw and printed (`print(model.fit(X[idx]).score(...))`) still counts.
     A drawn value given to a same-file function or method is judged by what the function does with
     that parameter (shows it, or hands it on to its return value, which is then judged at the
-    call): a random row rebuilt by a fitted PCA's `transform`/`inverse_transform` in a method and
-    shown only shows. Cluster labels a helper returns, or writes into the frame it is given
+    call; a function defined inside it that reads the parameter makes the draw count): a random
+    row rebuilt by a fitted PCA's `transform`/`inverse_transform` in a method and shown only shows.
+    Cluster labels a helper returns, or writes into the frame it is given
     (`frame["group"] = km.predict(...)`), are followed to the callers; then `Series.map` with a
     lambda, a dict or a same-file function that trains nothing, `df.sample(n)` and `np.argmax`
     hand their input on.
