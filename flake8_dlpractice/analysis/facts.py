@@ -850,6 +850,8 @@ class _ScopeWalker(DataFlow):
         if part and part != base.role:  # env_test.train: the training part of something named test
             return Value(role=part, origin=f"name {spelled or node.attr!r}", carried=True, name=spelled,
                          anc=base.anc, idents=base.idents, line=node.lineno)
+        if node.attr in _INDEXERS and base.name:
+            spelled = base.name  # X.loc[rows]: rows of X, named as X
         if base.role:
             return Value(role=base.role, origin=base.origin, carried=base.carried, anc=base.anc,
                          idents=base.idents, stat=base.stat, name=spelled or base.name, line=base.line)
@@ -1175,6 +1177,9 @@ def _target_ids(target: ast.expr, env: dict[str, Value]) -> frozenset[int]:
         elif isinstance(node, (ast.Tuple, ast.List)):
             stack.extend(node.elts)
     return ids
+
+
+_INDEXERS = frozenset({"loc", "iloc", "ix", "at", "iat"})
 
 
 def _frame_root(target: ast.expr) -> tuple[ast.expr | None, str | None]:
