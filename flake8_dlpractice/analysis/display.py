@@ -280,6 +280,13 @@ class _Indexer:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.out = NameReads()
+        # the qualified callee of each call the facts recorded ("" when not imported): looked up
+        # instead of resolved again; calls the walker does not record (in a lambda) are resolved
+        self.callees = {id(site.node): site.qn or "" for site in facts.calls}
+
+    def callee(self, node: ast.Call) -> str:
+        qn = self.callees.get(id(node))
+        return qn if qn is not None else _callee(self.facts, node)
 
     def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
         """Index ``body`` and every block inside it, in source order, without recursing (an
@@ -324,7 +331,7 @@ class _Indexer:
             consumer = [Binding(scope, n, line) for n in names] if plain and names else OTHER
             if consumer is OTHER and names and scope is not None:
                 consumer = self._into_parameter(scope, targets, line)
-            if isinstance(value, ast.Call) and _is_display_call(self.facts, value, _callee(self.facts, value)):
+            if isinstance(value, ast.Call) and _is_display_call(self.facts, value, self.callee(value)):
                 consumer = DISPLAY  # fig, ax = plt.subplots(); im = ax.imshow(x[i])
             if value is not None:
                 self.expr(value, scope, consumer)
@@ -399,7 +406,7 @@ class _Indexer:
                 value = inner.value
                 if type(value) is not ast.Call:
                     return None  # a bare expression: a notebook shows it only when it ends the cell
-                if _is_display_call(self.facts, value, _callee(self.facts, value)):
+                if _is_display_call(self.facts, value, self.callee(value)):
                     continue
                 func = value.func
                 root = _root_name(func.value) if type(func) is ast.Attribute and func.attr in MUTATORS else None
@@ -421,7 +428,7 @@ class _Indexer:
         """The name ``random.shuffle(name)`` / ``np.random.shuffle(name)`` shuffles in place."""
         if not isinstance(value, ast.Call) or len(value.args) != 1 or not isinstance(value.args[0], ast.Name):
             return None
-        if self.facts.imports.qualname(value.func) not in IN_PLACE_SHUFFLES:
+        if self.callee(value) not in IN_PLACE_SHUFFLES:
             return None
         return value.args[0].id
 
@@ -440,7 +447,7 @@ class _Indexer:
             return OTHER  # handed to whoever iterates the generator
         if not isinstance(value, ast.Call):
             return DISPLAY  # a notebook cell's bare expression: its output
-        if _is_display_call(self.facts, value, _callee(self.facts, value)):
+        if _is_display_call(self.facts, value, self.callee(value)):
             return DISPLAY
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr in ESTIMATOR_METHODS:
@@ -481,7 +488,7 @@ class _Indexer:
             if kind is ast.Call:
                 at[id(cur)] = ctx
                 func = cur.func
-                qn = _callee(facts, cur)
+                qn = self.callee(cur)
                 if _is_size_of(facts, cur, qn):  # len(x): a size does not depend on what was drawn into x
                     stack.extend((child, DISPLAY) for child in cur.args)
                     continue
@@ -505,6 +512,16 @@ class _Indexer:
                     ctx = DISPLAY
                 elif not (decided and cur is node) and not _is_pure_call(cur, qn) and not _maps_only(facts, cur):
                     ctx = OTHER
+                push((func, ctx))
+                for arg in cur.args:
+                    push((arg, ctx))
+                for kw in cur.keywords:
+                    push((kw.value, ctx))
+                continue
+            if kind is ast.Subscript:
+                push((cur.value, ctx))
+                push((cur.slice, ctx))
+                continue
             # the children in ``child_nodes`` order (operators left out: they hold no reads), inlined
             # because this loop visits every node of the module
             for name in _READ_FIELDS.get(kind) or _read_fields(kind):

@@ -529,10 +529,14 @@ def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:
         rnd.deterministic = True
 
 
+# every draw below is of a qualified name with one of these prefixes, or of a scikit-learn class
+_DRAW_ROOTS = ("numpy.random.", "random.", "torch.") + TF_DRAW_PREFIXES
+
+
 def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
     """The call draws random numbers from a global generator."""
-    if not qn:
-        return None
+    if not qn.startswith(_DRAW_ROOTS) and cls not in SKLEARN_RANDOM:
+        return None  # most calls: decided before the tests below
     spelled = site.name or qn
     if qn.startswith("numpy.random.") and qn.count(".") == 2 and cls not in NUMPY_NOT_DRAWS:
         return Use("numpy", site.node, f"{spelled}()", spelled, draw=True)

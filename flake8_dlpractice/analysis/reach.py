@@ -112,7 +112,7 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
 
 def _top_level(tree: ast.Module) -> list[ast.stmt]:
     """The module's top-level statements, with those of its ``if __name__ == "__main__":`` blocks."""
-    if not any(type(stmt) is ast.If and _is_main_guard(stmt) for stmt in tree.body):
+    if not [stmt for stmt in tree.body if type(stmt) is ast.If and _is_main_guard(stmt)]:
         return tree.body
     out: list[ast.stmt] = []
     for stmt in tree.body:
@@ -344,10 +344,14 @@ def _attribute_names(tree: ast.Module) -> set[str] | None:
             if isinstance(node.value, str) and node.value.isidentifier():
                 out.add(node.value)
             continue
+        if kind is ast.Name:
+            continue  # the commonest node, and one without children
         if kind is ast.Attribute:
             out.add(node.attr)
-        elif (kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-              and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)):
+            stack.append(node.value)
+            continue
+        if (kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+                and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)):
             return None
         stack.extend(child_nodes(node))
     return out

@@ -165,8 +165,8 @@ class TestDataInFitting(Rule):
                 yield finding
 
     def _findings(self, facts: ModuleFacts, leaks: Leaks) -> Iterator[Finding]:
-        for site in facts.calls:
-            if _may_fit(site) and leaks.runs(site.node):
+        for site in _fitting_calls(facts):
+            if leaks.runs(site.node):
                 yield from self._call(leaks, site)
         for loop in facts.loops:
             if loop.trains and loop.iter is not None and loop.iter.role == "test" and leaks.runs(loop.node):
@@ -309,18 +309,25 @@ SEARCH = SEARCH_CLASSES
 _FITTING = FIT_METHODS | {"fit_transform"}
 
 
-def _may_fit(site: CallSite) -> bool:
-    """A call :meth:`TestDataInFitting._call` looks into: a fitting method, a Hugging Face trainer,
-    a same-file function that trains on a parameter (the others are most calls, and cheap to skip)."""
-    return site.method in _FITTING or (site.local is not None and bool(site.local.trained_params)) \
-        or is_hf_trainer(site.qn)
+_HF_ROOTS = ("transformers.", "trl.")
+_TUNING = frozenset({"fit", "fit_transform", "fit_generator"})
 
 
-def _may_tune(site: CallSite) -> bool:
-    """A call :meth:`TestDataInTuning._call` looks into: ``fit``, a Hugging Face trainer, a same-file
-    function that evaluates or validates on a parameter."""
-    return site.method in ("fit", "fit_transform", "fit_generator") or is_hf_trainer(site.qn) or (
-        site.local is not None and bool(site.local.validated_params or site.local.evaluated_params))
+def _fitting_calls(facts: ModuleFacts) -> list[CallSite]:
+    """The calls :meth:`TestDataInFitting._call` looks into, in walk order: a fitting method, a
+    Hugging Face trainer, a same-file function that trains on a parameter. Most of a module's
+    calls are none of these: one comprehension with the cheapest tests first skips them."""
+    return [site for site in facts.calls if site.method in _FITTING
+            or site.local is not None and site.local.trained_params
+            or site.qn is not None and site.qn.startswith(_HF_ROOTS) and is_hf_trainer(site.qn)]
+
+
+def _tuning_calls(facts: ModuleFacts) -> list[CallSite]:
+    """The calls :meth:`TestDataInTuning._call` looks into, in walk order: ``fit``, a Hugging Face
+    trainer, a same-file function that evaluates or validates on a parameter."""
+    return [site for site in facts.calls if site.method in _TUNING
+            or site.qn is not None and site.qn.startswith(_HF_ROOTS) and is_hf_trainer(site.qn)
+            or site.local is not None and (site.local.validated_params or site.local.evaluated_params)]
 
 
 def _item_of(node: ast.expr) -> tuple[str | None, frozenset]:
@@ -491,8 +498,8 @@ class TestDataInTuning(Rule):
             return any(loop.line <= line <= end for line in chosen_lines)
 
         leaks = facts.derived(Leaks)
-        for site in facts.calls:
-            if _may_tune(site) and leaks.runs(site.node):
+        for site in _tuning_calls(facts):
+            if leaks.runs(site.node):
                 yield from self._call(facts, site, selects)
         for loop in facts.loops:
             outer = training_ancestor(loop.parent)
