@@ -13,6 +13,7 @@ from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, expressi
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.nodes import walk
 from ..analysis.provenance import PHRASES, SplitEvent, StatUse
+from ..analysis.values import Value
 from .base import Finding, Rule, Step, line_ref
 
 # ---------------------------------------------------------------------------------------------
@@ -548,7 +549,8 @@ class PreprocessingBeforeSplit(Rule):
     another (`enc.fit_transform(df[["a"]])`, then on `df[["b"]]`, also through arrays such as
     `np.array(df["a"]).reshape(-1, 1)`). Otherwise each fitted transformer is its own finding: a
     different class, another frame, or a whole matrix. Data that no name holds is shown as the
-    expression that computes it (`'X.fillna(0)'`).
+    expression that computes it (`'X.fillna(0)'`), one column of a named frame as that column
+    (`orders['basket']` for `orders[["basket"]]`).
 
     ## Why is this bad?
     The guide's *Data Preparation* section says to normalise with the statistics of the training
@@ -756,7 +758,7 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     of_all = "all of " if whole else ""
     origin = f" ({origin})" if origin else ""
     if fit is not None:
-        data = expression(source, _argument_node(learning))
+        data = _data_text(source, _argument_node(learning), grouped)
         if fit.via is not None:
             return (f"{fit.via.shown}() fits {learning.what} on {of_all}{data}{origin}",
                     f"{fit.via.shown}() fits {learning.what}")
@@ -777,6 +779,17 @@ def _subject(learning: Learning, whole: bool = False, grouped: bool = False, ori
     own = bool(source.idents & (use.target.anc | use.target.idents))
     what = f"its own {stat}" if own else f"the {stat} of {quoted(source.name)}"
     return f"{target}{origin} {phrase} {what}", f"{use.how} with its {stat}"
+
+
+def _data_text(source: Value, node: ast.expr | None, grouped: bool) -> str:
+    """The data a fit learnt from, as the headline says it: one column of a named frame like a
+    column imputation says it (``orders['basket']`` for ``orders[["basket"]]``, unless the finding
+    counts other columns), else its name or the expression that computes it."""
+    key = node.slice if isinstance(node, ast.Subscript) and not grouped and source.name else None
+    column = key.elts[0] if isinstance(key, ast.List) and len(key.elts) == 1 else key
+    if isinstance(column, ast.Constant) and isinstance(column.value, str) and dotted(node.value) == source.name:
+        return f"{quoted(source.name, limit=16)[1:-1]}[{quoted(column.value, limit=16)}]"
+    return expression(source, node)
 
 
 def _argument_node(learning: Learning) -> ast.expr | None:
