@@ -422,7 +422,7 @@ class DataFlow:
                                concat=concats[concat_id])
             self.facts.split_events.append(event)
             self.facts.back_splits[key] = event
-        return replace(value, anc=value.anc | {piece})
+        return value.copy_with(anc=value.anc | {piece})
 
     def leading_train_rows(self, node: ast.expr, value: Value) -> Value:
         """``full[:len(train)].mean()``: the leading rows of a concatenation that starts with training
@@ -546,7 +546,7 @@ class DataFlow:
         if pair is not None:  # vectorizer.fit(train_text + test_text): fitted on both put together
             ident = self.facts.new_id()
             self.facts.concats[ident] = ConcatInfo(node.args[0], ident, pair)
-            data = replace(data, anc=data.anc | {ident})
+            data = data.copy_with(anc=data.anc | {ident})
             anc = anc | {ident}
         product = self.facts.new_id()
         what = last_part(recv.kind) if not recv.steps else f"{last_part(recv.kind)}({recv.steps})"

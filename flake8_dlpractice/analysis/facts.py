@@ -75,7 +75,7 @@ class CallSite:
     local: FunctionInfo | None = None  # same-file function or method called
     callback: FunctionInfo | None = None  # same-file function passed to apply/transform/map/pipe
     result_id: int = 0  # for calls of same-file functions: an id the call's result carries
-    item_ids: list[int] = field(default_factory=list)  # a, b = helper(...): an id per unpacked part
+    item_ids: tuple[int, ...] = ()  # a, b = helper(...): an id per unpacked part
     comprehension_ids: frozenset[int] = EMPTY  # [f(k) for k in ks]: the ids the comprehension's variables hold
     guard: tuple[str, str] | None = None  # in a function: the innermost ``if <parameter test>:`` around
 
@@ -337,13 +337,14 @@ class ModuleFacts:
 
     def resolve_local(self, func: ast.expr, scope: FunctionInfo | None) -> FunctionInfo | None:
         """The same-file function or method a call expression names."""
-        if isinstance(func, ast.Name):
+        kind = type(func)
+        if kind is ast.Name:
             if scope is None and func.id in self.redefined:  # the definition a top-level call runs
                 before = [info for info in self.redefined[func.id] if info.node.lineno < func.lineno]
                 return before[-1] if before else self.module_functions.get(func.id)
             return self.module_functions.get(func.id)
-        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id in ("self", "cls") and scope is not None and scope.class_name):
+        if (kind is ast.Attribute and scope is not None and scope.class_name and type(func.value) is ast.Name
+                and func.value.id in ("self", "cls")):
             return self.methods.get((scope.class_name, func.attr))
         return None
 
@@ -571,7 +572,7 @@ class _ScopeWalker(DataFlow):
             target = target.elts[1]  # enumerate(x) carries x's role
         if it.split is None and it.anc and not it.element and isinstance(target, (ast.Name, ast.Tuple, ast.List)) \
                 and not _columns(iter_node):
-            it = replace(it, element=True)  # for row in rows / for i, row in df.iterrows(): one sample
+            it = it.copy_with(element=True)  # for row in rows / for i, row in df.iterrows(): one sample
         self.bind(target, _counted(it, iter_node), iter_node)
 
     def _loop(self, stmt: ast.stmt, it: Value | None, iter_root: str | None, body: list[ast.stmt],
@@ -711,7 +712,7 @@ class _ScopeWalker(DataFlow):
             anc = value.anc
             if site is not None:  # a, b = helper(x, y): each part carries its own id (summaries.py)
                 item = self.facts.new_id()
-                site.item_ids.append(item)
+                site.item_ids += (item,)  # a tuple: most calls have none, and share the empty one
                 anc = anc | {item}
             self.bind(elt, Value(role=value.role, origin=value.origin, carried=bool(value.role),
                                  anc=anc, element=value.element, pred=value.pred, line=value.line), value_node)
@@ -777,7 +778,7 @@ class _ScopeWalker(DataFlow):
             outer = self.comprehension_ids
             for gen in node.generators:
                 it = self.ev(gen.iter, depth)
-                it = replace(it, element=True) if it.anc and it.split is None else it
+                it = it.copy_with(element=True) if it.anc and it.split is None else it
                 self.bind(gen.target, _counted(it, gen.iter), gen.iter)
                 self.comprehension_ids |= _target_ids(gen.target, self.env)
                 for cond in gen.ifs:
@@ -926,11 +927,14 @@ class _ScopeWalker(DataFlow):
     def _call(self, node: ast.Call, depth: int) -> Value:
         func = node.func
         qn, spelled = self.imports.qualname_and_dotted(func)
-        method = func.attr if isinstance(func, ast.Attribute) else None
-        recv = self.ev(func.value, depth) if isinstance(func, ast.Attribute) else None
-        if not isinstance(func, (ast.Attribute, ast.Name)):
-            self.ev(func, depth)  # torch.compile(m)(x), handlers[key](x)
-        args = [self.ev(a, depth) for a in node.args]
+        if type(func) is ast.Attribute:
+            method: str | None = func.attr
+            recv: Value | None = self.ev(func.value, depth)
+        else:
+            method = recv = None
+            if type(func) is not ast.Name:
+                self.ev(func, depth)  # torch.compile(m)(x), handlers[key](x)
+        args = [self.ev(a, depth) for a in node.args] if node.args else []  # a call without is common
         kwargs = {}
         inplace = False
         for kw in node.keywords:
@@ -986,7 +990,7 @@ class _ScopeWalker(DataFlow):
         result = self._flow(site, node, qn, method, recv, args, kwargs, all_anc, all_idents)
         if reads_file(qn, node):  # GetData(folder) reads its frames from the path: they are not the path
             fresh = frozenset({self.facts.new_id()})
-            return replace(result, anc=fresh, idents=fresh)
+            return result.copy_with(anc=fresh, idents=fresh)
         return result
 
     def _constructed(self, site: CallSite, node: ast.Call, qn: str | None, method: str | None, recv: Value | None,
@@ -1147,7 +1151,7 @@ def _columns(iter_node: ast.expr) -> bool:
 def _counted(it: Value, iter_node: ast.expr) -> Value:
     """The value a loop variable gets: a counter when the loop runs over ``range(...)``."""
     if isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Name) and iter_node.func.id == "range":
-        return replace(it, position=True)
+        return it.copy_with(position=True)
     return it
 
 
@@ -1224,7 +1228,9 @@ _FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder", "flow_from_directo
 def dataset_role(call: ast.Call) -> tuple[str, str] | None:
     """Role given by a dataset constructor: ``train=False``, ``split="test"``, a folder path."""
     func = call.func
-    short = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else "dataset"
+    short = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else "dataset"
+    if not call.keywords and short not in _FOLDER_DATASETS:  # most calls (asked of every call with arguments)
+        return None
     for kw in call.keywords:
         val = kw.value
         if kw.arg in ("train", "is_train", "is_training") and isinstance(val, ast.Constant) \

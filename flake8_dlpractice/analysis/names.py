@@ -6,7 +6,26 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import lru_cache
+from functools import lru_cache, update_wrapper
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+
+def memoised(limit: int) -> Callable[[F], F]:
+    """Cache a pure function of strings (names, qualified names) for the whole process, emptied when
+    it holds ``limit`` results. A hit is one dictionary probe at C speed: a bounded ``lru_cache``
+    also relinks its recency list on every hit, which touches cold memory once it holds thousands
+    of names (several times slower for the walker, which asks at every name and call)."""
+    def decorate(function: F) -> F:
+        def miss(*args, **kwargs):
+            if cached.cache_info().currsize >= limit:
+                cached.cache_clear()
+            return function(*args, **kwargs)
+        cached = lru_cache(maxsize=None)(miss)
+        return update_wrapper(cached, function)  # type: ignore[return-value]
+    return decorate
+
 
 # Package aliases that mean the same API: qualified names are reported in their canonical form so
 # rules need one spelling only.
@@ -31,7 +50,7 @@ ML_ROOTS = frozenset({
 })
 
 
-@lru_cache(maxsize=4096)
+@memoised(1 << 14)
 def canonical(qualname: str) -> str:
     """Map equivalent package spellings onto one (``tf.keras.layers.X`` -> ``keras.layers.X``)."""
     dotted = qualname + "."
@@ -95,16 +114,20 @@ class ImportMap:
 
     def qualname_and_dotted(self, node: ast.AST) -> tuple[str | None, str | None]:
         """``(self.qualname(node), dotted(node))`` in one walk of the chain (a call's callee)."""
+        kind = type(node)
+        if kind is ast.Name:  # a third of all callees (``print``, ``DataLoader``): nothing to join
+            base = self.aliases.get(node.id)
+            return (canonical(base) if base is not None else None), node.id
         parts: list[str] = []
-        while type(node) is ast.Attribute:
+        while kind is ast.Attribute:
             parts.append(node.attr)
             node = node.value
-        kind = type(node)
+            kind = type(node)
         if kind is ast.Name:
             parts.reverse()
+            tail = ".".join(parts)  # joined once for both spellings
             base = self.aliases.get(node.id)
-            spelled = ".".join([node.id, *parts])
-            return (canonical(".".join([base, *parts])) if base is not None else None), spelled
+            return (canonical(f"{base}.{tail}") if base is not None else None), f"{node.id}.{tail}"
         if kind is ast.Call:
             parts.append("()")
             return None, ".".join(reversed(parts))
@@ -126,6 +149,7 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+@memoised(1 << 14)  # asked of the same few qualified names at every call the walker meets
 def last_part(qualname: str | None) -> str:
     return qualname[qualname.rfind(".") + 1:] if qualname else ""
 
@@ -150,7 +174,7 @@ _GLUE_PREFIXES = frozenset({"x", "y", "data", "ds", "df", "my", "full"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-@lru_cache(maxsize=1 << 16)  # a large project has tens of thousands of distinct names
+@memoised(1 << 16)  # a large project has tens of thousands of distinct names
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORD.findall(name))
 
@@ -163,7 +187,7 @@ ABBREVIATIONS = {"tr": "train", "te": "test", "va": "val", "vl": "val"}
 _ABBREVIATION = re.compile(r"(?<![^\W\d_])(tr|te|va|vl)(?![^\W\d_])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1 << 16)
+@memoised(1 << 16)
 def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     """Role token of an identifier: ``X_test`` -> test, ``valLoader`` -> val, ``x`` -> None.
 
@@ -189,7 +213,7 @@ def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1 << 16)
+@memoised(1 << 16)
 def data_role(name: str) -> str | None:
     """The role a data value's name gives it: role tokens, and the abbreviations ``tr``/``te``/``va``/
     ``vl`` when they stand as whole words (``X_te``, ``va_paths``)."""

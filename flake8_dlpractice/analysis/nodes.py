@@ -8,9 +8,22 @@ from typing import Iterator
 # fields that never hold a node (a name, an attribute's name, a flag) or only a load/store marker
 _SCALAR_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment",
                             "name", "module", "level", "simple"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# list fields that may hold something other than a node: ``None`` for the key of ``**d`` in a dict
+# display and for a keyword-only parameter without a default; the names of ``global``, ``nonlocal``
+# and of a class pattern's keywords (every other list field of the grammar holds nodes only)
+_MIXED_LISTS = frozenset({(ast.Dict, "keys"), (ast.arguments, "kw_defaults"), (ast.Global, "names"),
+                          (ast.Nonlocal, "names")}
+                         | ({(ast.MatchClass, "kwd_attrs")} if hasattr(ast, "MatchClass") else set()))
+# per node type: (field, whether it is one of the lists above), scalar fields left out
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 # the fields of a compound statement (and except handler, match case) that hold its blocks, in order
 BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _fields_of(kind: type) -> tuple[tuple[str, bool], ...]:
+    if kind is ast.Constant:
+        return ()
+    return tuple((name, (kind, name) in _MIXED_LISTS) for name in kind._fields if name not in _SCALAR_FIELDS)
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
@@ -18,13 +31,15 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     kind = type(node)
     fields = _FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = () if kind is ast.Constant else \
-            tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
+        fields = _FIELDS[kind] = _fields_of(kind)
     out: list[ast.AST] = []
-    for name in fields:
+    for name, mixed in fields:
         value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
+        if type(value) is list:
+            if mixed:
+                out.extend([v for v in value if isinstance(v, ast.AST)])
+            else:  # a list of nodes (the grammar says so): no test per element
+                out.extend(value)
         elif isinstance(value, ast.AST):
             out.append(value)
     return out

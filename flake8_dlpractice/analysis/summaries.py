@@ -126,9 +126,9 @@ def callee_of(facts: ModuleFacts, site: CallSite) -> FunctionInfo | None:
         return site.local
     if site.callback is not None:
         return site.callback
-    func = site.node.func
-    if isinstance(func, ast.Name) and func.id in facts.classes:
-        return facts.methods.get((func.id, "__init__"))
+    # the site's spelling of the callee, not its node (cold by now): only a plain name is spelled without a dot
+    if site.name in facts.classes:
+        return facts.methods.get((site.name, "__init__"))
     kind = site.recv.kind if site.recv is not None else None
     if kind and kind.startswith("<local>.") and site.method:
         return facts.methods.get((kind[len("<local>."):], site.method))

@@ -6,7 +6,8 @@ are not changed once the walker has handed them on (``NOTHING`` is shared by eve
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .provenance import EMPTY, SLOTS
@@ -47,6 +48,16 @@ class Value:
         """Give this value (still being built) the role of ``other``, with its origin and name."""
         self.role, self.origin, self.carried, self.name = other.role, other.origin, other.carried, other.name
 
+    def copy_with(self, **changes) -> Value:
+        """A new value like this one but for ``changes``: ``dataclasses.replace`` without its checks of
+        every field, about four times faster (the walker copies values by the ten thousand)."""
+        copy = Value(*_every_field(self))
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        return copy
+
+
+_every_field = attrgetter(*(f.name for f in fields(Value)))  # in the order __init__ takes them
 
 # What is known of a literal or an unanalysed expression: nothing. Shared, so never mutated: every
 # value the walker changes after creating it is a fresh one.
