@@ -442,6 +442,30 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     return rnd
 
 
+# the qualified names ``_draw`` may find a draw in (with the scikit-learn classes of SKLEARN_RANDOM)
+_GLOBAL_DRAW_ROOTS = ("numpy.random.", "random.") + TF_DRAW_PREFIXES
+_TORCH_RANDOM = TORCH_DRAWS | LOADERS | RANDOM_SAMPLERS
+
+
+def may_use_randomness(facts: ModuleFacts) -> bool:
+    """Whether ``randomness_of`` may find a use of an RNG (a call that may draw, see ``_draw``;
+    training with torch or TensorFlow/Keras, see ``fit_framework``; a training loop with torch
+    imported), judged on every call of the module, running or not, in one cheap pass. False decides
+    DLP200/DLP202 before which code runs, its seeds and its draws are worked out, which costs far
+    more (library modules and many notebooks use no RNG). Use through
+    ``facts.derived(may_use_randomness)``."""
+    if facts.imports.roots & set(TORCH_ROOTS) and any(loop.trains for loop in facts.loops):
+        return True
+    for site in facts.calls:
+        qn = site.qn
+        if qn is not None and (qn.startswith(_GLOBAL_DRAW_ROOTS) or qn in _TORCH_RANDOM
+                               or last_part(qn) in SKLEARN_RANDOM):
+            return True
+        if site.method in _FIT_OR_TRAIN and fit_framework(facts, site) in ("torch", "tf", "keras"):
+            return True
+    return False
+
+
 def counted_uses(facts: ModuleFacts) -> list[Use]:
     """The first use of each RNG that counts for DLP200/DLP202, in line order: draws whose value
     only chooses what to show and estimators fitted only to show something (analysis/display.py)

@@ -7,12 +7,12 @@ from typing import Iterator
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
 from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
-                                   counted_uses, counted_uses_of, module_imports, randomness_of,
+                                   counted_uses, counted_uses_of, may_use_randomness, module_imports, randomness_of,
                                    seed_argument)
 from ..analysis.names import last_part
 from ..analysis.nodes import walk
 from ..analysis.reach import running_calls
-from ..analysis.seeds import TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
+from ..analysis.seeds import SEED_CALLS, TORCH_KINDS, SeedCall, Seeds, cudnn_layer, seeds_of
 from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
 
@@ -80,6 +80,8 @@ class CudnnNondeterministic(Rule):
     fix_note = "safe: insert deterministic/benchmark settings; unsafe: flip benchmark = True"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if not _may_seed_torch(facts):
+            return  # decided on the calls alone, before which code runs and its seeds are worked out
         seeds = facts.derived(seeds_of)
         rnd = facts.derived(randomness_of)
         # per-worker seeds (PyTorch's recipe for DLP204) and generator seeds do not ask for
@@ -478,6 +480,8 @@ class MissingSeed(Rule):
     fix_note = "insert seed calls after the imports"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if not facts.derived(may_use_randomness):
+            return  # no RNG used: decided before which code runs, its seeds and its draws are worked out
         rnd = facts.derived(randomness_of)
         if not rnd.entry or not rnd.uses:
             return
@@ -578,6 +582,8 @@ class IncompleteSeeding(Rule):
     fix_note = "add the missing seed calls after the existing one, same seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if not facts.derived(may_use_randomness):
+            return  # no RNG used, none left unseeded
         rnd = facts.derived(randomness_of)
         if not rnd.global_seeds or rnd.opaque_seeds or rnd.implicit_seed is not None:
             return
@@ -641,6 +647,29 @@ def _random_sklearn_split(site: CallSite) -> bool:
             return False
         return isinstance(shuffle, ast.Constant) and shuffle.value is True
     return False
+
+
+def _unpinned_split(site: CallSite) -> bool:
+    """A random split or shuffle (``random_split``, see ``_random_sklearn_split``) given neither a
+    generator nor a random_state (nor ``**kwargs`` that may hold one): DLP203 reports it unless a
+    seed runs before it or it only picks what to show."""
+    qn = site.qn
+    if qn is None or not (qn.startswith("sklearn.") or qn in RANDOM_SPLIT):
+        return False
+    node = site.node
+    if any(kw.arg is None for kw in node.keywords):
+        return False
+    if qn in RANDOM_SPLIT:
+        return site.kwarg_node("generator") is None and len(node.args) < 3
+    return _random_sklearn_split(site) and site.kwarg_node("random_state") is None
+
+
+def _may_seed_torch(facts: ModuleFacts) -> bool:
+    """A call that may seed torch (``seeds_of``: a torch seed call, ``enable_full_determinism``, a
+    team seed function), judged on every call of the module, running or not: DLP201 needs one."""
+    return bool(facts.settings.seed_functions) or any(
+        site.qn is not None and (SEED_CALLS.get(site.qn, frozenset()) & TORCH_KINDS
+                                 or site.qn == "transformers.enable_full_determinism") for site in facts.calls)
 
 
 def _seeded_before(rnd: Randomness, kinds: frozenset[str], site: CallSite) -> bool:
@@ -725,23 +754,20 @@ class UnseededSplit(Rule):
     fix_note = "add random_state= / generator= with the module's seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if not any(_unpinned_split(site) for site in facts.calls):
+            return  # decided on the calls alone, before which code runs and its seeds are worked out
         rnd = facts.derived(randomness_of)
         torch_seeded = bool(rnd.seeded_kinds & {"torch"}) or bool(rnd.opaque_seeds)
         for site in facts.derived(running_calls):
-            if site.qn is None or not (site.qn.startswith("sklearn.") or site.qn in RANDOM_SPLIT):
+            if not _unpinned_split(site):
                 continue
             node = site.node
-            if any(kw.arg is None for kw in node.keywords):
-                continue
             if site.qn in RANDOM_SPLIT:
-                if torch_seeded or site.kwarg_node("generator") is not None or len(node.args) >= 3 \
-                        or shown_only(facts, node):
+                if torch_seeded or shown_only(facts, node):
                     continue
                 yield self.finding(node, f"{_called(site)}() has no generator= and torch is never seeded",
                                    None if site.loops else generator_fix(facts, site, "0"))
-            elif _random_sklearn_split(site):
-                if site.kwarg_node("random_state") is not None:
-                    continue
+            else:
                 if _seeded_before(rnd, frozenset({"numpy"}), site) or shown_only(facts, node):
                     continue  # seeded, or the shuffled rows only pick what to show
                 seed = _module_seed(facts, site, ("numpy",)) or "0"
