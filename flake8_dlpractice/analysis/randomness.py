@@ -447,6 +447,20 @@ _GLOBAL_DRAW_ROOTS = ("numpy.random.", "random.") + TF_DRAW_PREFIXES
 _TORCH_RANDOM = TORCH_DRAWS | LOADERS | RANDOM_SAMPLERS
 
 
+@dataclass(frozen=True)
+class CalledNames:
+    qualified: frozenset[str]  # the qualified names the module's calls resolve to
+    methods: frozenset[str]  # the method names it calls (``x.fit(...)``: "fit")
+
+
+def called_names(facts: ModuleFacts) -> CalledNames:
+    """The names the module's calls use, each once: what a rule looks for is checked against a few
+    dozen names instead of every call. Use through ``facts.derived(called_names)``."""
+    calls = facts.calls
+    return CalledNames(frozenset({site.qn for site in calls} - {None}),
+                       frozenset({site.method for site in calls} - {None}))
+
+
 def may_use_randomness(facts: ModuleFacts) -> bool:
     """Whether ``randomness_of`` may find a use of an RNG (a call that may draw, see ``_draw``;
     training with torch or TensorFlow/Keras, see ``fit_framework``; a training loop with torch
@@ -456,14 +470,12 @@ def may_use_randomness(facts: ModuleFacts) -> bool:
     ``facts.derived(may_use_randomness)``."""
     if facts.imports.roots & set(TORCH_ROOTS) and any(loop.trains for loop in facts.loops):
         return True
-    for site in facts.calls:
-        qn = site.qn
-        if qn is not None and (qn.startswith(_GLOBAL_DRAW_ROOTS) or qn in _TORCH_RANDOM
-                               or last_part(qn) in SKLEARN_RANDOM):
-            return True
-        if site.method in _FIT_OR_TRAIN and fit_framework(facts, site) in ("torch", "tf", "keras"):
-            return True
-    return False
+    names = facts.derived(called_names)
+    if any(qn.startswith(_GLOBAL_DRAW_ROOTS) or qn in _TORCH_RANDOM or last_part(qn) in SKLEARN_RANDOM
+           for qn in names.qualified):
+        return True
+    return not names.methods.isdisjoint(_FIT_OR_TRAIN) and any(
+        site.method in _FIT_OR_TRAIN and fit_framework(facts, site) in ("torch", "tf", "keras") for site in facts.calls)
 
 
 def counted_uses(facts: ModuleFacts) -> list[Use]:

@@ -209,9 +209,9 @@ def _is_empty(facts: ModuleFacts, node: ast.expr) -> bool:
         return not node.elts
     if isinstance(node, ast.Dict):
         return not node.keys
-    if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 1:
-        name = facts.imports.qualname(node.func) or dotted(node.func)
-        return name in _EMPTY_BUILDERS and (not node.args or _is_empty(facts, node.args[0]))
+    if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 1 \
+            and (not node.args or _is_empty(facts, node.args[0])):  # range(n), zip(a, b): decided here
+        return (facts.imports.qualname(node.func) or dotted(node.func)) in _EMPTY_BUILDERS
     return False
 
 

@@ -7,8 +7,8 @@ from typing import Iterator
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
 from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
-                                   counted_uses, counted_uses_of, may_use_randomness, module_imports, randomness_of,
-                                   seed_argument)
+                                   called_names, counted_uses, counted_uses_of, may_use_randomness, module_imports,
+                                   randomness_of, seed_argument)
 from ..analysis.names import last_part
 from ..analysis.nodes import walk
 from ..analysis.reach import running_calls
@@ -667,9 +667,11 @@ def _unpinned_split(site: CallSite) -> bool:
 def _may_seed_torch(facts: ModuleFacts) -> bool:
     """A call that may seed torch (``seeds_of``: a torch seed call, ``enable_full_determinism``, a
     team seed function), judged on every call of the module, running or not: DLP201 needs one."""
-    return bool(facts.settings.seed_functions) or any(
-        site.qn is not None and (SEED_CALLS.get(site.qn, frozenset()) & TORCH_KINDS
-                                 or site.qn == "transformers.enable_full_determinism") for site in facts.calls)
+    return bool(facts.settings.seed_functions) or not facts.derived(called_names).qualified.isdisjoint(_TORCH_SEEDERS)
+
+
+_TORCH_SEEDERS = frozenset({qn for qn, kinds in SEED_CALLS.items() if kinds & TORCH_KINDS}
+                           | {"transformers.enable_full_determinism"})
 
 
 def _seeded_before(rnd: Randomness, kinds: frozenset[str], site: CallSite) -> bool:
@@ -754,7 +756,9 @@ class UnseededSplit(Rule):
     fix_note = "add random_state= / generator= with the module's seed"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
-        if not any(_unpinned_split(site) for site in facts.calls):
+        qualified = facts.derived(called_names).qualified
+        if qualified.isdisjoint(RANDOM_SPLIT) and not any(qn.startswith("sklearn.") for qn in qualified) \
+                or not any(_unpinned_split(site) for site in facts.calls):
             return  # decided on the calls alone, before which code runs and its seeds are worked out
         rnd = facts.derived(randomness_of)
         torch_seeded = bool(rnd.seeded_kinds & {"torch"}) or bool(rnd.opaque_seeds)
