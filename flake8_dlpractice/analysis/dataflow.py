@@ -150,22 +150,29 @@ def _column_key(key: ast.expr) -> bool:
     return False
 
 
-def _receiver_calls(node: ast.expr, limit: int):
+def _receiver_calls(node: ast.expr, limit: int) -> list[ast.Call]:
     """The method calls along a receiver chain, outermost first (``df.groupby(k)["x"].mean()``:
-    ``mean``, then ``groupby``), through subscripts and attributes, at most ``limit`` steps."""
+    ``mean``, then ``groupby``), through subscripts and attributes, at most ``limit`` steps. A list,
+    not a generator: asked of every value bound to a name, most chains are a name or one call."""
+    calls = []
     for _ in range(limit):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            yield node
+        kind = type(node)
+        if kind is ast.Call and type(node.func) is ast.Attribute:
+            calls.append(node)
             node = node.func.value
-        elif isinstance(node, (ast.Subscript, ast.Attribute)):
+        elif kind is ast.Subscript or kind is ast.Attribute:
             node = node.value
         else:
-            return
+            break
+    return calls
 
 
 def _grouped(node: ast.expr) -> bool:
     """Whether the receiver chain passes through ``.groupby(...)``."""
-    return any(call.func.attr == "groupby" for call in _receiver_calls(node, 8))
+    for call in _receiver_calls(node, 8):
+        if call.func.attr == "groupby":
+            return True
+    return False
 
 
 # methods that aggregate what they are called on into one row per column, value or group

@@ -1059,7 +1059,7 @@ class _ScopeWalker(DataFlow):
                 result = Value(kind=kind, anc=all_anc, idents=all_idents, line=line)
                 result.take_role(recv)
                 return result
-        stat = _only_statistic(args)
+        stat = _only_statistic(args) if args else None
         if stat is not None:  # float(X.mean()), np.sqrt(X.var())
             return Value(stat=stat, anc=all_anc, line=line)
         if method in NON_DATA_METHODS or (type(node.func) is ast.Name and node.func.id in ROLE_NEUTRAL_BUILTINS):
