@@ -18,9 +18,14 @@ def memoised(limit: int) -> Callable[[F], F]:
     also relinks its recency list on every hit, which touches cold memory once it holds thousands
     of names (several times slower for the walker, which asks at every name and call)."""
     def decorate(function: F) -> F:
+        stored = 0  # results stored since the cache was last emptied here (at least as many as it holds)
+
         def miss(*args, **kwargs):
-            if cached.cache_info().currsize >= limit:
+            nonlocal stored
+            if stored >= limit:
                 cached.cache_clear()
+                stored = 0
+            stored += 1
             return function(*args, **kwargs)
         cached = lru_cache(maxsize=None)(miss)
         return update_wrapper(cached, function)  # type: ignore[return-value]
@@ -197,6 +202,8 @@ def role_from_name(name: str, abbreviations: bool = False) -> str | None:
     """
     if len(name) > 80:
         return None
+    if not _EXTRA_TOKENS and _ROLE_HINT.search(name.lower()) is None:
+        return None  # most names: no token, glued or abbreviated, anywhere in them (no need to split them)
     words = name_words(name)
     if len(words) == 2 and words[1] == "test" and words[0] in _STATISTICAL_TESTS:
         return None  # f_test, p_test: a statistical test's result, not test data
@@ -237,6 +244,9 @@ _GLUED_TOKENS = ("train", "test", "valid", "val", "eval", "dev", "holdout", "trn
 _GLUED = re.compile("(?P<head>{tokens})(?:{suffixes})|(?:{prefixes})(?P<tail>{tokens})".format(
     tokens="|".join(_GLUED_TOKENS), suffixes="|".join(sorted(_GLUE_SUFFIXES, key=len, reverse=True)),
     prefixes="|".join(sorted(_GLUE_PREFIXES, key=len, reverse=True))))
+
+# every spelling a role can come from, as a part of a name: a name none of them is part of has no role
+_ROLE_HINT = re.compile("|".join(sorted({*ROLE_TOKENS, *_GLUED_TOKENS, *ABBREVIATIONS}, key=len, reverse=True)))
 
 
 def _glued_role(word: str) -> str | None:
