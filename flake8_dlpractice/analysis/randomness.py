@@ -19,6 +19,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Collection
 
+from .called import called_names
 from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread, shown_only
 from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
 from .names import dotted, last_part
@@ -445,20 +446,6 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
 # the qualified names ``_draw`` may find a draw in (with the scikit-learn classes of SKLEARN_RANDOM)
 _GLOBAL_DRAW_ROOTS = ("numpy.random.", "random.") + TF_DRAW_PREFIXES
 _TORCH_RANDOM = TORCH_DRAWS | LOADERS | RANDOM_SAMPLERS
-
-
-@dataclass(frozen=True)
-class CalledNames:
-    qualified: frozenset[str]  # the qualified names the module's calls resolve to
-    methods: frozenset[str]  # the method names it calls (``x.fit(...)``: "fit")
-
-
-def called_names(facts: ModuleFacts) -> CalledNames:
-    """The names the module's calls use, each once: what a rule looks for is checked against a few
-    dozen names instead of every call. Use through ``facts.derived(called_names)``."""
-    calls = facts.calls
-    return CalledNames(frozenset({site.qn for site in calls} - {None}),
-                       frozenset({site.method for site in calls} - {None}))
 
 
 def may_use_randomness(facts: ModuleFacts) -> bool:

@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.consumers import Consumers
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
 from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, expression, first_fitting, group_suffix,
@@ -189,9 +190,12 @@ class _Resolver:
         return None
 
 
+_NORMALIZE_ENDINGS = ("Normalize", "normalize", "Normalization")
+
+
 def _normalize_kind(site: CallSite) -> str | None:
     qn = site.qn
-    if qn is None or not qn.endswith(("Normalize", "normalize", "Normalization")):
+    if qn is None or not qn.endswith(_NORMALIZE_ENDINGS):
         return None  # most calls: decided without splitting the name
     cls = last_part(qn)
     if qn.startswith("torchvision.transforms.") and cls == "Normalize":
@@ -453,6 +457,8 @@ class ForeignNormalizationStats(Rule):
     section = "Data Preparation: normalise with the dataset's own statistics"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if not any(qn.endswith(_NORMALIZE_ENDINGS) for qn in facts.derived(called_names).qualified):
+            return  # no normalisation called: decided without testing every call
         sites = [(s, k) for s in facts.calls for k in (_normalize_kind(s),) if k]
         if not sites:
             return

@@ -4,10 +4,11 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
 from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
-                                   called_names, counted_uses, counted_uses_of, may_use_randomness, module_imports,
+                                   counted_uses, counted_uses_of, may_use_randomness, module_imports,
                                    randomness_of, seed_argument)
 from ..analysis.names import last_part
 from ..analysis.nodes import walk
