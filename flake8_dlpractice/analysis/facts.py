@@ -589,10 +589,9 @@ class _ScopeWalker(DataFlow):
 
     # -- binding ---------------------------------------------------------------------------------
     def bind(self, target: ast.expr, value: Value, value_node: ast.expr) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            self._bind_tuple(target, value, value_node)
-        elif isinstance(target, ast.Name):
-            if isinstance(self.stmt, ast.Assign):
+        kind = type(target)
+        if kind is ast.Name:  # most targets
+            if type(self.stmt) is ast.Assign:
                 value = self.slice_back(value_node, value)
             old = self.env.get(target.id)
             named = self._named(target.id, value, target.lineno, node=value_node)
@@ -602,9 +601,11 @@ class _ScopeWalker(DataFlow):
             if value.applied is not None:
                 self.note_use(value, value if old is None or value.name != target.id else old,
                               value.name or target.id, None, named.idents)
-        elif isinstance(target, ast.Attribute):
+        elif kind is ast.Tuple or kind is ast.List:
+            self._bind_tuple(target, value, value_node)
+        elif kind is ast.Attribute:
             self._bind_attribute(target, value, value_node)
-        elif isinstance(target, ast.Subscript):
+        elif kind is ast.Subscript:
             self.ev(target.slice)
             key = target.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -613,7 +614,7 @@ class _ScopeWalker(DataFlow):
                     self.facts.stores.append(Store(f"{owner}[{key.value!r}]", value_node, value,
                                                    self.stmt, self.scope, self.loops))
             self.update_frame(target, value)
-        elif isinstance(target, ast.Starred):
+        elif kind is ast.Starred:
             self.bind(target.value, value, value_node)
 
     def _bind_attribute(self, target: ast.Attribute, value: Value, value_node: ast.expr) -> None:

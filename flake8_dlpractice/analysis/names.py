@@ -181,7 +181,7 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 @memoised(1 << 16)  # a large project has tens of thousands of distinct names
 def name_words(name: str) -> tuple[str, ...]:
-    return tuple(w.lower() for w in _WORD.findall(name))
+    return tuple(map(str.lower, _WORD.findall(name)))
 
 
 # f_test, chi2_test, t_test: names of statistical tests, not of test data
