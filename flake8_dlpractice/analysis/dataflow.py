@@ -137,6 +137,7 @@ def _part_mask(key: ast.expr) -> bool:
         else:
             continue
         if word and len(word) <= 40 and any(w in _PART_WORDS or w[2:] in _PART_WORDS and w[:2] in ("is", "in")
+                                            and w != "invalid"  # a feature (bad rows), not "in valid"
                                             for w in name_words(word)):
             return True
     return False

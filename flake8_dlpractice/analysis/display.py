@@ -141,7 +141,8 @@ class NameReads:
     # (scope key, name) -> [(line, the binding made a new object)]: only new objects may be filled in
     fresh: dict[tuple[int | None, str], list[tuple[int, bool]]] = field(default_factory=dict)
     # (function key, parameter) -> what the function does with it (``hands_on``)
-    handed: dict[tuple[int, str], tuple[bool, bool]] = field(default_factory=dict)
+    handed: dict[tuple[int, str], bool | None] = field(default_factory=dict)
+    handing: int = 0  # hands_on calls under way (helpers handing a value on to helpers)
 
 
 def _callee(facts: ModuleFacts, node: ast.Call) -> str:
@@ -692,8 +693,20 @@ def hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param: 
     if key in found.handed:
         return found.handed[key]
     found.handed[key] = None  # recursion: used
-    if _read_in_nested(found, callee.node, param):
-        return None
+    if found.handing >= _MAX_HANDING or _read_in_nested(found, callee.node, param):
+        return None  # a chain of helpers deeper than that (generated code) counts as a use
+    found.handing += 1
+    try:
+        return _hands_on(found, facts, callee, param, key)
+    finally:
+        found.handing -= 1
+
+
+_MAX_HANDING = 8  # helpers handing a value on to helpers followed at most (each costs Python frames)
+
+
+def _hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param: str,
+              key: tuple[int, str]) -> bool | None:
     returned = False
     work: list[tuple[object, tuple | None]] = [([Binding(callee.node, param, callee.node.lineno)], None)]
     seen: set[tuple] = set()

@@ -278,7 +278,7 @@ class ModuleFacts:
         self.relevant = False
         self.functions: list[FunctionInfo] = []
         self.module_functions: dict[str, FunctionInfo] = {}  # the first definition of each name
-        self.redefined: dict[str, list[FunctionInfo]] = {}  # names defined more than once: every definition
+        self.redefined: dict[str, list[FunctionInfo]] = {}  # names defined twice or more at module level
         self.methods: dict[tuple[str, str], FunctionInfo] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self.calls: list[CallSite] = []
@@ -377,11 +377,11 @@ _COMPOUND = frozenset(getattr(ast, name) for name in (
 
 def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> ModuleFacts:
     facts = ModuleFacts(tree, settings)
-    defs: list[tuple[ast.AST, str | None]] = []
-    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    defs: list[tuple[ast.AST, str | None, bool]] = []  # (def, its class, written at module level)
+    stack: list[tuple[ast.AST, str | None, bool]] = [(tree, None, True)]
     # one cheap pass over statements only: imports, functions, classes
     while stack:
-        node, cls = stack.pop()
+        node, cls, top = stack.pop()
         for child in _block_children(node):
             kind = type(child)
             if kind is ast.Import or kind is ast.ImportFrom:
@@ -389,18 +389,19 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
             elif kind not in _COMPOUND:  # a simple statement
                 continue
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                defs.append((child, cls))
-                stack.append((child, None))
+                defs.append((child, cls, top))
+                stack.append((child, None, False))
             elif kind is ast.ClassDef:
                 facts.classes.setdefault(child.name, child)
-                stack.append((child, child.name))
-            else:  # other blocks, except handlers, match cases
-                stack.append((child, cls))
+                stack.append((child, child.name, False))
+            else:  # other blocks (if, try, with at module level stay top), except handlers, match cases
+                stack.append((child, cls, top))
     if not facts.imports.uses_ml():
         return facts
     facts.relevant = True
     defs.sort(key=lambda d: (d[0].lineno, d[0].col_offset))
-    for node, cls in defs:
+    top_level: dict[str, list[FunctionInfo]] = {}  # module-level definitions of each name
+    for node, cls, top in defs:
         args = node.args
         params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
         decorators = []
@@ -413,11 +414,12 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
         info = FunctionInfo(node, node.name, cls, params, decorators, no_grad)
         facts.functions.append(info)
         if cls is None:
-            first = facts.module_functions.setdefault(node.name, info)
-            if first is not info:
-                facts.redefined.setdefault(node.name, [first]).append(info)
+            facts.module_functions.setdefault(node.name, info)
+            if top:  # a function nested in another is no redefinition of a module-level one
+                top_level.setdefault(node.name, []).append(info)
         else:
             facts.methods.setdefault((cls, node.name), info)
+    facts.redefined = {name: infos for name, infos in top_level.items() if len(infos) > 1}
     facts.local_names = frozenset(facts.module_functions) | frozenset(facts.classes)
     module_walker = _ScopeWalker(facts, None, {})
     module_walker.run(tree.body)

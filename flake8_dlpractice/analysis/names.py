@@ -13,10 +13,11 @@ F = TypeVar("F", bound=Callable)
 
 
 def memoised(limit: int) -> Callable[[F], F]:
-    """Cache a pure function of strings (names, qualified names) for the whole process, emptied when
-    it holds ``limit`` results. A hit is one dictionary probe at C speed: a bounded ``lru_cache``
-    also relinks its recency list on every hit, which touches cold memory once it holds thousands
-    of names (several times slower for the walker, which asks at every name and call)."""
+    """Cache a pure function of strings (names, qualified names) for the whole process, emptied once
+    it has stored ``limit`` results (an outside ``cache_clear()`` empties it too). A hit is one
+    dictionary probe at C speed: a bounded ``lru_cache`` also relinks its recency list on every hit,
+    which touches cold memory once it holds thousands of names (several times slower for the
+    walker, which asks at every name and call)."""
     def decorate(function: F) -> F:
         stored = 0  # results stored since the cache was last emptied here (at least as many as it holds)
 

@@ -691,8 +691,7 @@ class UntrackedTraining(Rule):
 # DLP401
 
 
-@lru_cache(maxsize=1 << 16)
-def _has_val_word(text: str) -> bool:
+def _has_val_word(text: str) -> bool:  # not cached: a project's own role tokens change role_from_name
     if text.lower() in ("dev", "eval", "evaluation", "evaluate"):  # device; model.eval()
         return False
     return bool(words_of(text) & VAL_WORDS) or role_from_name(text) == "val"
