@@ -124,7 +124,7 @@ class Leaks:
         for site in fitters:
             if site.name and "()" not in site.name:
                 trained.add(site.name.rsplit(".", 1)[0])
-        boosters = [site for site in calls if site.qn is not None and _trains_booster(site)]  # most have none
+        boosters = [site for site in calls if _trains_booster(site)]  # most have none
         for site in fitters + boosters:
             if isinstance(site.stmt, ast.Assign) and site.stmt.value is site.node:
                 trained.update(dotted(t) or "" for t in site.stmt.targets)  # clf = SVC().fit(X, y); lgb.train(...)

@@ -242,6 +242,7 @@ def module_imports(facts: ModuleFacts) -> ModuleImports:
 
 
 def is_hf_trainer_kind(kind: str | None) -> bool:
+    """A Hugging Face trainer class (``transformers.Trainer``, ``trl.SFTTrainer``), by qualified name."""
     return bool(kind) and kind.startswith(("transformers.", "trl.")) and last_part(kind).endswith("Trainer")
 
 

@@ -11,6 +11,7 @@ from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_a
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
 from ..analysis.names import dotted, name_words, role_from_name
+from ..analysis.randomness import is_hf_trainer_kind
 from ..analysis.nodes import walk
 from ..analysis.provenance import (CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, TARGET_ENCODERS,
                                    fixed_by_settings, is_target_name, row_wise_constructor)
@@ -40,10 +41,6 @@ def is_lightning_trainer(kind: str | None, name: str | None) -> bool:
         return kind.startswith(("lightning.", "lightning.pytorch.")) and kind.endswith("Trainer") \
             or kind.startswith("lightning.fabric")
     return bool(name) and name.rsplit(".", 1)[-1] in ("trainer", "pl_trainer")
-
-
-def is_hf_trainer(qn: str | None) -> bool:
-    return bool(qn) and qn.startswith(("transformers.", "trl.")) and last_part(qn).endswith("Trainer")
 
 
 class TestDataInFitting(Rule):
@@ -259,7 +256,7 @@ class TestDataInFitting(Rule):
                         f"({line_ref(made_on.line, made_on.method or '')}) with test labels {quoted(labels.name)}",
                         f"{_receiver(site)!r} is fitted on predictions on test data with test labels"]))
             return
-        if is_hf_trainer(site.qn):
+        if is_hf_trainer_kind(site.qn):
             data = site.kwargs.get("train_dataset")
             if data is not None and data.role == "test":
                 yield self.finding(site.node, data_headline(
@@ -309,7 +306,6 @@ SEARCH = SEARCH_CLASSES
 _FITTING = FIT_METHODS | {"fit_transform"}
 
 
-_HF_ROOTS = ("transformers.", "trl.")
 _TUNING = frozenset({"fit", "fit_transform", "fit_generator"})
 
 
@@ -319,14 +315,14 @@ def _fitting_calls(facts: ModuleFacts) -> list[CallSite]:
     calls are none of these: one comprehension with the cheapest tests first skips them."""
     return [site for site in facts.calls if site.method in _FITTING
             or site.local is not None and site.local.trained_params
-            or site.qn is not None and site.qn.startswith(_HF_ROOTS) and is_hf_trainer(site.qn)]
+            or is_hf_trainer_kind(site.qn)]
 
 
 def _tuning_calls(facts: ModuleFacts) -> list[CallSite]:
     """The calls :meth:`TestDataInTuning._call` looks into, in walk order: ``fit``, a Hugging Face
     trainer, a same-file function that evaluates or validates on a parameter."""
     return [site for site in facts.calls if site.method in _TUNING
-            or site.qn is not None and site.qn.startswith(_HF_ROOTS) and is_hf_trainer(site.qn)
+            or is_hf_trainer_kind(site.qn)
             or site.local is not None and (site.local.validated_params or site.local.evaluated_params)]
 
 
@@ -561,7 +557,7 @@ class TestDataInTuning(Rule):
                     yield self.finding(site.node, data_headline(test, "is in eval_set with early stopping"),
                                        trace=data_path(test, site.node, "eval_set"))
             return
-        if is_hf_trainer(site.qn):
+        if is_hf_trainer_kind(site.qn):
             data = site.kwargs.get("eval_dataset")
             if data is not None and _has_role(data, "test"):
                 test = _with_role(data, "test")
