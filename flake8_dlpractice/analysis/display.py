@@ -22,6 +22,7 @@ from typing import Sequence
 
 from .facts import FunctionInfo, ModuleFacts, bound_arguments
 from .names import name_words
+from .nodes import OPERAND_FIELDS, operand_fields, param_names
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
                  "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
@@ -313,9 +314,8 @@ class _Indexer:
             self._bind(scope, [stmt.name], line)
             for dec in stmt.decorator_list:
                 self.expr(dec, scope, OTHER)
-            args = stmt.args
             self.out.functions[id(stmt)] = stmt
-            self._bind(stmt, [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs], line)
+            self._bind(stmt, param_names(stmt), line)
             return [(stmt.body, stmt)]
         elif isinstance(stmt, ast.ClassDef):
             self._bind(scope, [stmt.name], line)
@@ -386,7 +386,7 @@ class _Indexer:
     def _into_parameter(self, scope: ast.AST, targets: list[ast.expr], line: int) -> object:
         """``frame["cluster"] = labels`` with ``frame`` a parameter of the function ``scope``: the
         parameter's object holds the value, here and in the caller; OTHER for any other target."""
-        params = {a.arg for a in scope.args.posonlyargs + scope.args.args + scope.args.kwonlyargs}
+        params = set(param_names(scope))
         out: list = []
         for target in targets:
             root = _root_name(target.value) if isinstance(target, ast.Subscript) else None
@@ -525,7 +525,8 @@ class _Indexer:
                 continue
             # the children in ``child_nodes`` order (operators left out: they hold no reads), inlined
             # because this loop visits every node of the module
-            for name in _READ_FIELDS.get(kind) or _read_fields(kind):
+            fields = OPERAND_FIELDS.get(kind)
+            for name in operand_fields(kind) if fields is None else fields:
                 value = getattr(cur, name, None)
                 if type(value) is list:
                     for item in value:
@@ -533,17 +534,6 @@ class _Indexer:
                             push((item, ctx))
                 elif isinstance(value, ast.AST):
                     push((value, ctx))
-
-
-# the fields of an expression node that may hold reads, by node type (see ``_Indexer.expr``)
-_READ_FIELDS: dict[type, tuple[str, ...]] = {}
-_NO_READS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async", "type_comment", "op", "ops"})
-
-
-def _read_fields(kind: type) -> tuple[str, ...]:
-    fields = _READ_FIELDS[kind] = () if kind is ast.Constant else \
-        tuple(f for f in kind._fields if f not in _NO_READS)
-    return fields
 
 
 def display_reads(facts: ModuleFacts) -> NameReads:
@@ -619,8 +609,8 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
         ctx, live = work.pop()
         if ctx is DISPLAY:
             continue
-        if isinstance(ctx, Via) and not ctx.receiver and ctx.call.func.attr in REPRESENTING:
-            work.append((found.at.get(id(ctx.call), OTHER), live))  # pca.transform(x[i]): x[i] represented
+        if _represented(ctx):  # pca.transform(x[i]): x[i] represented, judged by what reads the call
+            work.append((found.at.get(id(ctx.call), OTHER), live))
             continue
         onward = _onward(found, facts, ctx, live, seen)
         if onward is not None:
@@ -631,6 +621,11 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
         if not _follow(found, facts, ctx, live, seen, work):
             return False
     return True
+
+
+def _represented(ctx: object) -> bool:
+    """``ctx`` is the data argument of a fitted estimator's ``transform``/``inverse_transform``."""
+    return isinstance(ctx, Via) and not ctx.receiver and ctx.call.func.attr in REPRESENTING
 
 
 def _onward(found: NameReads, facts: ModuleFacts, ctx: object, live: tuple | None,
@@ -717,7 +712,7 @@ def _hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param:
         if isinstance(ctx, tuple) and ctx[1] is callee.node:
             returned = True
             continue
-        if isinstance(ctx, Via) and not ctx.receiver and ctx.call.func.attr in REPRESENTING:
+        if _represented(ctx):  # pca.transform(x[i]): x[i] represented, judged by what reads the call
             work.append((found.at.get(id(ctx.call), OTHER), live))
             continue
         if isinstance(ctx, Passed):

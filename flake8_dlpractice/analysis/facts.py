@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from ..findings import line_ref
 from ..settings import DEFAULT_SETTINGS, RuleSettings
-from .nodes import BLOCK_FIELDS
+from .nodes import block_children, param_names
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
@@ -352,23 +352,6 @@ class ModuleFacts:
         return next(self._ids)
 
 
-_BLOCKS_OF: dict[type, tuple[str, ...]] = {}
-
-
-def _block_children(node: ast.AST) -> list[ast.AST]:
-    """The statements (and except handlers / match cases) directly inside a block statement."""
-    kind = type(node)
-    names = _BLOCKS_OF.get(kind)
-    if names is None:
-        names = _BLOCKS_OF[kind] = tuple(name for name in BLOCK_FIELDS if name in kind._fields)
-    if len(names) == 1:
-        return getattr(node, names[0])
-    children: list[ast.AST] = []
-    for name in names:
-        children.extend(getattr(node, name))
-    return children
-
-
 # statements (and handlers, match cases) that hold blocks of statements: only these are descended
 _COMPOUND = frozenset(getattr(ast, name) for name in (
     "For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try", "TryStar", "Match", "ExceptHandler",
@@ -382,7 +365,7 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
     # one cheap pass over statements only: imports, functions, classes
     while stack:
         node, cls, top = stack.pop()
-        for child in _block_children(node):
+        for child in block_children(node):
             kind = type(child)
             if kind is ast.Import or kind is ast.ImportFrom:
                 facts.imports.add(child)
@@ -402,8 +385,7 @@ def build_facts(tree: ast.Module, settings: RuleSettings = DEFAULT_SETTINGS) -> 
     defs.sort(key=lambda d: (d[0].lineno, d[0].col_offset))
     top_level: dict[str, list[FunctionInfo]] = {}  # module-level definitions of each name
     for node, cls, top in defs:
-        args = node.args
-        params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        params = param_names(node)
         decorators = []
         no_grad = False
         for dec in node.decorator_list:

@@ -45,6 +45,57 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+# fields of an operator: an ``ast.Add``/``ast.Eq`` node holds no name, no value, nothing read
+_OPERATOR_FIELDS = frozenset({"op", "ops"})
+# by node type: the fields that may hold the nodes it reads (read ``OPERAND_FIELDS.get(kind)`` first
+# in a loop over every node, then ``operand_fields(kind)``)
+OPERAND_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def operand_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold the nodes it reads: ``child_nodes``' fields without
+    the operators (for a pass that inlines its walk; its lists may still hold ``None``)."""
+    fields = OPERAND_FIELDS.get(kind)
+    if fields is None:
+        every = _FIELDS.get(kind) or _fields_of(kind)
+        fields = OPERAND_FIELDS[kind] = tuple(name for name, _ in every if name not in _OPERATOR_FIELDS)
+    return fields
+
+
+# by node type: the fields that hold blocks of statements (read ``BLOCKS_OF.get(kind)`` first in a
+# loop over every statement, then ``block_fields(kind)``)
+BLOCKS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def block_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that hold blocks of statements (a ``def`` and a ``class`` too), in
+    order; () for a simple statement."""
+    names = BLOCKS_OF.get(kind)
+    if names is None:
+        names = BLOCKS_OF[kind] = tuple(name for name in BLOCK_FIELDS if name in kind._fields)
+    return names
+
+
+def block_children(node: ast.AST) -> list[ast.AST]:
+    """The statements (and except handlers / match cases) directly inside a block statement."""
+    kind = type(node)
+    names = BLOCKS_OF.get(kind)
+    if names is None:
+        names = block_fields(kind)
+    if len(names) == 1:
+        return getattr(node, names[0])
+    children: list[ast.AST] = []
+    for name in names:
+        children.extend(getattr(node, name))
+    return children
+
+
+def param_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[str]:
+    """The names of a function's parameters that take one argument each (not ``*args``/``**kw``)."""
+    args = function.args
+    return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """``node`` and every node below it in ``ast.walk``'s order (breadth first), without its cost
     and without the load/store markers."""

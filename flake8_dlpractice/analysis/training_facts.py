@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..findings import line_ref
 from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
 from .names import dotted, last_part, name_words
-from .nodes import BLOCK_FIELDS, child_nodes
+from .nodes import BLOCKS_OF, block_fields, child_nodes
 
 import builtins as _builtins_module
 
@@ -98,21 +98,16 @@ def walk_scope(body: list[ast.stmt]):
         stack.extend(reversed(child_nodes(node)))
 
 
-# the statement blocks of each compound statement (and except handler, match case), in field order
-_BLOCKS_OF: dict[type, tuple[str, ...]] = {
-    kind: fields for kind in vars(ast).values() if isinstance(kind, type)
-    and issubclass(kind, (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthandler)))
-    and not issubclass(kind, _SCOPE_BREAKS)
-    for fields in (tuple(name for name in BLOCK_FIELDS if name in kind._fields),) if fields}
-
-
 def walk_stmts(body: list[ast.stmt]):
     """Every statement of a scope (into compound statements, not into nested scopes or expressions)."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
         yield node
-        for name in _BLOCKS_OF.get(type(node), ()):
+        if isinstance(node, _SCOPE_BREAKS):
+            continue
+        names = BLOCKS_OF.get(type(node))
+        for name in block_fields(type(node)) if names is None else names:
             stack.extend(reversed(getattr(node, name)))
 
 
