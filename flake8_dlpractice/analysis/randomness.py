@@ -554,7 +554,7 @@ def _settings_of(site: CallSite, qn: str, cls: str, rnd: Randomness) -> None:
 
 
 # every draw below is of a qualified name with one of these prefixes, or of a scikit-learn class
-_DRAW_ROOTS = ("numpy.random.", "random.", "torch.") + TF_DRAW_PREFIXES
+_DRAW_ROOTS = _GLOBAL_DRAW_ROOTS + ("torch.",)
 
 
 def _draw(site: CallSite, qn: str, cls: str) -> Use | None:
