@@ -9,16 +9,19 @@ names bound from it (``sample = df.loc[idx]``, ``colours.append(c)``), indexing 
 the iterable of a loop whose body reads the loop variables only in display code.
 
 The facts record values and calls, not every read of a name (an index ``images[i]`` or an
-f-string keeps no trace of ``i``), so this module indexes the reads of names itself: one pass over
-the module's statements, built only when a draw would decide a finding
-(``facts.derived(display_reads)``), then a linear propagation over the bindings it reaches.
+f-string keeps no trace of ``i``), so this module indexes the reads of names itself, only when a
+draw would decide a finding (``facts.derived(display_reads)``): one cheap pass over the module's
+statements notes what each binds and which names and calls it reads; what consumes each read
+(display code, another call, a name) is worked out only for the statements a query reaches (those
+reading the names it follows, or holding the calls it asks about), then a linear propagation over
+the bindings it reaches.
 """
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .facts import FunctionInfo, ModuleFacts, bound_arguments
 from .names import name_words
@@ -129,21 +132,55 @@ class Binding:
     end: int | None = None
 
 
-@dataclass(eq=False)
 class NameReads:
-    # (scope node or None, name) -> [(line, context)]; context: DISPLAY, OTHER or the Bindings it taints
-    reads: dict[tuple[int | None, str], list[tuple[int, object]]] = field(default_factory=dict)
-    binds: dict[tuple[int | None, str], list[int]] = field(default_factory=dict)  # lines, in order
-    locals_of: dict[int, set[str]] = field(default_factory=dict)  # names each function binds
-    # name -> reads in functions [(function key, context)], for module-level bindings
-    in_functions: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
-    at: dict[int, object] = field(default_factory=dict)  # call node id -> what consumes its value
-    functions: dict[int, ast.AST] = field(default_factory=dict)  # function key -> its node
-    # (scope key, name) -> [(line, the binding made a new object)]: only new objects may be filled in
-    fresh: dict[tuple[int | None, str], list[tuple[int, bool]]] = field(default_factory=dict)
-    # (function key, parameter) -> what the function does with it (``hands_on``)
-    handed: dict[tuple[int, str], bool | None] = field(default_factory=dict)
-    handing: int = 0  # hands_on calls under way (helpers handing a value on to helpers)
+    """The reads of the module's names, classified statement by statement on demand: every
+    binding is known from the start, what consumes a read only once a query asks for the reads of
+    its name (``reads``, ``function_reads``) or for what consumes a call (``consumer``)."""
+
+    def __init__(self, indexer: _Indexer) -> None:
+        self._indexer = indexer
+        self.binds: dict[tuple[int | None, str], list[int]] = {}  # (scope key, name) -> lines, in order
+        self.locals_of: dict[int, set[str]] = {}  # names each function binds
+        self.functions: dict[int, ast.AST] = {}  # function key -> its node
+        # (scope key, name) -> [(line, the binding made a new object, statement)]: only new objects may be filled in
+        self.fresh: dict[tuple[int | None, str], list[tuple[int, bool, int]]] = {}
+        # (function key, parameter) -> what the function does with it (``hands_on``)
+        self.handed: dict[tuple[int, str], bool | None] = {}
+        self.handing = 0  # hands_on calls under way (helpers handing a value on to helpers)
+        self._reads: dict[tuple[int | None, str], list[tuple[int, object]]] = {}
+
+    def reads(self, key: int | None, name: str) -> list[tuple[int, object]]:
+        """The reads of ``name`` in the scope ``key`` (a function's id, None for the module) in source
+        order: [(line, context)]; context: DISPLAY, OTHER or the Bindings it taints."""
+        found = self._reads.get((key, name))
+        if found is None:
+            indexer = self._indexer
+            found = self._reads[(key, name)] = [
+                (line, ctx) for at in indexer.readers.get((key, name), ())
+                for read, line, ctx in indexer.read(at) if read == name]
+        return found
+
+    def function_reads(self, name: str, keep: Callable[[int], bool]) -> list[tuple[int, object]]:
+        """The reads of ``name`` in the functions (by key) ``keep`` accepts: [(function key, context)]
+        in source order."""
+        indexer = self._indexer
+        kept: dict[int, bool] = {}
+        out: list[tuple[int, object]] = []
+        for at in indexer.function_readers.get(name, ()):
+            key = id(indexer.statements[at][1])
+            if key not in kept:
+                kept[key] = keep(key)
+            if kept[key]:
+                out += [(key, ctx) for read, _, ctx in indexer.read(at) if read == name]
+        return out
+
+    def consumer(self, call: ast.AST) -> object:
+        """What consumes the value the call ``call`` returns."""
+        indexer = self._indexer
+        at = indexer.call_statement.get(id(call))
+        if at is not None:
+            indexer.read(at)
+        return indexer.at.get(id(call), OTHER)
 
 
 def _callee(facts: ModuleFacts, node: ast.Call) -> str:
@@ -277,49 +314,171 @@ def _target_names(target: ast.expr) -> list[str]:
 
 
 class _Indexer:
-    """One pass over the module's statements: every read of a name with what consumes it."""
+    """The module's statements in source order, each with the names it binds and the names it
+    reads, noted in one cheap pass (``block``); what consumes each read is worked out for a
+    statement only when a query reaches it (``read``)."""
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self.out = NameReads()
-        # the qualified callee of each call the facts recorded ("" when not imported): looked up
-        # instead of resolved again; calls the walker does not record (in a lambda) are resolved
-        self.callees = {id(site.node): site.qn or "" for site in facts.calls}
+        self.out = NameReads(self)
+        self.statements: list[tuple[ast.stmt, ast.AST | None]] = []  # (statement, its scope), in source order
+        # (scope key, name) -> the statements (indices) reading it, in order; for names read in functions, by name
+        self.readers: dict[tuple[int | None, str], list[int]] = {}
+        self.function_readers: dict[str, list[int]] = {}
+        self.call_statement: dict[int, int] = {}  # call node id -> the statement it is read in
+        self.classified: dict[int, list[tuple[str, int, object]]] = {}  # statement -> [(name, line, context)]
+        self.at: dict[int, object] = {}  # call node id -> what consumes its value (statements classified)
+        self.current = 0  # the statement noted or classified: what later statements bind is not seen
+        self.reading: list[tuple[str, int, object]] = []
+        self.callees: dict[int, str] | None = None
 
     def callee(self, node: ast.Call) -> str:
+        """The qualified callee the facts recorded for the call ("" when not imported): looked up
+        instead of resolved again; calls the walker does not record (in a lambda) are resolved."""
+        if self.callees is None:
+            self.callees = {id(site.node): site.qn or "" for site in self.facts.calls}
         qn = self.callees.get(id(node))
         return qn if qn is not None else _callee(self.facts, node)
 
     def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
-        """Index ``body`` and every block inside it, in source order, without recursing (an
+        """Note ``body`` and every block inside it, in source order, without recursing (an
         ``elif`` chain nests thousands deep in generated code)."""
         stack: list[tuple[ast.stmt, ast.AST | None]] = [(stmt, scope) for stmt in reversed(body)]
         while stack:
             stmt, where = stack.pop()
-            for inner, inner_scope in reversed(self.statement(stmt, where)):
+            for inner, inner_scope in reversed(self.note(stmt, where)):
                 stack.extend((child, inner_scope) for child in reversed(inner))
 
     def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False) -> None:
         key = id(scope) if scope is not None else None
+        out = self.out
         for name in names:
-            self.out.binds.setdefault((key, name), []).append(line)
-            self.out.fresh.setdefault((key, name), []).append((line, fresh))
+            out.binds.setdefault((key, name), []).append(line)
+            out.fresh.setdefault((key, name), []).append((line, fresh, self.current))
             if scope is not None:
-                self.out.locals_of.setdefault(id(scope), set()).add(name)
+                out.locals_of.setdefault(key, set()).add(name)
 
-    def statement(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[tuple[list, ast.AST | None]]:
-        """Index ``stmt`` itself; return the blocks inside it (with their scopes), to index next."""
+    def note(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[tuple[list, ast.AST | None]]:
+        """Note what ``stmt`` itself binds and which names it reads; return the blocks inside it
+        (with their scopes), to note next. The expressions noted are those ``classify`` reads."""
+        self.current = at = len(self.statements)
+        self.statements.append((stmt, scope))
         line = stmt.lineno
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = type(stmt)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             self._bind(scope, [stmt.name], line)
-            for dec in stmt.decorator_list:
-                self.expr(dec, scope, OTHER)
+            self._scan(stmt.decorator_list, at, scope)
             self.out.functions[id(stmt)] = stmt
             self._bind(stmt, param_names(stmt), line)
             return [(stmt.body, stmt)]
-        elif isinstance(stmt, ast.ClassDef):
+        if kind is ast.ClassDef:
             self._bind(scope, [stmt.name], line)
             return [(stmt.body, scope)]
+        if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+            value = stmt.value
+            self._scan([value, *(t for t in targets if type(t) is not ast.Name)], at, scope,
+                       stmt.target.id if kind is ast.AugAssign and type(stmt.target) is ast.Name else None)
+            fresh = kind is not ast.AugAssign and (not isinstance(
+                value, (ast.Name, ast.Attribute, ast.Subscript)) or _row_copy(value))  # b = a: b names a's object
+            self._bind(scope, [t.id for t in targets if isinstance(t, ast.Name)] or
+                       [n for t in targets if isinstance(t, (ast.Tuple, ast.List)) for n in _target_names(t)],
+                       line, fresh)
+            return NO_BLOCKS
+        if kind is ast.For or kind is ast.AsyncFor:
+            self._scan([stmt.iter], at, scope)
+            self._bind(scope, _target_names(stmt.target), line)
+            return [(stmt.body, scope), (stmt.orelse, scope)]
+        if kind is ast.Return:
+            self._scan([stmt.value], at, scope)
+            return NO_BLOCKS
+        if kind is ast.If:
+            self._scan([stmt.test], at, scope)
+            return [(stmt.body, scope), (stmt.orelse, scope)]
+        if kind is ast.Assert:
+            self._scan([stmt.test, stmt.msg], at, scope)
+            return NO_BLOCKS
+        if kind is ast.Expr:
+            self._scan([stmt.value], at, scope)
+            name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
+            if name:
+                self._bind(scope, [name], line, self._filled(scope, name, line))
+            return NO_BLOCKS
+        self._scan([child for child in ast.iter_child_nodes(stmt) if isinstance(child, ast.expr)], at, scope)
+        if kind is ast.With or kind is ast.AsyncWith:
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    self._bind(scope, _target_names(item.optional_vars), line)
+        blocks = [(getattr(stmt, name, None) or [], scope) for name in ("body", "orelse", "finalbody")]
+        return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
+            + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
+
+    def _scan(self, roots: list, at: int, scope: ast.AST | None, also: str | None = None) -> None:
+        """Note the names read and the calls made in the expressions ``roots`` of the statement
+        ``at`` (and ``also``, a name it reads without a node: ``x += d``)."""
+        names = set()
+        if also is not None:
+            names.add(also)
+        calls = self.call_statement
+        stack = [root for root in roots if root is not None]
+        push, pop = stack.append, stack.pop
+        while stack:
+            cur = pop()
+            kind = type(cur)
+            if kind is ast.Name:
+                if type(cur.ctx) is ast.Load:
+                    names.add(cur.id)
+                continue
+            if kind is ast.Attribute:
+                push(cur.value)
+                continue
+            if kind is ast.Constant:
+                continue
+            if kind is ast.Call:
+                calls[id(cur)] = at
+                push(cur.func)
+                stack.extend(cur.args)
+                for kw in cur.keywords:
+                    push(kw.value)
+                continue
+            fields = OPERAND_FIELDS.get(kind)
+            for name in operand_fields(kind) if fields is None else fields:
+                value = getattr(cur, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push(item)
+                elif isinstance(value, ast.AST):
+                    push(value)
+        if not names:
+            return
+        key = id(scope) if scope is not None else None
+        readers = self.readers
+        for name in names:
+            readers.setdefault((key, name), []).append(at)
+        if key is not None:
+            for name in names:
+                self.function_readers.setdefault(name, []).append(at)
+
+    def read(self, at: int) -> list[tuple[str, int, object]]:
+        """The reads in the statement ``at`` with what consumes each: [(name, line, context)] in the
+        order they were found; classified the first time it is asked."""
+        found = self.classified.get(at)
+        if found is None:
+            stmt, scope = self.statements[at]
+            self.current, self.reading = at, []
+            self.classify(stmt, scope)
+            found = self.classified[at] = self.reading
+        return found
+
+    def classify(self, stmt: ast.stmt, scope: ast.AST | None) -> None:
+        """Record the reads in ``stmt`` itself (not in the blocks inside it) with what consumes them."""
+        line = stmt.lineno
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for dec in stmt.decorator_list:
+                self.expr(dec, scope, OTHER)
+        elif isinstance(stmt, ast.ClassDef):
+            return
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
@@ -341,24 +500,16 @@ class _Indexer:
             for target in targets:
                 if not isinstance(target, ast.Name):
                     self.expr(target, scope, consumer)
-            fresh = isinstance(stmt, (ast.Assign, ast.AnnAssign)) and (not isinstance(
-                value, (ast.Name, ast.Attribute, ast.Subscript)) or _row_copy(value))  # b = a: b names a's object
-            self._bind(scope, [t.id for t in targets if isinstance(t, ast.Name)] or
-                       [n for t in targets if isinstance(t, (ast.Tuple, ast.List)) for n in _target_names(t)],
-                       line, fresh)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             names = _target_names(stmt.target)
             end = stmt.end_lineno or line
             self.expr(stmt.iter, scope, [Binding(scope, n, line, end) for n in names] if names else OTHER)
-            self._bind(scope, names, line)
-            return [(stmt.body, scope), (stmt.orelse, scope)]
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             self.expr(stmt.value, scope, ("returned", scope) if scope is not None else OTHER)
         elif isinstance(stmt, ast.If):
             # if np.random.rand() < 0.5: ax.imshow(a) else: ax.imshow(b) (display); if random.random() < p: x = flip(x)
             decided = self._decided_by_test(stmt, scope)
             self.expr(stmt.test, scope, OTHER if decided is None else decided or DISPLAY)
-            return [(stmt.body, scope), (stmt.orelse, scope)]
         elif isinstance(stmt, ast.Assert):  # stops the program when it fails; nothing computed flows on
             for child in (stmt.test, stmt.msg):
                 if child is not None:
@@ -366,22 +517,13 @@ class _Indexer:
         elif isinstance(stmt, ast.Expr) and self._shuffled(stmt.value):
             name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
             self.expr(stmt.value, scope, OTHER)
-            self.out.at[id(stmt.value)] = [Binding(scope, name, line)]
-            self._bind(scope, [name], line, self._filled(scope, name, line))
+            self.at[id(stmt.value)] = [Binding(scope, name, line)]
         elif isinstance(stmt, ast.Expr):
             self.expr(stmt.value, scope, self._expression_statement(stmt.value, scope), decided=True)
         else:
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.expr):
                     self.expr(child, scope, OTHER)
-            if isinstance(stmt, (ast.With, ast.AsyncWith)):
-                for item in stmt.items:
-                    if item.optional_vars is not None:
-                        self._bind(scope, _target_names(item.optional_vars), line)
-            blocks = [(getattr(stmt, name, None) or [], scope) for name in ("body", "orelse", "finalbody")]
-            return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
-                + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
-        return NO_BLOCKS
 
     def _into_parameter(self, scope: ast.AST, targets: list[ast.expr], line: int) -> object:
         """``frame["cluster"] = labels`` with ``frame`` a parameter of the function ``scope``: the
@@ -439,8 +581,9 @@ class _Indexer:
         an alias of other data (a loop variable over frames, a parameter, ``b = a``)."""
         if root is None:
             return False
-        earlier = [fresh for at, fresh in self.out.fresh.get((id(scope) if scope is not None else None, root), ())
-                   if at <= line]
+        current = self.current  # bindings noted before the statement under way
+        key = id(scope) if scope is not None else None
+        earlier = [fresh for at, fresh, noted in self.out.fresh.get((key, root), ()) if at <= line and noted < current]
         return bool(earlier) and earlier[-1]
 
     def _expression_statement(self, value: ast.expr, scope: ast.AST | None) -> object:
@@ -470,8 +613,7 @@ class _Indexer:
         the top call (``colours.append(c)``)."""
         stack: list[tuple[ast.AST, object]] = [(node, consumer)]
         push, pop = stack.append, stack.pop
-        key = id(scope) if scope is not None else None
-        reads, in_functions, at, facts = self.out.reads, self.out.in_functions, self.out.at, self.facts
+        reading, at, facts = self.reading, self.at, self.facts
         while stack:
             cur, ctx = pop()
             kind = type(cur)
@@ -482,9 +624,7 @@ class _Indexer:
                 continue
             if kind is ast.Name:
                 if type(cur.ctx) is ast.Load:
-                    reads.setdefault((key, cur.id), []).append((cur.lineno, ctx))
-                    if key is not None:
-                        in_functions.setdefault(cur.id, []).append((key, ctx))
+                    reading.append((cur.id, cur.lineno, ctx))
                 continue
             if kind is ast.Call:
                 at[id(cur)] = ctx
@@ -555,15 +695,13 @@ def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tu
     later = [ln for ln in lines if ln > binding.line]
     stop = binding.end if binding.end is not None else (min(later) if later else None)
     out: list[tuple[object, tuple | None]] = []
-    for line, ctx in found.reads.get((key, binding.name), ()):
+    for line, ctx in found.reads(key, binding.name):
         if line > binding.line and (stop is None or line <= stop):
             out.append((ctx, None))
     if binding.scope is None:  # functions that read the module-level name while it holds the value
         live = (binding.line, stop)
-        for scope_key, ctx in found.in_functions.get(binding.name, ()):
-            if binding.name not in found.locals_of.get(scope_key, ()) and \
-                    _called_in(facts, found, scope_key, live):
-                out.append((ctx, live))
+        out += [(ctx, live) for _, ctx in found.function_reads(binding.name, lambda scope_key: (
+            binding.name not in found.locals_of.get(scope_key, ()) and _called_in(facts, found, scope_key, live)))]
     return out
 
 
@@ -584,7 +722,7 @@ def replaced_unread(facts: ModuleFacts, call: ast.AST, body: list[ast.stmt]) -> 
     statement of ``body`` (the statements the binding stands among, not a branch) binds again
     (``model = SVC()``) before anything reads them."""
     found = facts.derived(display_reads)
-    first = found.at.get(id(call), OTHER)
+    first = found.consumer(call)
     if not isinstance(first, list) or not first or not all(isinstance(b, Binding) for b in first):
         return False
     for binding in first:
@@ -600,7 +738,7 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
     """The value ``call`` returns is read, and only by display code or by names that are then
     displayed or never read again (see the module docstring)."""
     found = facts.derived(display_reads)
-    first = found.at.get(id(call), OTHER)
+    first = found.consumer(call)
     if isinstance(first, list) and not any(_reads_of(found, facts, binding) for binding in first):
         return False  # never read: a fragment (an example), not a choice of what to show
     work: list[tuple[object, tuple | None]] = [(first, None)]
@@ -610,7 +748,7 @@ def shown_only(facts: ModuleFacts, call: ast.AST) -> bool:
         if ctx is DISPLAY:
             continue
         if _represented(ctx):  # pca.transform(x[i]): x[i] represented, judged by what reads the call
-            work.append((found.at.get(id(ctx.call), OTHER), live))
+            work.append((found.consumer(ctx.call), live))
             continue
         onward = _onward(found, facts, ctx, live, seen)
         if onward is not None:
@@ -639,7 +777,7 @@ def _onward(found: NameReads, facts: ModuleFacts, ctx: object, live: tuple | Non
         handed = hands_on(found, facts, ctx.callee, ctx.param)
         if handed is None:
             return [(OTHER, live)]
-        return [(found.at.get(id(ctx.call), OTHER), live)] if handed else []
+        return [(found.consumer(ctx.call), live)] if handed else []
     if isinstance(ctx, tuple):  # returned by a same-file function: what its callers do with it
         info = _module_function(facts, ctx[1])
         if info is None or not info.callers:
@@ -648,7 +786,7 @@ def _onward(found: NameReads, facts: ModuleFacts, ctx: object, live: tuple | Non
         if mark in seen:
             return []
         seen.add(mark)
-        return [(found.at.get(id(c.node), OTHER), None) for c in info.callers if _in_range(c.line, live)]
+        return [(found.consumer(c.node), None) for c in info.callers if _in_range(c.line, live)]
     if isinstance(ctx, Into):
         info = _module_function(facts, ctx.callee)
         if info is None or not info.callers:
@@ -667,12 +805,12 @@ def _read_in_nested(found: NameReads, node: ast.AST, name: str) -> bool:
     """A function defined inside ``node`` reads ``name`` without binding it (a closure over a
     parameter): what it does with the value is not followed."""
     end = node.end_lineno or node.lineno
-    for key, _ in found.in_functions.get(name, ()):
+
+    def nested(key: int) -> bool:
         inner = found.functions.get(key)
-        if inner is not None and inner is not node and node.lineno < inner.lineno <= end \
-                and name not in found.locals_of.get(key, ()):
-            return True
-    return False
+        return inner is not None and inner is not node and node.lineno < inner.lineno <= end \
+            and name not in found.locals_of.get(key, ())
+    return bool(found.function_reads(name, nested))
 
 
 def _module_function(facts: ModuleFacts, node: ast.AST) -> FunctionInfo | None:
@@ -713,7 +851,7 @@ def _hands_on(found: NameReads, facts: ModuleFacts, callee: FunctionInfo, param:
             returned = True
             continue
         if _represented(ctx):  # pca.transform(x[i]): x[i] represented, judged by what reads the call
-            work.append((found.at.get(id(ctx.call), OTHER), live))
+            work.append((found.consumer(ctx.call), live))
             continue
         if isinstance(ctx, Passed):
             work.extend(_onward(found, facts, ctx, live, seen) or ())
@@ -760,7 +898,7 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
     if not describing and id(call) in facts.derived(evaluated_estimators):
         return False  # decided from the facts, without indexing the module's reads
     found = facts.derived(display_reads)
-    work: list[tuple[object, tuple | None]] = [(found.at.get(id(call), OTHER), None)]
+    work: list[tuple[object, tuple | None]] = [(found.consumer(call), None)]
     seen: set[tuple] = set()
     shown = False
     while work:
@@ -774,7 +912,7 @@ def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = Fals
                 return False  # the data fits or is judged by another model
             if method in EVALUATING and not (describing and method == "predict"):
                 return False
-            after = found.at.get(id(ctx.call), OTHER)
+            after = found.consumer(ctx.call)
             if after is DROPPED and ctx.receiver:
                 continue  # km.fit(X) on its own line: fits the estimator, which is read on
             work.append((after, live))
