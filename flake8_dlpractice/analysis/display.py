@@ -9,12 +9,13 @@ names bound from it (``sample = df.loc[idx]``, ``colours.append(c)``), indexing 
 the iterable of a loop whose body reads the loop variables only in display code.
 
 The facts record values and calls, not every read of a name (an index ``images[i]`` or an
-f-string keeps no trace of ``i``), so this module indexes the reads of names itself, only when a
-draw would decide a finding (``facts.derived(display_reads)``): one cheap pass over the module's
-statements notes what each binds and which names and calls it reads; what consumes each read
-(display code, another call, a name) is worked out only for the statements a query reaches (those
-reading the names it follows, or holding the calls it asks about), then a linear propagation over
-the bindings it reaches.
+f-string keeps no trace of ``i``), so this module indexes the reads of names itself, when a draw
+would decide a finding (``facts.derived(display_reads)``) and only as far as the queries need: a
+scope's statements (the module's, or one function's body) are noted with what they bind when a
+query first asks about the scope; which names and calls a statement reads, only for the statements
+that may read a name after the binding a query follows; what consumes each read (display code,
+another call, a name), only for the statements holding those reads or the calls a query asks
+about. Then a linear propagation over the bindings it reaches.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from .facts import FunctionInfo, ModuleFacts, bound_arguments
+from .facts import CallSite, FunctionInfo, ModuleFacts, bound_arguments
 from .names import name_words
-from .nodes import OPERAND_FIELDS, operand_fields, param_names
+from .nodes import BLOCKS_OF, OPERAND_FIELDS, block_fields, operand_fields, param_names
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
                  "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
@@ -133,51 +134,56 @@ class Binding:
 
 
 class NameReads:
-    """The reads of the module's names, classified statement by statement on demand: every
-    binding is known from the start, what consumes a read only once a query asks for the reads of
-    its name (``reads``, ``function_reads``) or for what consumes a call (``consumer``)."""
+    """The reads of the module's names, indexed lazily (see ``_Indexer``): a scope's bindings are
+    noted when a query first asks about the scope, which statements read which names when a query
+    asks for the reads of a name, what consumes each read when a query reaches its statement."""
 
     def __init__(self, indexer: _Indexer) -> None:
         self._indexer = indexer
-        self.binds: dict[tuple[int | None, str], list[int]] = {}  # (scope key, name) -> lines, in order
-        self.locals_of: dict[int, set[str]] = {}  # names each function binds
+        self.local_names: dict[int, set[str]] = {}  # names each function binds
         self.functions: dict[int, ast.AST] = {}  # function key -> its node
-        # (scope key, name) -> [(line, the binding made a new object, statement)]: only new objects may be filled in
+        # (scope key, name) -> its bindings in order: [(line, the binding made a new object, statement)]
+        # (only new objects may be filled in)
         self.fresh: dict[tuple[int | None, str], list[tuple[int, bool, int]]] = {}
         # (function key, parameter) -> what the function does with it (``hands_on``)
         self.handed: dict[tuple[int, str], bool | None] = {}
         self.handing = 0  # hands_on calls under way (helpers handing a value on to helpers)
-        self._reads: dict[tuple[int | None, str], list[tuple[int, object]]] = {}
 
-    def reads(self, key: int | None, name: str) -> list[tuple[int, object]]:
-        """The reads of ``name`` in the scope ``key`` (a function's id, None for the module) in source
-        order: [(line, context)]; context: DISPLAY, OTHER or the Bindings it taints."""
-        found = self._reads.get((key, name))
-        if found is None:
-            indexer = self._indexer
-            found = self._reads[(key, name)] = [
-                (line, ctx) for at in indexer.readers.get((key, name), ())
+    def bindings(self, key: int | None, name: str) -> list[int]:
+        """The lines binding ``name`` in the scope ``key`` (a function's id, None for the module), in order."""
+        self._indexer.note_scope(key)
+        return [line for line, _, _ in self.fresh.get((key, name), ())]
+
+    def locals_of(self, key: int) -> set[str] | tuple:
+        """The names the function ``key`` binds."""
+        self._indexer.note_scope(key)
+        return self.local_names.get(key, ())
+
+    def reads(self, key: int | None, name: str, after: int) -> list[tuple[int, object]]:
+        """The reads of ``name`` in the scope ``key`` in source order, every one after line ``after``
+        and maybe some before: [(line, context)]; context: DISPLAY, OTHER or the Bindings it taints."""
+        indexer = self._indexer
+        indexer.scan_scope(key, after)
+        return [(line, ctx) for at in sorted(indexer.readers.get((key, name), ()))
                 for read, line, ctx in indexer.read(at) if read == name]
-        return found
 
     def function_reads(self, name: str, keep: Callable[[int], bool]) -> list[tuple[int, object]]:
         """The reads of ``name`` in the functions (by key) ``keep`` accepts: [(function key, context)]
         in source order."""
         indexer = self._indexer
-        kept: dict[int, bool] = {}
-        out: list[tuple[int, object]] = []
-        for at in indexer.function_readers.get(name, ()):
-            key = id(indexer.statements[at][1])
-            if key not in kept:
-                kept[key] = keep(key)
-            if kept[key]:
-                out += [(key, ctx) for read, _, ctx in indexer.read(at) if read == name]
-        return out
+        found: list[int] = []
+        for key in indexer.function_keys():
+            if keep(key):
+                indexer.scan_scope(key, 0)
+                found += indexer.readers.get((key, name), ())
+        found.sort(key=indexer.position)
+        return [(id(indexer.statements[at][1]), ctx) for at in found
+                for read, _, ctx in indexer.read(at) if read == name]
 
     def consumer(self, call: ast.AST) -> object:
         """What consumes the value the call ``call`` returns."""
         indexer = self._indexer
-        at = indexer.call_statement.get(id(call))
+        at = indexer.statement_of(call)
         if at is not None:
             indexer.read(at)
         return indexer.at.get(id(call), OTHER)
@@ -314,113 +320,195 @@ def _target_names(target: ast.expr) -> list[str]:
 
 
 class _Indexer:
-    """The module's statements in source order, each with the names it binds and the names it
-    reads, noted in one cheap pass (``block``); what consumes each read is worked out for a
-    statement only when a query reaches it (``read``)."""
+    """The module's statements, scope by scope (the module's, each function's: its body without the
+    functions defined in it), each noted with the names it binds when a query first asks about its
+    scope; which names and calls a statement reads is noted (``scan``) only for the statements that
+    may hold reads a query asks for, and what consumes each read is worked out (``read``) only for
+    the statements a query reaches. The module's functions are those the facts list."""
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.out = NameReads(self)
-        self.statements: list[tuple[ast.stmt, ast.AST | None]] = []  # (statement, its scope), in source order
-        # (scope key, name) -> the statements (indices) reading it, in order; for names read in functions, by name
-        self.readers: dict[tuple[int | None, str], list[int]] = {}
-        self.function_readers: dict[str, list[int]] = {}
-        self.call_statement: dict[int, int] = {}  # call node id -> the statement it is read in
+        self.statements: list[tuple[ast.stmt, ast.AST | None]] = []  # (statement, its scope), noted scope by scope
+        self.scopes: dict[int | None, list[int]] = {}  # scope key -> its statements, in source order
+        self.index_of: dict[int, int] = {}  # statement node id -> its index
+        self.scanned_after: dict[int | None, int] = {}  # scope key -> the line after which it is scanned
+        self.scanned: set[int] = set()
+        self.readers: dict[tuple[int | None, str], list[int]] = {}  # (scope key, name) -> statements reading it
+        self.call_statement: dict[int, int] = {}  # call node id -> the statement reading it (scanned ones)
         self.classified: dict[int, list[tuple[str, int, object]]] = {}  # statement -> [(name, line, context)]
         self.at: dict[int, object] = {}  # call node id -> what consumes its value (statements classified)
         self.current = 0  # the statement noted or classified: what later statements bind is not seen
         self.reading: list[tuple[str, int, object]] = []
-        self.callees: dict[int, str] | None = None
+        self._sites: dict[int, CallSite] | None = None
+        if facts.relevant:  # the facts list every function (else the module's walk finds them)
+            self.out.functions = {id(info.node): info.node for info in facts.functions}
+        else:
+            self.scan_all()
+
+    def sites(self) -> dict[int, CallSite]:
+        """The facts' record of each call, by call node (made on first use)."""
+        if self._sites is None:
+            self._sites = {id(site.node): site for site in self.facts.calls}
+        return self._sites
 
     def callee(self, node: ast.Call) -> str:
         """The qualified callee the facts recorded for the call ("" when not imported): looked up
         instead of resolved again; calls the walker does not record (in a lambda) are resolved."""
-        if self.callees is None:
-            self.callees = {id(site.node): site.qn or "" for site in self.facts.calls}
-        qn = self.callees.get(id(node))
-        return qn if qn is not None else _callee(self.facts, node)
+        site = self.sites().get(id(node))
+        return site.qn or "" if site is not None else _callee(self.facts, node)
 
-    def block(self, body: list[ast.stmt], scope: ast.AST | None) -> None:
-        """Note ``body`` and every block inside it, in source order, without recursing (an
-        ``elif`` chain nests thousands deep in generated code)."""
-        stack: list[tuple[ast.stmt, ast.AST | None]] = [(stmt, scope) for stmt in reversed(body)]
+    def function_keys(self) -> list[int]:
+        return list(self.out.functions)
+
+    def position(self, at: int) -> tuple[int, int]:
+        stmt = self.statements[at][0]
+        return stmt.lineno, stmt.col_offset
+
+    def note_scope(self, key: int | None) -> None:
+        """Note the statements of the scope ``key`` (None: the module) and what they bind, once."""
+        if key in self.scopes:
+            return
+        ats = self.scopes[key] = []
+        if key is None:
+            body, scope = self.facts.tree.body, None
+        else:
+            scope = self.out.functions[key]
+            body = scope.body
+            self._bind(scope, param_names(scope), scope.lineno, -1)  # before any statement of the body
+        stack: list[ast.stmt] = body[::-1]  # without recursing: an ``elif`` chain nests thousands deep
         while stack:
-            stmt, where = stack.pop()
-            for inner, inner_scope in reversed(self.note(stmt, where)):
-                stack.extend((child, inner_scope) for child in reversed(inner))
+            stmt = stack.pop()
+            ats.append(len(self.statements))
+            for inner in reversed(self.note(stmt, scope)):
+                stack.extend(reversed(inner))
 
-    def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False) -> None:
+    def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False,
+              noted: int | None = None) -> None:
         key = id(scope) if scope is not None else None
         out = self.out
+        noted = self.current if noted is None else noted
         for name in names:
-            out.binds.setdefault((key, name), []).append(line)
-            out.fresh.setdefault((key, name), []).append((line, fresh, self.current))
+            out.fresh.setdefault((key, name), []).append((line, fresh, noted))
             if scope is not None:
-                out.locals_of.setdefault(key, set()).add(name)
+                out.local_names.setdefault(key, set()).add(name)
 
-    def note(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[tuple[list, ast.AST | None]]:
-        """Note what ``stmt`` itself binds and which names it reads; return the blocks inside it
-        (with their scopes), to note next. The expressions noted are those ``classify`` reads."""
-        self.current = at = len(self.statements)
+    def note(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[list]:
+        """Note what ``stmt`` itself binds; return the blocks of its scope inside it, to note next."""
+        self.current = len(self.statements)
         self.statements.append((stmt, scope))
         line = stmt.lineno
         kind = type(stmt)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            self._bind(scope, [stmt.name], line)
-            self._scan(stmt.decorator_list, at, scope)
-            self.out.functions[id(stmt)] = stmt
-            self._bind(stmt, param_names(stmt), line)
-            return [(stmt.body, stmt)]
-        if kind is ast.ClassDef:
-            self._bind(scope, [stmt.name], line)
-            return [(stmt.body, scope)]
-        if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
-            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+        if kind is ast.Assign or kind is ast.AnnAssign:
             value = stmt.value
-            self._scan([value, *(t for t in targets if type(t) is not ast.Name)], at, scope,
-                       stmt.target.id if kind is ast.AugAssign and type(stmt.target) is ast.Name else None)
-            fresh = kind is not ast.AugAssign and (not isinstance(
-                value, (ast.Name, ast.Attribute, ast.Subscript)) or _row_copy(value))  # b = a: b names a's object
-            self._bind(scope, [t.id for t in targets if isinstance(t, ast.Name)] or
+            fresh = not isinstance(value, (ast.Name, ast.Attribute, ast.Subscript)) or _row_copy(value)
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+            self._bind(scope, [t.id for t in targets if type(t) is ast.Name] or  # b = a: b names a's object
                        [n for t in targets if isinstance(t, (ast.Tuple, ast.List)) for n in _target_names(t)],
                        line, fresh)
             return NO_BLOCKS
-        if kind is ast.For or kind is ast.AsyncFor:
-            self._scan([stmt.iter], at, scope)
-            self._bind(scope, _target_names(stmt.target), line)
-            return [(stmt.body, scope), (stmt.orelse, scope)]
-        if kind is ast.Return:
-            self._scan([stmt.value], at, scope)
-            return NO_BLOCKS
-        if kind is ast.If:
-            self._scan([stmt.test], at, scope)
-            return [(stmt.body, scope), (stmt.orelse, scope)]
-        if kind is ast.Assert:
-            self._scan([stmt.test, stmt.msg], at, scope)
-            return NO_BLOCKS
         if kind is ast.Expr:
-            self._scan([stmt.value], at, scope)
             name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
             if name:
                 self._bind(scope, [name], line, self._filled(scope, name, line))
             return NO_BLOCKS
-        self._scan([child for child in ast.iter_child_nodes(stmt) if isinstance(child, ast.expr)], at, scope)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            self._bind(scope, [stmt.name], line)
+            self.out.functions.setdefault(id(stmt), stmt)
+            return NO_BLOCKS  # its body is a scope of its own
+        if kind is ast.AugAssign:
+            if type(stmt.target) is ast.Name:
+                self._bind(scope, [stmt.target.id], line)
+            return NO_BLOCKS
+        if kind is ast.ClassDef:
+            self._bind(scope, [stmt.name], line)
+            return [stmt.body]
+        if kind is ast.For or kind is ast.AsyncFor:
+            self._bind(scope, _target_names(stmt.target), line)
+            return [stmt.body, stmt.orelse]
+        if kind is ast.If:
+            return [stmt.body, stmt.orelse]
+        if not (BLOCKS_OF.get(kind) or block_fields(kind)):
+            return NO_BLOCKS
         if kind is ast.With or kind is ast.AsyncWith:
             for item in stmt.items:
                 if item.optional_vars is not None:
                     self._bind(scope, _target_names(item.optional_vars), line)
-        blocks = [(getattr(stmt, name, None) or [], scope) for name in ("body", "orelse", "finalbody")]
-        return blocks[:1] + [(handler.body, scope) for handler in getattr(stmt, "handlers", None) or []] \
-            + [(case.body, scope) for case in getattr(stmt, "cases", None) or []] + blocks[1:]
+        return [getattr(stmt, name, None) or [] for name in ("body",)] \
+            + [handler.body for handler in getattr(stmt, "handlers", None) or []] \
+            + [case.body for case in getattr(stmt, "cases", None) or []] \
+            + [getattr(stmt, name, None) or [] for name in ("orelse", "finalbody")]
 
-    def _scan(self, roots: list, at: int, scope: ast.AST | None, also: str | None = None) -> None:
-        """Note the names read and the calls made in the expressions ``roots`` of the statement
-        ``at`` (and ``also``, a name it reads without a node: ``x += d``)."""
+    def scan_scope(self, key: int | None, after: int) -> None:
+        """Scan the statements of the scope ``key`` that may read something after line ``after``."""
+        self.note_scope(key)
+        if self.scanned_after.get(key, after + 1) <= after:
+            return
+        self.scanned_after[key] = after
+        scanned, statements = self.scanned, self.statements
+        for at in self.scopes[key]:
+            if at not in scanned:
+                stmt, scope = statements[at]
+                if (stmt.end_lineno or stmt.lineno) > after:
+                    scanned.add(at)
+                    self.scan(at, stmt, scope)
+
+    def scan_all(self) -> None:
+        """Note and scan every scope (the facts do not say where a call is)."""
+        self.scan_scope(None, 0)
+        done = 0
+        while done < len(self.out.functions):  # scopes noted find the functions defined in them
+            for key in list(self.out.functions)[done:]:
+                self.scan_scope(key, 0)
+                done += 1
+
+    def statement_of(self, call: ast.AST) -> int | None:
+        """The statement whose expressions hold ``call``, found through the facts' record of the call
+        (or by scanning every scope)."""
+        at = self.call_statement.get(id(call))
+        if at is not None:
+            return at
+        site = self.sites().get(id(call))
+        if site is not None:
+            key = id(site.scope.node) if site.scope is not None else None
+            if key is None or key in self.out.functions:
+                self.note_scope(key)
+                index_of = self.index_of
+                for at in range(len(index_of), len(self.statements)):  # the statements noted since
+                    index_of[id(self.statements[at][0])] = at
+                at = index_of.get(id(site.stmt))
+                if at is not None:
+                    self.read(at)
+                    if id(call) in self.at:  # classifying the statement found the call
+                        return at
+        self.scan_all()
+        return self.call_statement.get(id(call))
+
+    def scan(self, at: int, stmt: ast.stmt, scope: ast.AST | None) -> None:
+        """Note the names read and the calls made in the expressions of the statement ``at`` that
+        ``classify`` reads (a superset of the reads it records)."""
+        kind = type(stmt)
         names = set()
-        if also is not None:
-            names.add(also)
+        if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+            stack = [stmt.value, *(t for t in targets if type(t) is not ast.Name)]
+            if kind is ast.AugAssign and type(stmt.target) is ast.Name:
+                names.add(stmt.target.id)  # x += d reads x
+        elif kind is ast.Expr or kind is ast.Return:
+            stack = [stmt.value]
+        elif kind is ast.For or kind is ast.AsyncFor:
+            stack = [stmt.iter]
+        elif kind is ast.If:
+            stack = [stmt.test]
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            stack = list(stmt.decorator_list)
+        elif kind is ast.ClassDef:
+            return
+        elif kind is ast.Assert:
+            stack = [stmt.test, stmt.msg]
+        else:
+            stack = [child for child in ast.iter_child_nodes(stmt) if isinstance(child, ast.expr)]
         calls = self.call_statement
-        stack = [root for root in roots if root is not None]
         push, pop = stack.append, stack.pop
         while stack:
             cur = pop()
@@ -432,7 +520,7 @@ class _Indexer:
             if kind is ast.Attribute:
                 push(cur.value)
                 continue
-            if kind is ast.Constant:
+            if kind is ast.Constant or cur is None:
                 continue
             if kind is ast.Call:
                 calls[id(cur)] = at
@@ -450,15 +538,10 @@ class _Indexer:
                             push(item)
                 elif isinstance(value, ast.AST):
                     push(value)
-        if not names:
-            return
         key = id(scope) if scope is not None else None
         readers = self.readers
         for name in names:
             readers.setdefault((key, name), []).append(at)
-        if key is not None:
-            for name in names:
-                self.function_readers.setdefault(name, []).append(at)
 
     def read(self, at: int) -> list[tuple[str, int, object]]:
         """The reads in the statement ``at`` with what consumes each: [(name, line, context)] in the
@@ -677,10 +760,8 @@ class _Indexer:
 
 
 def display_reads(facts: ModuleFacts) -> NameReads:
-    """Use through ``facts.derived(display_reads)``."""
-    indexer = _Indexer(facts)
-    indexer.block(facts.tree.body, None)
-    return indexer.out
+    """Use through ``facts.derived(display_reads)``: the index is built as queries need it."""
+    return _Indexer(facts).out
 
 
 def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tuple[object, tuple | None]]:
@@ -691,17 +772,17 @@ def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tu
     if not isinstance(binding, Binding):
         return [(binding, None)]
     key = id(binding.scope) if binding.scope is not None else None
-    lines = found.binds.get((key, binding.name), [])
+    lines = found.bindings(key, binding.name)
     later = [ln for ln in lines if ln > binding.line]
     stop = binding.end if binding.end is not None else (min(later) if later else None)
     out: list[tuple[object, tuple | None]] = []
-    for line, ctx in found.reads(key, binding.name):
+    for line, ctx in found.reads(key, binding.name, binding.line):
         if line > binding.line and (stop is None or line <= stop):
             out.append((ctx, None))
     if binding.scope is None:  # functions that read the module-level name while it holds the value
         live = (binding.line, stop)
         out += [(ctx, live) for _, ctx in found.function_reads(binding.name, lambda scope_key: (
-            binding.name not in found.locals_of.get(scope_key, ()) and _called_in(facts, found, scope_key, live)))]
+            _called_in(facts, found, scope_key, live) and binding.name not in found.locals_of(scope_key)))]
     return out
 
 
@@ -727,7 +808,7 @@ def replaced_unread(facts: ModuleFacts, call: ast.AST, body: list[ast.stmt]) -> 
         return False
     for binding in first:
         key = id(binding.scope) if binding.scope is not None else None
-        later = [line for line in found.binds.get((key, binding.name), ()) if line > binding.line]
+        later = [line for line in found.bindings(key, binding.name) if line > binding.line]
         if not later or not any(stmt.lineno == min(later) and isinstance(stmt, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == binding.name for t in stmt.targets) for stmt in body):
             return False
@@ -809,7 +890,7 @@ def _read_in_nested(found: NameReads, node: ast.AST, name: str) -> bool:
     def nested(key: int) -> bool:
         inner = found.functions.get(key)
         return inner is not None and inner is not node and node.lineno < inner.lineno <= end \
-            and name not in found.locals_of.get(key, ())
+            and name not in found.locals_of(key)
     return bool(found.function_reads(name, nested))
 
 
