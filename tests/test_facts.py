@@ -53,3 +53,17 @@ def test_a_project_role_token_reaches_the_validation_evidence():
         assert _has_val_word("hold_scores")
     finally:
         use_extra_tokens({})
+
+
+def test_a_bound_copy_keeps_every_field_but_those_binding_sets():
+    from dataclasses import fields
+
+    from flake8_dlpractice.analysis.values import Value
+
+    names = [f.name for f in fields(Value)]
+    source = Value(**{name: f"<{name}>" for name in names})
+    copy = source.bound("test", "origin", frozenset({1}), frozenset({2}), "X_te", 9, frozenset({3}))
+    set_by_binding = {"role": "test", "origin": "origin", "carried": True, "anc": frozenset({1}),
+                      "idents": frozenset({2}), "name": "X_te", "line": 9, "copy_of": frozenset({3}), "applied": None}
+    assert {name: getattr(copy, name) for name in names} == {
+        name: set_by_binding.get(name, f"<{name}>") for name in names}

@@ -675,11 +675,8 @@ class _ScopeWalker(DataFlow):
                 or token == "test" and role == "val" and value.piece_of is None)):
             role, origin = token, f"name {spelled or name!r}"
         ident = frozenset({self.facts.new_id()})
-        return Value(role=role, origin=origin, carried=bool(role), kind=value.kind, call=value.call,
-                     aug=value.aug, anc=value.anc | ident, idents=ident, stat=value.stat, steps=value.steps,
-                     split=value.split, piece_of=value.piece_of, name=spelled or name, items=value.items,
-                     is_index=value.is_index, element=value.element, position=value.position, pred=value.pred,
-                     line=line, copy_of=(value.copy_of or value.idents) if type(node) is ast.Name else EMPTY)
+        return value.bound(role, origin, value.anc | ident, ident, spelled or name, line,
+                           (value.copy_of or value.idents) if type(node) is ast.Name else EMPTY)
 
     def _bind_tuple(self, target: ast.Tuple | ast.List, value: Value, value_node: ast.expr) -> None:
         elts = target.elts
