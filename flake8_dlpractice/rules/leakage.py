@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.display import fitted_shown_only
 from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
                               guard_may_hold, is_backward, is_model_call, last_part, root_name,
@@ -313,6 +314,9 @@ def _fitting_calls(facts: ModuleFacts) -> list[CallSite]:
     """The calls :meth:`TestDataInFitting._call` looks into, in walk order: a fitting method, a
     Hugging Face trainer, a same-file function that trains on a parameter. Most of a module's
     calls are none of these: one comprehension with the cheapest tests first skips them."""
+    if not _calls_hf_trainer(facts):  # most modules: the test per call is left out
+        return [site for site in facts.calls if site.method in _FITTING
+                or site.local is not None and site.local.trained_params]
     return [site for site in facts.calls if site.method in _FITTING
             or site.local is not None and site.local.trained_params
             or is_hf_trainer_kind(site.qn)]
@@ -321,9 +325,16 @@ def _fitting_calls(facts: ModuleFacts) -> list[CallSite]:
 def _tuning_calls(facts: ModuleFacts) -> list[CallSite]:
     """The calls :meth:`TestDataInTuning._call` looks into, in walk order: ``fit``, a Hugging Face
     trainer, a same-file function that evaluates or validates on a parameter."""
+    hf = _calls_hf_trainer(facts)
     return [site for site in facts.calls if site.method in _TUNING
-            or is_hf_trainer_kind(site.qn)
+            or hf and is_hf_trainer_kind(site.qn)
             or site.local is not None and (site.local.validated_params or site.local.evaluated_params)]
+
+
+def _calls_hf_trainer(facts: ModuleFacts) -> bool:
+    """Some call of the module resolves to a Hugging Face trainer class (decided on the module's few
+    distinct callees, not on every call)."""
+    return any(is_hf_trainer_kind(qn) for qn in facts.derived(called_names).qualified)
 
 
 def _item_of(node: ast.expr) -> tuple[str | None, frozenset]:
@@ -778,7 +789,7 @@ class AugmentationOnEvalData(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         for site in facts.calls:
-            if site.method == "map" or site.qn in _RANDOM_SPLITS or not site.kwargs.keys().isdisjoint(
+            if site.method == "map" or site.qn in _RANDOM_SPLITS or site.kwargs and not site.kwargs.keys().isdisjoint(
                     _TRANSFORM_KWARGS):  # the calls _dataset looks into
                 yield from self._dataset(facts, site)
         for node, data, transform, how in facts.aug_assignments:
