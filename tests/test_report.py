@@ -21,6 +21,7 @@ from flake8_dlpractice.report import FORMATS, FileReport, render
 from flake8_dlpractice.report import rules as report_rules
 from flake8_dlpractice.report.github import escape_data, escape_property
 from flake8_dlpractice.report.junit import xml_text
+from flake8_dlpractice.report.model import cited_lines
 from flake8_dlpractice.rules import ALL_RULES
 
 
@@ -175,6 +176,16 @@ def test_json_fix_span_bytes_become_characters():
     [record] = json.loads(render("json", [FileReport("a.py", [finding], lines=[line])]))
     assert record["fix"]["edits"][0]["start"] == record["start"] == point(1, line.index("scaler") + 1)
     assert record["fix"]["edits"][0]["end"] == record["end"]
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_lines_a_run_keeps_give_the_same_report_as_every_line(fmt):
+    """``dlp check`` keeps only the lines a file's findings cite (where they, their data path steps
+    and their fixes start and end) until it prints: every format reads nothing else."""
+    kept = [FileReport(r.path, r.findings, r.where, cited_lines(r.findings, r.lines) if r.findings else r.lines)
+            for r in reports()]
+    assert cited_lines([LEAK, NO_GRAD], TRAIN) == {2: TRAIN[1], 3: TRAIN[2], 4: TRAIN[3], 5: TRAIN[4]}
+    assert render(fmt, kept, unsafe_fixes=True) == render(fmt, reports(), unsafe_fixes=True)
 
 
 # -- sarif --------------------------------------------------------------------------------------

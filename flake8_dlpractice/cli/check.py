@@ -18,6 +18,7 @@ from ..config import Config
 from ..engine import character_columns, check_tree, collector_paused, parse_failure, unanalysable
 from ..findings import FILE_LINES, UNANALYSABLE, Finding, LineMap
 from ..report import FORMATS, FileReport, render
+from ..report.model import cited_lines
 from ..sources import Source, SourceError, load_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -26,12 +27,13 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 @dataclass
 class Checked:
     """One checked file: the path to show, its findings (after suppressions), how its lines are
-    named (notebook cells), its source lines, and an I/O error that kept it from being checked."""
+    named (notebook cells), the source lines its findings cite, and an I/O error that kept it from being
+    checked."""
 
     path: str
     findings: list[Finding] = field(default_factory=list)
     where: LineMap = FILE_LINES
-    lines: list[str] | None = None
+    lines: list[str] | dict[int, str] | None = None  # all lines, or only those the findings cite
     error: str | None = None
     noqa_added: int = 0  # --add-noqa: comments written
 
@@ -79,8 +81,8 @@ def check_file(path: str, config: Config, add_noqa: bool = False) -> Checked:
     found, source = analyse(data, path, config)
     if source is None:
         return Checked(path, found)
-    # a clean file's lines are not kept: a run holds every result until it prints them
-    result = Checked(path, found, source.where, source.lines if found else None)
+    # a run holds every result until it prints them: of a file's lines only those its findings cite
+    result = Checked(path, found, source.where, cited_lines(found, source.lines) if found else None)
     if add_noqa:
         result.error = _add_noqa(path, source, result, data)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from ..engine import char_col
 from ..findings import FILE_LINES, Finding, Fix, LineMap, Step, render_refs
@@ -39,14 +39,15 @@ class FileReport:
     ``findings`` carry 0-based *character* columns, as ``check_tree(..., lines=...)`` gives them
     (trace steps too); fix spans stay in ``ast`` coordinates (UTF-8 bytes). ``where`` names lines
     (cells of a notebook); ``lines`` are the checked source's lines (a notebook's joined code cells),
-    used to convert columns to UTF-16 and fix spans to characters, and to fingerprint findings.
+    used to convert columns to UTF-16 and fix spans to characters, and to fingerprint findings;
+    a mapping from line numbers holds only the lines the findings cite (see :func:`cited_lines`).
     Without ``lines`` columns are passed through unchanged.
     """
 
     path: str
     findings: Sequence[Finding] = ()
     where: LineMap = FILE_LINES
-    lines: Sequence[str] | None = None
+    lines: Sequence[str] | Mapping[int, str] | None = None
 
     @property
     def ordered(self) -> list[Finding]:
@@ -60,8 +61,11 @@ class FileReport:
 
     # -- positions --------------------------------------------------------------------------------
     def _line_text(self, line: int) -> str | None:
-        if self.lines is not None and 0 < line <= len(self.lines):
-            return self.lines[line - 1]
+        lines = self.lines
+        if isinstance(lines, Mapping):
+            return lines.get(line)
+        if lines is not None and 0 < line <= len(lines):
+            return lines[line - 1]
         return None
 
     def _utf16(self, line: int, col: int) -> int:
@@ -126,6 +130,20 @@ class FileReport:
             digest = key.hexdigest()[:16]
             seen[digest] = seen.get(digest, 0) + 1
             yield finding, f"{digest}:{seen[digest]}"
+
+
+def cited_lines(findings: Sequence[Finding], lines: Sequence[str]) -> dict[int, str]:
+    """The lines (by 1-based number) a report of ``findings`` reads: where each finding, each step
+    of its data path and its fix's span start and end. A run keeps these instead of every line of
+    every file with a finding until it prints."""
+    numbers: set[int] = set()
+    for finding in findings:
+        numbers.update((finding.line, finding.end_line or finding.line))
+        for step in finding.trace:
+            numbers.update((step.line, step.end_line or step.line))
+        if finding.fix is not None:
+            numbers.update((finding.fix.span[0], finding.fix.span[2]))
+    return {n: lines[n - 1] for n in numbers if 0 < n <= len(lines)}
 
 
 def printable(text: str) -> str:
