@@ -56,7 +56,6 @@ class Value:
             setattr(copy, name, value)
         return copy
 
-
     def bound(self, role: str | None, origin: str, anc: frozenset[int], idents: frozenset[int], name: str,
               line: int, copy_of: frozenset[int]) -> Value:
         """This value as a name holds it once bound (``_named`` in facts.py): a copy with the given
