@@ -3,6 +3,7 @@ answers must not depend on how much of the module it has indexed."""
 from __future__ import annotations
 
 import ast
+import gc
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,22 @@ def test_a_function_indexed_on_demand_sees_the_reads_of_a_module_level_draw():
     facts = build_facts(ast.parse(source))
     draw = next(site.node for site in facts.calls if site.qn == "numpy.random.randint")
     assert not shown_only(facts, draw)
+
+
+def test_the_index_leaves_nothing_for_the_cycle_collector():
+    """The facts' ``release`` after a check unlinks the index from the facts: reference counting
+    frees both at once."""
+    source = ("import numpy as np\nimport torch\nimport matplotlib.pyplot as plt\n"
+              "def show(k):\n    plt.imshow(pictures[picks[k]])\n"
+              "pictures = np.zeros((8, 4, 4))\npicks = np.random.randint(8, size=3)\nshow(0)\n")
+    facts = build_facts(ast.parse(source))
+    draw = next(site.node for site in facts.calls if site.qn == "numpy.random.randint")
+    gc.collect()
+    gc.disable()
+    try:
+        assert shown_only(facts, draw)
+        facts.release()
+        del facts, draw
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

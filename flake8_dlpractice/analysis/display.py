@@ -138,13 +138,9 @@ class NameReads:
     noted when a query first asks about the scope, which statements read which names when a query
     asks for the reads of a name, what consumes each read when a query reaches its statement."""
 
-    def __init__(self, indexer: _Indexer) -> None:
-        self._indexer = indexer
-        self.local_names: dict[int, set[str]] = {}  # names each function binds
-        self.functions: dict[int, ast.AST] = {}  # function key -> its node
-        # (scope key, name) -> its bindings in order: [(line, the binding made a new object, statement)]
-        # (only new objects may be filled in)
-        self.fresh: dict[tuple[int | None, str], list[tuple[int, bool, int]]] = {}
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._indexer = _Indexer(facts)  # holds no reference back: the facts' ``release`` frees both
+        self.functions = self._indexer.functions  # function key -> its node
         # (function key, parameter) -> what the function does with it (``hands_on``)
         self.handed: dict[tuple[int, str], bool | None] = {}
         self.handing = 0  # hands_on calls under way (helpers handing a value on to helpers)
@@ -152,12 +148,12 @@ class NameReads:
     def bindings(self, key: int | None, name: str) -> list[int]:
         """The lines binding ``name`` in the scope ``key`` (a function's id, None for the module), in order."""
         self._indexer.note_scope(key)
-        return [line for line, _, _ in self.fresh.get((key, name), ())]
+        return [line for line, _, _ in self._indexer.fresh.get((key, name), ())]
 
     def locals_of(self, key: int) -> set[str] | tuple:
         """The names the function ``key`` binds."""
         self._indexer.note_scope(key)
-        return self.local_names.get(key, ())
+        return self._indexer.local_names.get(key, ())
 
     def reads(self, key: int | None, name: str, after: int) -> list[tuple[int, object]]:
         """The reads of ``name`` in the scope ``key`` in source order, every one after line ``after``
@@ -328,9 +324,13 @@ class _Indexer:
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self.out = NameReads(self)
+        self.functions: dict[int, ast.AST] = {}  # function key -> its node
+        self.local_names: dict[int, set[str]] = {}  # names each function binds
+        # (scope key, name) -> its bindings in order: [(line, the binding made a new object, statement)]
+        # (only new objects may be filled in)
+        self.fresh: dict[tuple[int | None, str], list[tuple[int, bool, int]]] = {}
         self.statements: list[tuple[ast.stmt, ast.AST | None]] = []  # (statement, its scope), noted scope by scope
-        self.scopes: dict[int | None, list[int]] = {}  # scope key -> its statements, in source order
+        self.scopes: dict[int | None, range] = {}  # scope key -> its statements (noted together), in source order
         self.index_of: dict[int, int] = {}  # statement node id -> its index
         self.scanned_after: dict[int | None, int] = {}  # scope key -> the line after which it is scanned
         self.scanned: set[int] = set()
@@ -342,7 +342,7 @@ class _Indexer:
         self.reading: list[tuple[str, int, object]] = []
         self._sites: dict[int, CallSite] | None = None
         if facts.relevant:  # the facts list every function (else the module's walk finds them)
-            self.out.functions = {id(info.node): info.node for info in facts.functions}
+            self.functions.update((id(info.node), info.node) for info in facts.functions)
         else:
             self.scan_all()
 
@@ -359,7 +359,7 @@ class _Indexer:
         return site.qn or "" if site is not None else _callee(self.facts, node)
 
     def function_keys(self) -> list[int]:
-        return list(self.out.functions)
+        return list(self.functions)
 
     def position(self, at: int) -> tuple[int, int]:
         stmt = self.statements[at][0]
@@ -369,29 +369,31 @@ class _Indexer:
         """Note the statements of the scope ``key`` (None: the module) and what they bind, once."""
         if key in self.scopes:
             return
-        ats = self.scopes[key] = []
+        self.scopes[key] = range(0)  # being noted
+        start = len(self.statements)
         if key is None:
             body, scope = self.facts.tree.body, None
         else:
-            scope = self.out.functions[key]
+            scope = self.functions[key]
             body = scope.body
             self._bind(scope, param_names(scope), scope.lineno, -1)  # before any statement of the body
         stack: list[ast.stmt] = body[::-1]  # without recursing: an ``elif`` chain nests thousands deep
+        note = self.note
         while stack:
-            stmt = stack.pop()
-            ats.append(len(self.statements))
-            for inner in reversed(self.note(stmt, scope)):
-                stack.extend(reversed(inner))
+            blocks = note(stack.pop(), scope)
+            if blocks:
+                for inner in reversed(blocks):
+                    stack.extend(reversed(inner))
+        self.scopes[key] = range(start, len(self.statements))
 
     def _bind(self, scope: ast.AST | None, names: list[str], line: int, fresh: bool = False,
               noted: int | None = None) -> None:
         key = id(scope) if scope is not None else None
-        out = self.out
         noted = self.current if noted is None else noted
         for name in names:
-            out.fresh.setdefault((key, name), []).append((line, fresh, noted))
+            self.fresh.setdefault((key, name), []).append((line, fresh, noted))
             if scope is not None:
-                out.local_names.setdefault(key, set()).add(name)
+                self.local_names.setdefault(key, set()).add(name)
 
     def note(self, stmt: ast.stmt, scope: ast.AST | None) -> Sequence[list]:
         """Note what ``stmt`` itself binds; return the blocks of its scope inside it, to note next."""
@@ -408,13 +410,14 @@ class _Indexer:
                        line, fresh)
             return NO_BLOCKS
         if kind is ast.Expr:
-            name = self._shuffled(stmt.value)  # random.shuffle(posts): posts holds the draw from here on
-            if name:
+            value = stmt.value
+            name = self._shuffled(value) if type(value) is ast.Call and len(value.args) == 1 else None
+            if name:  # random.shuffle(posts): posts holds the draw from here on
                 self._bind(scope, [name], line, self._filled(scope, name, line))
             return NO_BLOCKS
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             self._bind(scope, [stmt.name], line)
-            self.out.functions.setdefault(id(stmt), stmt)
+            self.functions.setdefault(id(stmt), stmt)
             return NO_BLOCKS  # its body is a scope of its own
         if kind is ast.AugAssign:
             if type(stmt.target) is ast.Name:
@@ -457,8 +460,8 @@ class _Indexer:
         """Note and scan every scope (the facts do not say where a call is)."""
         self.scan_scope(None, 0)
         done = 0
-        while done < len(self.out.functions):  # scopes noted find the functions defined in them
-            for key in list(self.out.functions)[done:]:
+        while done < len(self.functions):  # scopes noted find the functions defined in them
+            for key in list(self.functions)[done:]:
                 self.scan_scope(key, 0)
                 done += 1
 
@@ -471,7 +474,7 @@ class _Indexer:
         site = self.sites().get(id(call))
         if site is not None:
             key = id(site.scope.node) if site.scope is not None else None
-            if key is None or key in self.out.functions:
+            if key is None or key in self.functions:
                 self.note_scope(key)
                 index_of = self.index_of
                 for at in range(len(index_of), len(self.statements)):  # the statements noted since
@@ -666,7 +669,7 @@ class _Indexer:
             return False
         current = self.current  # bindings noted before the statement under way
         key = id(scope) if scope is not None else None
-        earlier = [fresh for at, fresh, noted in self.out.fresh.get((key, root), ()) if at <= line and noted < current]
+        earlier = [fresh for at, fresh, noted in self.fresh.get((key, root), ()) if at <= line and noted < current]
         return bool(earlier) and earlier[-1]
 
     def _expression_statement(self, value: ast.expr, scope: ast.AST | None) -> object:
@@ -761,7 +764,7 @@ class _Indexer:
 
 def display_reads(facts: ModuleFacts) -> NameReads:
     """Use through ``facts.derived(display_reads)``: the index is built as queries need it."""
-    return _Indexer(facts).out
+    return NameReads(facts)
 
 
 def _reads_of(found: NameReads, facts: ModuleFacts, binding: Binding) -> list[tuple[object, tuple | None]]:
