@@ -67,3 +67,14 @@ def test_a_bound_copy_keeps_every_field_but_those_binding_sets():
                       "idents": frozenset({2}), "name": "X_te", "line": 9, "copy_of": frozenset({3}), "applied": None}
     assert {name: getattr(copy, name) for name in names} == {
         name: set_by_binding.get(name, f"<{name}>") for name in names}
+
+
+def test_new_value_builds_what_the_class_builds():
+    from dataclasses import astuple, fields
+
+    from flake8_dlpractice.analysis.values import Value, new_value
+
+    assert astuple(new_value()) == astuple(Value())
+    for field in fields(Value):
+        given = {field.name: f"<{field.name}>"}
+        assert astuple(new_value(**given)) == astuple(Value(**given)), field.name

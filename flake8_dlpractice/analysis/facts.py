@@ -30,7 +30,7 @@ from .nodes import block_children, param_names
 from .names import PATH_ROLES, ROLE_TOKENS, ImportMap, data_role, dotted, last_part, name_words, role_from_name
 from .dataflow import (DATAFLOW_FUNCS, DATAFLOW_METHODS, PREDICT_METHODS, DataFlow, reads_file, split_roles,
                        stateful_step)
-from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict
+from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict, new_value
 from .provenance import (SLOTS, COMPOSITES, TRANSFORMER_MODULES, ColumnStore, ConcatInfo, DataSummary, FitEvent,
                          ResampleEvent, SplitEvent, Statistic, StatUse, is_target_name)
 
@@ -420,8 +420,8 @@ def facts_param_value(facts: ModuleFacts, param: str, info: FunctionInfo) -> Val
     ident_id = facts.new_id()
     info.param_ids[param] = ident_id
     ident = frozenset({ident_id})
-    return Value(role=role, origin=f"parameter {param!r}" if role else "", carried=bool(role), name=param,
-                 anc=ident, idents=ident, line=info.line)
+    return new_value(role=role, origin=f"parameter {param!r}" if role else "", carried=bool(role), name=param,
+                     anc=ident, idents=ident, line=info.line)
 
 
 class _ScopeWalker(DataFlow):
@@ -639,9 +639,9 @@ class _ScopeWalker(DataFlow):
         added = value.anc
         if column is not None and self.facts.concats and not added.isdisjoint(self.facts.concats):
             added = self._cells_of_concat(added, old.anc)
-        merged = Value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
-                       call=old.call, anc=old.anc | added | {new_id},
-                       idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
+        merged = new_value(role=old.role, origin=old.origin, carried=old.carried, kind=old.kind,
+                           call=old.call, anc=old.anc | added | {new_id},
+                           idents=frozenset({new_id}), name=spelled, element=old.element, line=target.lineno)
         if old.idents and old.idents <= self.facts.tables:
             self.facts.tables.add(new_id)
         self.env[spelled] = merged
@@ -696,8 +696,8 @@ class _ScopeWalker(DataFlow):
                 item = self.facts.new_id()
                 site.item_ids += (item,)  # a tuple: most calls have none, and share the empty one
                 anc = anc | {item}
-            self.bind(elt, Value(role=value.role, origin=value.origin, carried=bool(value.role),
-                                 anc=anc, element=value.element, pred=value.pred, line=value.line), value_node)
+            self.bind(elt, new_value(role=value.role, origin=value.origin, carried=bool(value.role),
+                                     anc=anc, element=value.element, pred=value.pred, line=value.line), value_node)
 
     def _bind_split(self, elts: list[ast.expr], split: SplitInfo, value_node: ast.expr) -> None:
         """The parts of a split, by position: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
@@ -828,7 +828,7 @@ class _ScopeWalker(DataFlow):
         if node.attr in self.facts.changed_columns and not isinstance(self.stmt, ast.Expr):
             self.read_columns(node.value, ast.Constant(node.attr))  # x = df.band
         if node.attr in METADATA_ATTRS:
-            return Value(anc=base.anc, line=node.lineno)
+            return new_value(anc=base.anc, line=node.lineno)
         part = ROLE_TOKENS.get(node.attr) if base.role and base.origin.startswith("name ") else None
         if part and part != base.role:  # env_test.train: the training part of something named test
             return Value(role=part, origin=f"name {spelled or node.attr!r}", carried=True, name=spelled,
@@ -842,8 +842,8 @@ class _ScopeWalker(DataFlow):
         if role:
             return Value(role=role, origin=f"name {spelled or node.attr!r}", carried=True, name=spelled,
                          anc=base.anc, idents=base.idents, line=node.lineno)
-        return Value(anc=base.anc, idents=base.idents, stat=base.stat, name=spelled or base.name, pred=base.pred,
-                     line=node.lineno)
+        return new_value(anc=base.anc, idents=base.idents, stat=base.stat, name=spelled or base.name, pred=base.pred,
+                         line=node.lineno)
 
     def _subscript(self, node: ast.Subscript, depth: int) -> Value:
         base = self.ev(node.value, depth)
@@ -870,11 +870,11 @@ class _ScopeWalker(DataFlow):
         if counted:  # pool[:n_val]: the rows counted as the validation part are a validation source
             return Value(role="val", origin=f"rows [:{counted}]", kind=base.kind, anc=base.anc, idents=base.idents,
                          name=base.name, line=node.lineno)
-        return Value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
-                     kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
-                     stat=base.stat, applied=base.applied, name=base.name,
-                     element=base.element or (index.position and isinstance(key, ast.Name)),  # band[i]: one row
-                     pred=base.pred, line=node.lineno)
+        return new_value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
+                         kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
+                         stat=base.stat, applied=base.applied, name=base.name,
+                         element=base.element or (index.position and isinstance(key, ast.Name)),  # band[i]: one row
+                         pred=base.pred, line=node.lineno)
 
     def _combine(self, parts: list[Value], binop: bool = False, strict: bool = False) -> Value:
         """Merge operands. ``strict`` (concatenation, displays): a role survives only when every
@@ -901,7 +901,7 @@ class _ScopeWalker(DataFlow):
         if binop and stat is not None and applied is None:
             applied = stat
         merged = merge_roles_strict(data) if strict else merge_roles(data)
-        value = Value(anc=anc, idents=idents, applied=applied, pred=some_pred and all_pred, element=element)
+        value = new_value(anc=anc, idents=idents, applied=applied, pred=some_pred and all_pred, element=element)
         if merged is not None:
             value.take_role(merged)
         return value
@@ -1004,8 +1004,8 @@ class _ScopeWalker(DataFlow):
             # a transformer's settings (TfidfVectorizer(vocabulary=words)) are not data it holds: what it
             # outputs derives from what it is fitted on and applied to
             settings_only = qn is not None and qn.startswith(TRANSFORMER_MODULES) and cls not in COMPOSITES
-            value = Value(kind=kind, call=node, anc=EMPTY if settings_only else all_anc, idents=all_idents, line=line,
-                          element=bool(args) and args[0].element)  # pd.Series(band[i]): still one sample
+            value = new_value(kind=kind, call=node, anc=EMPTY if settings_only else all_anc, idents=all_idents,
+                              line=line, element=bool(args) and args[0].element)  # pd.Series(band[i]): one sample
             aug = augmentation_of(qn, node)
             if aug:
                 value.aug = f"{aug} at {line_ref(line)}"
@@ -1045,8 +1045,8 @@ class _ScopeWalker(DataFlow):
         if stat is not None:  # float(X.mean()), np.sqrt(X.var())
             return Value(stat=stat, anc=all_anc, line=line)
         if method in NON_DATA_METHODS or (type(node.func) is ast.Name and node.func.id in ROLE_NEUTRAL_BUILTINS):
-            return Value(anc=all_anc, line=line)
-        result = Value(kind=kind, anc=all_anc, idents=all_idents, line=line)
+            return new_value(anc=all_anc, line=line)
+        result = new_value(kind=kind, anc=all_anc, idents=all_idents, line=line)
         data_args = args + list(kwargs.values()) if kwargs else args
         for a in data_args:
             if a.pred:
