@@ -78,3 +78,16 @@ def test_new_value_builds_what_the_class_builds():
     for field in fields(Value):
         given = {field.name: f"<{field.name}>"}
         assert astuple(new_value(**given)) == astuple(Value(**given)), field.name
+
+
+def test_the_walkers_call_sites_have_every_field_the_class_gives():
+    from dataclasses import fields
+
+    from flake8_dlpractice.analysis.facts import CallSite
+
+    facts = build_facts(ast.parse("import torch\nmodel.fit(X, y=y)\n"))
+    [site] = facts.calls
+    expected = CallSite(site.node, None, "model.fit", "fit", site.recv, site.args, site.kwargs, None, (), False,
+                        facts.tree.body[1])
+    assert {f.name: getattr(site, f.name) for f in fields(CallSite)} == {
+        f.name: getattr(expected, f.name) for f in fields(CallSite)}

@@ -97,6 +97,23 @@ class CallSite:
         return None
 
 
+def _call_site(node: ast.Call, qn: str | None, name: str | None, method: str | None, recv: Value | None,
+               args: list[Value], kwargs: dict[str, Value], scope: FunctionInfo | None, loops: tuple[LoopInfo, ...],
+               in_no_grad: bool, stmt: ast.stmt, local: FunctionInfo | None, comprehension_ids: frozenset[int],
+               guard: tuple[str, str] | None) -> CallSite:
+    """``CallSite(...)`` as the walker builds one at every call: a plain function call, cheaper than a
+    call of the class (which goes through its ``__init__`` slot)."""
+    site = _new(CallSite)
+    site.node, site.qn, site.name, site.method, site.recv, site.args = node, qn, name, method, recv, args
+    site.kwargs, site.scope, site.loops, site.in_no_grad, site.stmt = kwargs, scope, loops, in_no_grad, stmt
+    site.local, site.callback, site.result_id, site.item_ids = local, None, 0, ()
+    site.comprehension_ids, site.guard = comprehension_ids, guard
+    return site
+
+
+_new = object.__new__
+
+
 @dataclass(eq=False, **SLOTS)
 class Store:
     """An assignment to an attribute or name: ``torch.backends.cudnn.benchmark = True``."""
@@ -925,10 +942,8 @@ class _ScopeWalker(DataFlow):
                 kwargs[kw.arg] = value
                 inplace = inplace or (kw.arg == "inplace" and isinstance(kw.value, ast.Constant)
                                       and kw.value.value is True)
-        site = CallSite(node, qn, spelled, method, recv, args, kwargs, self.scope,
-                        self.loops, self.no_grad > 0, self.stmt, comprehension_ids=self.comprehension_ids,
-                        guard=self.guard)
-        site.local = self.facts.resolve_local(func, self.scope)
+        site = _call_site(node, qn, spelled, method, recv, args, kwargs, self.scope, self.loops, self.no_grad > 0,
+                          self.stmt, self.facts.resolve_local(func, self.scope), self.comprehension_ids, self.guard)
         if site.local is not None and self.facts.concats:  # helper(full.loc[full.is_test == 0]): rows taken back
             for i, arg_node in enumerate(node.args[:len(args)]):
                 args[i] = self.slice_back(arg_node, args[i], register=False)
