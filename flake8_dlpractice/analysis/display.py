@@ -516,12 +516,12 @@ class _Indexer:
         while stack:
             cur = pop()
             kind = type(cur)
+            while kind is ast.Attribute:
+                cur = cur.value
+                kind = type(cur)
             if kind is ast.Name:
                 if type(cur.ctx) is ast.Load:
                     names.add(cur.id)
-                continue
-            if kind is ast.Attribute:
-                push(cur.value)
                 continue
             if kind is ast.Constant or cur is None:
                 continue
@@ -531,6 +531,13 @@ class _Indexer:
                 stack.extend(cur.args)
                 for kw in cur.keywords:
                     push(kw.value)
+                continue
+            if kind is ast.Subscript:
+                push(cur.value)
+                push(cur.slice)
+                continue
+            if kind is ast.Tuple or kind is ast.List:
+                stack.extend(cur.elts)
                 continue
             fields = OPERAND_FIELDS.get(kind)
             for name in operand_fields(kind) if fields is None else fields:
