@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
                               is_data_loop, is_optimizer_step)
 from ..analysis.names import dotted, last_part, name_words, role_from_name
@@ -932,7 +933,8 @@ class NoValidation(Rule):
                 "this training loop is never checked against a validation split")))
         lightning = _lightning_classes(facts) if not units.synthetic_module else []
         random_names: set[str] | None = None  # names bound to random arrays, once a Keras fit asks
-        for site in facts.calls:
+        fits = not facts.derived(called_names).methods.isdisjoint(("fit", "fit_generator"))
+        for site in facts.calls if fits else ():
             if site.method not in ("fit", "fit_generator") or is_test_code(site.scope):
                 continue  # only fit() is looked at
             if _is_keras_fit(site, facts):
@@ -1107,9 +1109,8 @@ class UnmonitoredGradients(Rule):
         units = facts.derived(TrainingUnits)
         if not units.step_loops or units.real_data is None:
             return
-        for site in facts.calls:
-            if site.qn and site.qn.startswith("wandb.watch"):
-                return
+        if any(qn.startswith("wandb.watch") for qn in facts.derived(called_names).qualified):
+            return
         for loop in units.step_loops:
             if _optimizes_inputs(loop):
                 continue  # style transfer, adversarial examples: no model weights are trained

@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.facts import CallSite, ModuleFacts
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
@@ -88,6 +89,8 @@ def log_prob_replacement(tf: TrainingFacts, call: ast.Call, kind: str) -> str | 
 
 def log_calls(facts: ModuleFacts):
     """(site, argument expression) of log calls: torch.log(x), np.log(x), x.log()."""
+    if facts.derived(called_names).qualified.isdisjoint(LOG_QN):
+        return
     for site in facts.calls:
         node = site.node
         if site.qn in LOG_QN and node.args:

@@ -33,10 +33,14 @@ class DebuggingAid:
     what: str  # the text on its line, for the line reference
 
 
+_AID_CALLS = frozenset({"torch.autograd.set_detect_anomaly", "torch.autograd.detect_anomaly",
+                        "torch.autograd.anomaly_mode.detect_anomaly", "os.environ.setdefault", "os.putenv"})
+
+
 def debugging_aids(facts: ModuleFacts) -> list[DebuggingAid]:
     """Debugging aids active in the module, in line order."""
     found: list[DebuggingAid] = []
-    for site in facts.calls:
+    for site in facts.calls if not facts.derived(called_names).qualified.isdisjoint(_AID_CALLS) else ():
         if site.qn == "torch.autograd.set_detect_anomaly" and site.node.args \
                 and isinstance(site.node.args[0], ast.Constant) and site.node.args[0].value is True:
             found.append(DebuggingAid(site.line, "set_detect_anomaly(True)", "set_detect_anomaly"))
@@ -214,6 +218,8 @@ class CompileInLoop(Rule):
     section = "Common Pitfalls: premature optimization"
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
+        if COMPILE not in facts.derived(called_names).qualified:
+            return
         per_batch = _per_batch_functions(facts)
         for site in facts.calls:
             if site.qn != COMPILE:
@@ -724,7 +730,8 @@ class DeepLearningOnTabular(Rule):
                 if site.method in ("backward", "manual_backward"):
                     out.append((site.node, "backward"))
         keras = bool(facts.imports.roots & {"keras", "tensorflow", "tf_keras"})
-        for site in facts.calls:
+        fits = not facts.derived(called_names).methods.isdisjoint(("fit", "fit_generator"))
+        for site in facts.calls if fits else ():
             if site.method in ("fit", "fit_generator") and site.qn is None and site.args:
                 kind = site.recv.kind if site.recv is not None else None
                 if (kind or "").startswith("keras.") or (keras and kind is None

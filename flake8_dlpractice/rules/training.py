@@ -5,6 +5,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..analysis.called import called_names
 from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward, is_data_loop,
                               is_no_grad_context, is_optimizer_step, trains_directly)
 from ..analysis.names import dotted, name_words
@@ -292,6 +293,8 @@ def optimized_roots(facts: ModuleFacts) -> set[str]:
     """Last names of the models whose parameters an optimizer updates ("?": unknown parameters).
     Use through ``facts.derived(optimized_roots)``."""
     found: set[str] = set()
+    if not any(qn.startswith("torch.optim.") for qn in facts.derived(called_names).qualified):
+        return found
     for site in facts.calls:
         if not site.qn or not site.qn.startswith("torch.optim.") or ".lr_scheduler." in site.qn:
             continue
@@ -481,6 +484,8 @@ def _event_ref(event: ModeEvent) -> str:
 
 
 def _grad_disabled_globally(facts: ModuleFacts) -> bool:
+    if facts.derived(called_names).qualified.isdisjoint(("torch.set_grad_enabled", "torch.autograd.set_grad_enabled")):
+        return False
     for site in facts.calls:
         if site.qn in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and site.node.args \
                 and isinstance(site.node.args[0], ast.Constant) and site.node.args[0].value is False \
@@ -1014,7 +1019,7 @@ class ForwardCalledDirectly(Rule):
 
     def check(self, facts: ModuleFacts) -> Iterator[Finding]:
         tf = facts.derived(TrainingFacts)
-        if not tf.uses_torch:
+        if not tf.uses_torch or "forward" not in facts.derived(called_names).methods:
             return
         for site in facts.calls:
             if site.method != "forward" or site.qn is not None:
