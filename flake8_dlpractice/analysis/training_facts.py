@@ -55,11 +55,13 @@ class Prob:
 
 
 def callee_text(call: ast.Call) -> str:
-    """The callee as written on the call's line (``F.softmax``, ``Softmax`` of ``nn.Softmax(1)(x)``)."""
+    """The callee as written on the call's line (``F.softmax``, ``Softmax`` of ``nn.Softmax(1)(x)``,
+    ``sigmoid`` of ``torch.bmm(a, b).sigmoid()``)."""
     func = call.func
     while isinstance(func, ast.Call):
         func = func.func
-    return dotted(func) or (func.attr if isinstance(func, ast.Attribute) else "")
+    text = dotted(func) or (func.attr if isinstance(func, ast.Attribute) else "")
+    return text.rsplit("().", 1)[-1]  # the part after the last call: dotted() writes a call as "()"
 
 
 def unparse(node: ast.AST) -> str | None:

@@ -89,7 +89,8 @@ def log_prob_replacement(tf: TrainingFacts, call: ast.Call, kind: str) -> str | 
 
 def log_calls(facts: ModuleFacts):
     """(site, argument expression) of log calls: torch.log(x), np.log(x), x.log()."""
-    if facts.derived(called_names).qualified.isdisjoint(LOG_QN):
+    names = facts.derived(called_names)
+    if names.qualified.isdisjoint(LOG_QN) and "log" not in names.methods:
         return
     for site in facts.calls:
         node = site.node
