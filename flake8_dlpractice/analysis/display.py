@@ -168,7 +168,7 @@ class NameReads:
         in source order."""
         indexer = self._indexer
         found: list[int] = []
-        for key in indexer.function_keys():
+        for key in list(indexer.functions):
             if keep(key):
                 indexer.scan_scope(key, 0)
                 found += indexer.readers.get((key, name), ())
@@ -179,10 +179,13 @@ class NameReads:
     def consumer(self, call: ast.AST) -> object:
         """What consumes the value the call ``call`` returns."""
         indexer = self._indexer
-        at = indexer.statement_of(call)
-        if at is not None:
-            indexer.read(at)
-        return indexer.at.get(id(call), OTHER)
+        found = indexer.at.get(id(call))  # its statement classified already (a call reached from a read)
+        if found is None:
+            at = indexer.statement_of(call)
+            if at is not None:
+                indexer.read(at)
+            found = indexer.at.get(id(call), OTHER)
+        return found
 
 
 def _callee(facts: ModuleFacts, node: ast.Call) -> str:
@@ -357,9 +360,6 @@ class _Indexer:
         instead of resolved again; calls the walker does not record (in a lambda) are resolved."""
         site = self.sites().get(id(node))
         return site.qn or "" if site is not None else _callee(self.facts, node)
-
-    def function_keys(self) -> list[int]:
-        return list(self.functions)
 
     def position(self, at: int) -> tuple[int, int]:
         stmt = self.statements[at][0]
