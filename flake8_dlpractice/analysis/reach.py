@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 from .facts import CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
-from .nodes import child_nodes, walk
+from .nodes import child_nodes
 
 ENTRY_NAMES = frozenset({"main"})
 
@@ -85,22 +85,36 @@ _CONSTANT_TYPES = (bool, int, float, str, type(None))
 _UNKNOWN = object()
 
 
-def _constant_flags(statements: list[ast.stmt]) -> dict[str, tuple[object, int]]:
-    """Names assigned a literal by one of the module's top-level ``statements`` (see :func:`_top_level`),
-    and by no other: ``{name: (value, line)}``."""
+def _constant_flags(body: list[ast.stmt]) -> dict[str, tuple[object, int]]:
+    """Names assigned a literal by one of the module's top-level statements ``body`` (those of its
+    ``if __name__ == "__main__":`` blocks too, as :func:`_top_level` lists them), and by no other:
+    ``{name: (value, line)}``."""
     candidates: dict[str, tuple[object, int]] = {}
     repeated: set[str] = set()
-    for stmt in statements:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            name = stmt.targets[0].id
-            value = stmt.value
-            if name in candidates:
-                repeated.add(name)
-            elif isinstance(value, ast.Constant) and isinstance(value.value, _CONSTANT_TYPES):
-                candidates[name] = (value.value, stmt.lineno)
+    _note_literals(body, candidates, repeated, True)
     for name in repeated:
         candidates.pop(name, None)
     return candidates
+
+
+def _note_literals(body: list[ast.stmt], candidates: dict[str, tuple[object, int]], repeated: set[str],
+                   top: bool) -> None:
+    """``_constant_flags`` of ``body``, in statement order (a main guard's block where it stands)."""
+    assign, if_, name_ = ast.Assign, ast.If, ast.Name  # looked up once: modules run to a thousand statements
+    for stmt in body:
+        kind = type(stmt)
+        if kind is assign:
+            targets = stmt.targets
+            if len(targets) != 1 or type(targets[0]) is not name_:
+                continue
+            name = targets[0].id
+            value = stmt.value
+            if name in candidates:
+                repeated.add(name)
+            elif type(value) is ast.Constant and isinstance(value.value, _CONSTANT_TYPES):
+                candidates[name] = (value.value, stmt.lineno)
+        elif top and kind is if_ and _is_main_guard(stmt):
+            _note_literals(stmt.body, candidates, repeated, False)
 
 
 def _is_main_guard(stmt: ast.stmt) -> bool:
@@ -140,12 +154,25 @@ def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_if
                 out |= names.intersection(stmt.names)
         first = bisect.bisect_left(lines, node.lineno)
         if first < len(lines) and lines[first] <= (node.end_lineno or node.lineno):
-            for sub in walk(node):
-                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load) and sub.id in names:
-                    out.add(sub.id)
-                elif isinstance(sub, (ast.Global, ast.Nonlocal)):
-                    out |= names.intersection(sub.names)
+            _note_stores(node, names, out)
     return out
+
+
+def _note_stores(node: ast.AST, names: set[str], out: set[str]) -> None:
+    """Add to ``out`` the ``names`` that ``node`` binds anywhere inside (or declares ``global``)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is not ast.Load and node.id in names:
+                out.add(node.id)
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            out |= names.intersection(node.names)
+        elif kind is ast.Attribute:
+            stack.append(node.value)
+        elif kind is not ast.Constant:
+            stack.extend(child_nodes(node))
 
 
 def _value(node: ast.expr, flags: dict[str, object]) -> object:
@@ -176,6 +203,25 @@ def _value(node: ast.expr, flags: dict[str, object]) -> object:
             left = right
         return True
     return _UNKNOWN
+
+
+def _may_decide(node: ast.expr, bound: dict[str, object]) -> bool:
+    """Whether ``_value`` may decide ``node`` for some constant flags: every flag is a name bound at
+    module level (``bound``); a call, an attribute or a name bound only in a function decides nothing."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id in bound
+    if kind is ast.Compare:  # the first link decides or stops the chain
+        return _may_decide(node.left, bound) and _may_decide(node.comparators[0], bound)
+    if kind is ast.Constant:
+        return True
+    if kind is ast.UnaryOp:
+        return type(node.op) is ast.Not and _may_decide(node.operand, bound)
+    if kind is ast.BoolOp:
+        return any(_may_decide(value, bound) for value in node.values)
+    if kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+        return all(_may_decide(element, bound) for element in node.elts)
+    return False
 
 
 def _compare(op: type, left: object, right: object) -> object:
@@ -215,14 +261,29 @@ def _is_empty(facts: ModuleFacts, node: ast.expr) -> bool:
     return False
 
 
-def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For]:
+def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
     """Loops over a collection that is empty: written as an empty literal (``for m in []:``), or a
     name whose last top-level binding before a top-level loop is one, when nothing between them and
     no function of the file mentions the name (``n_list = np.array([])`` ... ``for n in n_list:``)."""
-    out = [loop.node for loop in facts.loops if isinstance(loop.node, ast.For) and _is_empty(facts, loop.node.iter)]
-    iterated = {stmt.iter.id for stmt in statements if type(stmt) is ast.For and type(stmt.iter) is ast.Name}
+    out: list[ast.For] = []
+    iterated: set[str] = set()  # names iterated by loops at module level, every top-level loop's among them
+    for loop in facts.loops:
+        node = loop.node
+        if type(node) is not ast.For:
+            continue
+        kind = type(node.iter)
+        if kind is ast.Name:
+            if loop.scope is None and loop.parent is None:
+                iterated.add(node.iter.id)
+        elif kind is not ast.Attribute and kind is not ast.Subscript and _is_empty(facts, node.iter):
+            out.append(node)
     if not iterated:
         return out
+    statements = _top_level(facts.tree)
+    assign, name_ = ast.Assign, ast.Name
+    if not any(len(stmt.targets) == 1 and _is_empty(facts, stmt.value) for stmt in statements
+               if type(stmt) is assign and type(stmt.targets[0]) is name_ and stmt.targets[0].id in iterated):
+        return out  # no name a loop iterates is ever bound to an empty collection
     empty_since: dict[str, int] = {}  # name -> index of the statement binding it to an empty collection
     in_functions: set[str] | None = None
     for index, stmt in enumerate(statements):
@@ -231,12 +292,12 @@ def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For
             continue
         if kind is ast.For and isinstance(stmt.iter, ast.Name) and stmt.iter.id in empty_since:
             name = stmt.iter.id
-            between = statements[empty_since[name] + 1:index]
             if in_functions is None:
-                in_functions = {n.id for info in facts.functions for n in walk(info.node)
-                                if isinstance(n, ast.Name)}
+                in_functions = set()
+                for info in facts.functions:
+                    in_functions |= _names_in(info.node)
             if name not in in_functions and not any(
-                    isinstance(n, ast.Name) and n.id == name for part in between for n in walk(part)):
+                    name in _names_in(part) for part in statements[empty_since[name] + 1:index]):
                 out.append(stmt)
         if kind is ast.Assign and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                 and stmt.targets[0].id in iterated:  # only names a top-level loop iterates matter
@@ -247,24 +308,58 @@ def _empty_loops(facts: ModuleFacts, statements: list[ast.stmt]) -> list[ast.For
     return out
 
 
-def dead_code_of(facts: ModuleFacts) -> DeadCode:
-    """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
-    dead = DeadCode()
-    statements = _top_level(facts.tree)
-    spans: list[tuple[int, int]] = [(loop.body[0].lineno, loop.body[-1].end_lineno or loop.body[-1].lineno)
-                                    for loop in _empty_loops(facts, statements)]
-    found = _constant_flags(statements) if facts.ifs else {}
+def _names_in(node: ast.AST) -> set[str]:
+    """The names read or bound anywhere in ``node`` (``walk``'s ``ast.Name`` nodes, faster)."""
+    out: set[str] = set()
+    stack = [node]
+    name, attribute, constant, call, compare = ast.Name, ast.Attribute, ast.Constant, ast.Call, ast.Compare
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is name:
+            out.add(node.id)
+        elif kind is attribute:
+            stack.append(node.value)
+        elif kind is call:
+            stack.append(node.func)
+            stack.extend(node.args)
+            stack.extend([keyword.value for keyword in node.keywords])
+        elif kind is compare:
+            stack.append(node.left)
+            stack.extend(node.comparators)
+        elif kind is not constant:
+            stack.extend(child_nodes(node))
+    return out
+
+
+def _flag_tests(facts: ModuleFacts) -> tuple[dict[str, tuple[object, int]], list[ast.If], set[str]]:
+    """The constant flags (before rebinding), the if statements that test a literal or mention a
+    flag, and the names those mention; nothing when no test can be decided, whatever the flags."""
+    env = facts.module_env
+    if not any(_may_decide(stmt.test, env) for stmt in facts.ifs):
+        return {}, [], set()
+    found = _constant_flags(facts.tree.body)
     tested_ifs: list[ast.If] = []
     tested: set[str] = set()
     for stmt in facts.ifs:
-        if isinstance(stmt.test, ast.Constant):
+        test = stmt.test
+        kind = type(test)
+        if kind is ast.Constant:
             tested_ifs.append(stmt)
         elif found:
-            names = {stmt.test.id} if type(stmt.test) is ast.Name else \
-                {n.id for n in walk(stmt.test) if type(n) is ast.Name}
+            names = {test.id} if kind is ast.Name else _names_in(test)
             if not names.isdisjoint(found):
                 tested_ifs.append(stmt)
                 tested |= names
+    return found, tested_ifs, tested
+
+
+def dead_code_of(facts: ModuleFacts) -> DeadCode:
+    """Use through ``facts.derived(dead_code_of)`` (or ``never_runs``)."""
+    dead = DeadCode()
+    spans: list[tuple[int, int]] = [(loop.body[0].lineno, loop.body[-1].end_lineno or loop.body[-1].lineno)
+                                    for loop in _empty_loops(facts)]
+    found, tested_ifs, tested = _flag_tests(facts)
     found = {name: found[name] for name in tested & set(found)}
     rebound = _rebound(facts, found, tested_ifs) if tested_ifs else set()
     flags = {name: value for name, (value, _) in found.items() if name not in rebound}
