@@ -365,6 +365,7 @@ _SEED_CTORS = frozenset({"numpy.random.default_rng", "numpy.random.RandomState",
 _LOCAL_METHODS = FIT_METHODS | {"train", "seed_everything", "fit_transform", "fit_resample"}
 _FIT_OR_TRAIN = FIT_METHODS | {"train"}
 _SETTINGS_PREFIXES = ("transformers.", "trl.", "lightning.", "accelerate.")
+_SEEDING_PREFIXES = _SETTINGS_PREFIXES + ("tensorflow.random.Generator.from_seed",)
 
 
 def randomness_of(facts: ModuleFacts) -> Randomness:
@@ -377,7 +378,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     trains_fit: set[int] = set()  # functions with a fitting sink inside
     entry = False
     team_seeds = bool(facts.settings.seed_functions)
-    for site in facts.derived(running_calls):
+    for site in _calls_that_may_matter(facts, seeds.calls):
         qn = site.qn or ""
         if id(site.node) in known:
             if known[id(site.node)] == frozenset({"torch_generator"}):
@@ -449,6 +450,25 @@ _GLOBAL_DRAW_ROOTS = ("numpy.random.", "random.") + TF_DRAW_PREFIXES
 _TORCH_RANDOM = TORCH_DRAWS | LOADERS | RANDOM_SAMPLERS
 
 
+def _may_draw(qn: str) -> bool:
+    """A call of ``qn`` may draw random numbers (``_draw`` decides)."""
+    return qn.startswith(_GLOBAL_DRAW_ROOTS) or qn in _TORCH_RANDOM or last_part(qn) in SKLEARN_RANDOM
+
+
+def _calls_that_may_matter(facts: ModuleFacts, seed_calls: list[SeedCall]) -> list[CallSite]:
+    """The running calls ``randomness_of`` may learn something from, in order: seed calls, calls of a
+    callee that may seed, set settings or draw (judged once per distinct callee), fitting methods, and
+    calls spelled like a seed helper or given ``tf_random_seed=``. Most calls are none of these."""
+    callees = {qn for qn in facts.derived(called_names).qualified
+               if qn in _SEED_CTORS or qn.startswith(_SEEDING_PREFIXES) or _may_draw(qn)}
+    callees.update(seed.site.qn for seed in seed_calls if seed.site.qn)
+    unnamed = {id(seed.site.node) for seed in seed_calls if not seed.site.qn}  # seed calls of no callee
+    return [site for site in facts.derived(running_calls)
+            if site.qn in callees or site.method in _LOCAL_METHODS or "tf_random_seed" in site.kwargs
+            or site.name is not None and ("eed" in site.name or "EED" in site.name)
+            or unnamed and id(site.node) in unnamed]
+
+
 def may_use_randomness(facts: ModuleFacts) -> bool:
     """Whether ``randomness_of`` may find a use of an RNG (a call that may draw, see ``_draw``;
     training with torch or TensorFlow/Keras, see ``fit_framework``; a training loop with torch
@@ -459,8 +479,7 @@ def may_use_randomness(facts: ModuleFacts) -> bool:
     if facts.imports.roots & set(TORCH_ROOTS) and any(loop.trains for loop in facts.loops):
         return True
     names = facts.derived(called_names)
-    if any(qn.startswith(_GLOBAL_DRAW_ROOTS) or qn in _TORCH_RANDOM or last_part(qn) in SKLEARN_RANDOM
-           for qn in names.qualified):
+    if any(_may_draw(qn) for qn in names.qualified):
         return True
     return not names.methods.isdisjoint(_FIT_OR_TRAIN) and any(
         site.method in _FIT_OR_TRAIN and fit_framework(facts, site) in ("torch", "tf", "keras") for site in facts.calls)
