@@ -218,6 +218,8 @@ def loss_sites(facts: ModuleFacts) -> list[LossSite]:
     out: list[LossSite] = []
     if "torch" not in facts.imports.roots:
         return out  # every loss known is torch's, and a kind is only ever spelled through an import
+    if LOSS_QNS.isdisjoint(facts.derived(called_names).qualified):
+        return out  # the kind of a loss object is the callee of the call that built it, a call of the module
     tf = facts.derived(TrainingFacts)
     for site in facts.calls:
         if site.local is not None or (site.qn is not None and site.qn not in LOSS_QNS):
