@@ -47,6 +47,7 @@ import builtins
 import operator
 from dataclasses import dataclass, field
 
+from .called import called_names
 from .facts import CallSite, FunctionInfo, ModuleFacts
 from .names import dotted, last_part
 from .nodes import child_nodes
@@ -432,23 +433,29 @@ def _attribute_names(tree: ast.Module) -> set[str] | None:
     method may be called then."""
     out: set[str] = set()
     stack: list[ast.AST] = [tree]
+    name, constant, attribute, call, expr = ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Expr
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is ast.Constant:
+        if kind is name:
+            continue  # the commonest node, and one without children
+        if kind is constant:
             if isinstance(node.value, str) and node.value.isidentifier():
                 out.add(node.value)
-            continue
-        if kind is ast.Name:
-            continue  # the commonest node, and one without children
-        if kind is ast.Attribute:
+        elif kind is attribute:
             out.add(node.attr)
             stack.append(node.value)
-            continue
-        if (kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-                and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)):
-            return None
-        stack.extend(child_nodes(node))
+        elif kind is call:
+            func, args = node.func, node.args
+            if type(func) is name and func.id == "getattr" and len(args) > 1 and type(args[1]) is not constant:
+                return None
+            stack.append(func)
+            stack.extend(args)
+            stack.extend([keyword.value for keyword in node.keywords])
+        elif kind is expr:
+            stack.append(node.value)
+        else:
+            stack.extend(child_nodes(node))
     return out
 
 
@@ -479,7 +486,7 @@ class _MethodGate:
         self.facts = facts
         self.framework = _framework_classes(facts.classes, bases)
         self._attributes: set[str] | None | bool = False  # False: not computed yet
-        self._called = {site.method for site in facts.calls}
+        self._called = facts.derived(called_names).methods
 
     def callable(self, info: FunctionInfo) -> bool:
         name, cls = info.name, info.class_name or ""
