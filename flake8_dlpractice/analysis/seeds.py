@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .called import called_names
 from .facts import CallSite, ModuleFacts, Store
 from .project import is_seed_function
 from .reach import reach_of, running_calls
@@ -103,13 +104,23 @@ def _makes_deterministic(site: CallSite, qn: str) -> bool:
 _DETERMINISM_TAILS = ("Trainer", "set_seed", "use_deterministic_algorithms", "enable_full_determinism")
 
 
+def _seeding_calls(facts: ModuleFacts) -> list[CallSite]:
+    """The running calls that may seed or decide determinism (``seeds_of``'s loop without a team's
+    seed functions), found through the module's distinct callees: most modules call none."""
+    names = facts.derived(called_names)
+    callees = {qn for qn in names.qualified if qn in SEED_CALLS or qn.endswith(_DETERMINISM_TAILS)}
+    if not callees and "manual_seed" not in names.methods:
+        return []
+    return [site for site in facts.derived(running_calls) if site.qn in callees or site.method == "manual_seed"]
+
+
 def seeds_of(facts: ModuleFacts) -> Seeds:
     """Use through ``facts.derived(seeds_of)``."""
     seeds = Seeds()
     reach = facts.derived(reach_of)
     team = bool(facts.settings.seed_functions)
     direct: dict[int, list[SeedCall]] = {}
-    for site in facts.derived(running_calls):
+    for site in facts.derived(running_calls) if team else _seeding_calls(facts):
         if team and is_seed_function(site, facts):
             seeds.calls.append(SeedCall(site, ALL_KINDS, team=True))
             continue
