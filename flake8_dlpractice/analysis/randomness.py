@@ -200,15 +200,20 @@ def module_imports(facts: ModuleFacts) -> ModuleImports:
     stack: list[list[ast.stmt]] = [list(facts.tree.body)]
     top_level = {id(stmt) for stmt in facts.tree.body}
     lines: dict[str, int] = {}
+    names = out.module_names
+    expr, assign, name_ = ast.Expr, ast.Assign, ast.Name  # looked up once: notebooks run to a thousand statements
     while stack:
         body = stack.pop()
         for stmt in body:
             kind = type(stmt)
-            if kind is ast.Expr:
+            if kind is expr:
                 continue  # the commonest statement, and one that binds nothing
-            if kind is ast.Assign:
+            if kind is assign:
                 for target in stmt.targets:
-                    _bind_names(target, out.module_names)
+                    if type(target) is name_:
+                        names.add(target.id)
+                    else:
+                        _bind_names(target, names)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 if id(stmt) in top_level and (out.last_import is None or stmt.lineno > out.last_import.lineno):
                     out.last_import = stmt
@@ -662,10 +667,14 @@ def _grid_fixes_seed(grid: ast.expr | None) -> bool:
 def pinned_of(facts: ModuleFacts) -> Pinned:
     """Use through ``facts.derived(pinned_of)``."""
     pinned = Pinned()
+    names = facts.derived(called_names)
+    searches = {qn for qn in names.qualified if last_part(qn) in SEARCHES}
+    if not searches and "set_params" not in names.methods:
+        return pinned  # nothing can pin an estimator: no call to look at
     for site in facts.derived(running_calls):
         if site.method == "set_params" and _sets_random_state([kw.arg for kw in site.node.keywords]):
             value = site.recv
-        elif last_part(site.qn) in SEARCHES and _grid_fixes_seed(_grid_node(facts, site)):
+        elif site.qn in searches and _grid_fixes_seed(_grid_node(facts, site)):
             value = site.arg(0, "estimator")
         else:
             continue
@@ -731,6 +740,8 @@ def _worker_init_functions(facts: ModuleFacts) -> set[int]:
     """Same-file functions handed to a loader as ``worker_init_fn=`` (directly or in ``partial``):
     their seeds are per-worker seeds, PyTorch's recipe for augmentation in workers."""
     out: set[int] = set()
+    if LOADERS.isdisjoint(facts.derived(called_names).qualified):
+        return out  # no loader built: no call to look at
     for site in facts.calls:
         if site.qn not in LOADERS:
             continue
