@@ -522,9 +522,11 @@ def reach_of(facts: ModuleFacts) -> Reach:
         bases[name] = [last_part(dotted(b)) for b in cdef.bases if last_part(dotted(b)) in classes]
     # what each scope reaches: names it reads, same-file functions it calls
     reads: dict[int | None, list[str]] = {}
-    for name, scope, line in facts.references:
-        if not dead(line):
-            reads.setdefault(id(scope) if scope is not None else None, []).append(name)
+    references = facts.references
+    if reach.dead.spans:  # most modules have no dead branch: no test per reference then
+        references = [reference for reference in references if not dead(reference[2])]
+    for name, scope, _ in references:
+        reads.setdefault(id(scope) if scope is not None else None, []).append(name)
     calls: dict[int | None, list[FunctionInfo]] = {}
     for info in facts.functions:
         for caller in info.callers:
