@@ -104,6 +104,9 @@ def _makes_deterministic(site: CallSite, qn: str) -> bool:
 _DETERMINISM_TAILS = ("Trainer", "set_seed", "use_deterministic_algorithms", "enable_full_determinism")
 
 
+_CUDNN_FLAGS = frozenset({"torch.backends.cudnn.deterministic", "torch.backends.cudnn.benchmark"})
+
+
 def _seeding_calls(facts: ModuleFacts) -> list[CallSite]:
     """The running calls that may seed or decide determinism (``seeds_of``'s loop without a team's
     seed functions), found through the module's distinct callees: most modules call none."""
@@ -145,7 +148,7 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
             if qn == "transformers.enable_full_determinism":
                 seeds.calls.append(SeedCall(site, ALL_KINDS))
     # same-file helpers that seed: their call sites seed too (one level of indirection at a time)
-    for info in facts.functions:
+    for info in facts.functions if direct else ():
         found = direct.get(id(info))
         if not found:
             continue
@@ -154,7 +157,7 @@ def seeds_of(facts: ModuleFacts) -> Seeds:
             if site.scope is not info and reach.runs_at(site.scope, site.stmt.lineno):
                 seeds.calls.append(SeedCall(site, kinds, via=site))
     for store in facts.stores:
-        if not reach.runs_at(store.scope, store.stmt.lineno):
+        if store.target not in _CUDNN_FLAGS or not reach.runs_at(store.scope, store.stmt.lineno):
             continue
         if store.target == "torch.backends.cudnn.deterministic" and _is_true(store.value):
             seeds.deterministic.append(store.stmt)
