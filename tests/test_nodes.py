@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from flake8_dlpractice.analysis.nodes import child_nodes, walk
+from flake8_dlpractice.analysis.nodes import child_nodes, operands, walk
 
 SOURCE = '''
 import numpy as np, torch.nn as nn
@@ -57,6 +57,16 @@ def test_child_nodes_are_iter_child_nodes_without_markers(source, mixed):
         assert child_nodes(node) == _expected(node), ast.dump(node)
         kinds.add(type(node).__name__)
     assert mixed <= kinds  # the nodes whose lists mix names or None in with nodes are all there
+
+
+def test_operands_are_the_child_nodes_without_operators():
+    tree = ast.parse(SOURCE + "y = -a < b <= c and not d or e ** 2\n")
+    operators = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    kinds = set()
+    for node in ast.walk(tree):
+        assert operands(node) == [child for child in _expected(node) if not isinstance(child, operators)]
+        kinds.update(type(child).__name__ for child in child_nodes(node) if isinstance(child, operators))
+    assert {"USub", "Lt", "LtE", "And", "Not", "Or", "Pow", "Mult", "Add"} <= kinds
 
 
 def test_walk_visits_every_node_but_markers_breadth_first():

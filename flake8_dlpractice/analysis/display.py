@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 from .facts import CallSite, FunctionInfo, ModuleFacts, bound_arguments
 from .names import name_words
-from .nodes import BLOCKS_OF, OPERAND_FIELDS, block_fields, operand_fields, param_names
+from .nodes import BLOCKS_OF, block_fields, operands, param_names
 
 DISPLAY_ROOTS = ("matplotlib.", "seaborn.", "plotly.", "IPython.display.", "bokeh.", "altair.", "folium.",
                  "wordcloud.", "missingno.", "cv2.imshow", "cv2.rectangle", "cv2.putText", "cv2.circle")
@@ -539,15 +539,7 @@ class _Indexer:
             if kind is ast.Tuple or kind is ast.List:
                 stack.extend(cur.elts)
                 continue
-            fields = OPERAND_FIELDS.get(kind)
-            for name in operand_fields(kind) if fields is None else fields:
-                value = getattr(cur, name, None)
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, ast.AST):
-                            push(item)
-                elif isinstance(value, ast.AST):
-                    push(value)
+            stack.extend(operands(cur))
         key = id(scope) if scope is not None else None
         readers = self.readers
         for name in names:
@@ -756,17 +748,7 @@ class _Indexer:
                 push((cur.value, ctx))
                 push((cur.slice, ctx))
                 continue
-            # the children in ``child_nodes`` order (operators left out: they hold no reads), inlined
-            # because this loop visits every node of the module
-            fields = OPERAND_FIELDS.get(kind)
-            for name in operand_fields(kind) if fields is None else fields:
-                value = getattr(cur, name, None)
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, ast.AST):
-                            push((item, ctx))
-                elif isinstance(value, ast.AST):
-                    push((value, ctx))
+            stack.extend([(child, ctx) for child in operands(cur)])
 
 
 def display_reads(facts: ModuleFacts) -> NameReads:

@@ -47,19 +47,33 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
 
 # fields of an operator: an ``ast.Add``/``ast.Eq`` node holds no name, no value, nothing read
 _OPERATOR_FIELDS = frozenset({"op", "ops"})
-# by node type: the fields that may hold the nodes it reads (read ``OPERAND_FIELDS.get(kind)`` first
-# in a loop over every node, then ``operand_fields(kind)``)
-OPERAND_FIELDS: dict[type, tuple[str, ...]] = {}
+# by node type: the fields that may hold the nodes it reads (``operands`` reads ``.get(kind)`` first)
+_OPERAND_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def operand_fields(kind: type) -> tuple[str, ...]:
+def _operand_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that may hold the nodes it reads: ``child_nodes``' fields without
-    the operators (for a pass that inlines its walk; its lists may still hold ``None``)."""
-    fields = OPERAND_FIELDS.get(kind)
+    the operators (its lists may still hold ``None``)."""
+    fields = _OPERAND_FIELDS.get(kind)
     if fields is None:
         every = _FIELDS.get(kind) or _fields_of(kind)
-        fields = OPERAND_FIELDS[kind] = tuple(name for name, _ in every if name not in _OPERATOR_FIELDS)
+        fields = _OPERAND_FIELDS[kind] = tuple(name for name, _ in every if name not in _OPERATOR_FIELDS)
     return fields
+
+
+def operands(node: ast.AST) -> list[ast.AST]:
+    """The nodes ``node`` reads: its ``child_nodes`` without operators (an ``ast.Add`` or ``ast.Eq``
+    holds nothing read) and without the ``None`` some lists hold, in the same order."""
+    kind = type(node)
+    fields = _OPERAND_FIELDS.get(kind)
+    out: list[ast.AST] = []
+    for name in _operand_fields(kind) if fields is None else fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 # by node type: the fields that hold blocks of statements (read ``BLOCKS_OF.get(kind)`` first in a
