@@ -463,14 +463,15 @@ def _may_draw(qn: str) -> bool:
 def _calls_that_may_matter(facts: ModuleFacts, seed_calls: list[SeedCall]) -> list[CallSite]:
     """The running calls ``randomness_of`` may learn something from, in order: seed calls, calls of a
     callee that may seed, set settings or draw (judged once per distinct callee), fitting methods, and
-    calls spelled like a seed helper or given ``tf_random_seed=``. Most calls are none of these."""
+    calls named like a seed helper (``_looks_like_seed_helper``) or given ``tf_random_seed=``. Most
+    calls are none of these."""
     callees = {qn for qn in facts.derived(called_names).qualified
                if qn in _SEED_CTORS or qn.startswith(_SEEDING_PREFIXES) or _may_draw(qn)}
     callees.update(seed.site.qn for seed in seed_calls if seed.site.qn)
     unnamed = {id(seed.site.node) for seed in seed_calls if not seed.site.qn}  # seed calls of no callee
     return [site for site in facts.derived(running_calls)
             if site.qn in callees or site.method in _LOCAL_METHODS or "tf_random_seed" in site.kwargs
-            or site.name is not None and ("eed" in site.name or "EED" in site.name)
+            or _looks_like_seed_helper(site)
             or unnamed and id(site.node) in unnamed]
 
 
