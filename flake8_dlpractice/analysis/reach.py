@@ -46,6 +46,7 @@ import bisect
 import builtins
 import operator
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .called import called_names
 from .facts import CallSite, FunctionInfo, ModuleFacts
@@ -161,19 +162,12 @@ def _rebound(facts: ModuleFacts, flags: dict[str, tuple[object, int]], tested_if
 
 def _note_stores(node: ast.AST, names: set[str], out: set[str]) -> None:
     """Add to ``out`` the ``names`` that ``node`` binds anywhere inside (or declares ``global``)."""
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is ast.Name:
-            if type(node.ctx) is not ast.Load and node.id in names:
-                out.add(node.id)
-        elif kind is ast.Global or kind is ast.Nonlocal:
-            out |= names.intersection(node.names)
-        elif kind is ast.Attribute:
-            stack.append(node.value)
-        elif kind is not ast.Constant:
-            stack.extend(child_nodes(node))
+    for sub in _name_nodes(node):
+        if type(sub) is ast.Name:
+            if type(sub.ctx) is not ast.Load and sub.id in names:
+                out.add(sub.id)
+        else:  # global, nonlocal
+            out |= names.intersection(sub.names)
 
 
 def _value(node: ast.expr, flags: dict[str, object]) -> object:
@@ -311,14 +305,19 @@ def _empty_loops(facts: ModuleFacts) -> list[ast.For]:
 
 def _names_in(node: ast.AST) -> set[str]:
     """The names read or bound anywhere in ``node`` (``walk``'s ``ast.Name`` nodes, faster)."""
-    out: set[str] = set()
+    return {sub.id for sub in _name_nodes(node) if type(sub) is ast.Name}
+
+
+def _name_nodes(node: ast.AST) -> Iterator[ast.Name | ast.Global | ast.Nonlocal]:
+    """The ``Name``, ``Global`` and ``Nonlocal`` nodes anywhere in ``node``: ``walk`` without visiting
+    what holds no name (constants, an attribute's name, a call's and a comparison's fields one by one)."""
     stack = [node]
     name, attribute, constant, call, compare = ast.Name, ast.Attribute, ast.Constant, ast.Call, ast.Compare
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is name:
-            out.add(node.id)
+        if kind is name or kind is ast.Global or kind is ast.Nonlocal:
+            yield node
         elif kind is attribute:
             stack.append(node.value)
         elif kind is call:
@@ -330,7 +329,6 @@ def _names_in(node: ast.AST) -> set[str]:
             stack.extend(node.comparators)
         elif kind is not constant:
             stack.extend(child_nodes(node))
-    return out
 
 
 def _flag_tests(facts: ModuleFacts) -> tuple[dict[str, tuple[object, int]], list[ast.If], set[str]]:
