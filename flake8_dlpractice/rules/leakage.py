@@ -482,7 +482,10 @@ class TestDataInTuning(Rule):
     `None` is not data, whatever it is called (`te_gen = None` in the branch without validation
     data). Branches are not merged: a name bound in both branches of an `if` holds what the last
     branch bound; a branch switched off by a module constant (`debug = False` bound once, then `if
-    debug: model.fit(..., validation_data=test_set)`) never runs and is not flagged. A demo that
+    debug: model.fit(..., validation_data=test_set)`) never runs and is not flagged. A Keras fit
+    of a single epoch (`epochs=1` or `nb_epoch=1` written as a literal) outside any loop is not
+    flagged: with one epoch the test data chooses nothing (no epoch to stop at, no checkpoint to
+    prefer); the same call inside a loop, or with `epochs` left to Keras's default, is. A demo that
     evaluates a test curve
     every epoch only to plot or print it is still reported (nothing tells a plot from a choice made
     by looking at it).
@@ -554,7 +557,7 @@ class TestDataInTuning(Rule):
             return
         if site.method in ("fit", "fit_generator"):
             val = site.kwargs.get("validation_data")
-            if val is not None and _has_role(val, "test"):
+            if val is not None and _has_role(val, "test") and not _single_epoch(site):
                 test = _with_role(val, "test")
                 yield self.finding(site.node, data_headline(test, "is passed as validation_data"),
                                    trace=data_path(test, site.node, "validation_data"))
@@ -692,6 +695,15 @@ def _backpropagated(site: CallSite, data: Value) -> CallSite | None:
         if data.idents <= carried:
             return other
     return None
+
+
+def _single_epoch(site: CallSite) -> bool:
+    """``fit(..., epochs=1)`` outside any loop: one epoch gives the validation data nothing to choose
+    (no epoch to stop at, no checkpoint to prefer); a loop around it can choose between its calls."""
+    if site.loops or not isinstance(site.node, ast.Call):
+        return False
+    return any(kw.arg in ("epochs", "nb_epoch") and isinstance(kw.value, ast.Constant)
+               and type(kw.value.value) is int and kw.value.value == 1 for kw in site.node.keywords)
 
 
 def _has_role(value: Value, role: str) -> bool:
