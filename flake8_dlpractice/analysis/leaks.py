@@ -436,12 +436,13 @@ def concat_origin(concat: ConcatInfo) -> str:
     return f"concat of {what} at {line_ref(concat.line, func)}"
 
 
-def group_suffix(lines: list[int], columns: bool) -> str:
-    """`` (and 8 more columns, lines 14-22)`` for the other statements of a grouped finding."""
+def group_suffix(lines: list[int], columns: bool, where: bool = True) -> str:
+    """`` (and 8 more columns, lines 14-22)`` for the other statements of a grouped finding
+    (without ``where``, only the count: `` (and 8 more columns)``)."""
     if not lines:
         return ""
     more = f"{len(lines)} more column{'s' if len(lines) > 1 else ''}" if columns else f"{len(lines)} more"
-    return f" (and {more}, {line_ref(lines[0], end=lines[-1])})"
+    return f" (and {more}, {line_ref(lines[0], end=lines[-1])})" if where else f" (and {more})"
 
 
 def first_fitting(options: list[str], limit: int = MAX_HEADLINE) -> str:

@@ -553,10 +553,13 @@ class PreprocessingBeforeSplit(Rule):
     one frame before the same split is one finding, on the first statement, whose message counts the
     others; so is a run of transformers of one class refitted on one column of one frame after
     another (`enc.fit_transform(df[["a"]])`, then on `df[["b"]]`, also through arrays such as
-    `np.array(df["a"]).reshape(-1, 1)`). Otherwise each fitted transformer is its own finding: a
-    different class, another frame, or a whole matrix. Data that no name holds is shown as the
-    expression that computes it (`'X.fillna(0)'`), one column of a named frame as that column
-    (`orders['basket']` for `orders[["basket"]]`).
+    `np.array(df["a"]).reshape(-1, 1)`). All the statistics learnt from one concatenation of
+    training and test data before its rows are taken back out (imputations, vectorizers, scalers,
+    a decomposition of their output) are one decision and one finding, on the first of them, whose
+    message counts the others; another concatenation is another finding. Otherwise each fitted
+    transformer is its own finding: a different class, another frame, or a whole matrix. Data
+    that no name holds is shown as the expression that computes it (`'X.fillna(0)'`), one column
+    of a named frame as that column (`orders['basket']` for `orders[["basket"]]`).
 
     ## Why is this bad?
     The guide's *Data Preparation* section says to normalise with the statistics of the training
@@ -697,15 +700,19 @@ class PreprocessingBeforeSplit(Rule):
                     continue
                 split, after = found
             key = _group_key(facts, learning, split, after)
-            if key is not None:
-                groups.setdefault(key, []).append((learning, split, after))
+            if after is None and split.kind == "back" and split.concat is not None:
+                # statistics of one train+test concatenation sliced back: one decision, one finding
+                groups.setdefault(("concat", id(split.concat)), []).append((learning, split, after, key))
+            elif key is not None:
+                groups.setdefault(key, []).append((learning, split, after, key))
             else:
                 yield self._finding(learning, split, after)
         for members in groups.values():
             members.sort(key=lambda m: (m[0].line, m[0].node.col_offset))
-            learning, split, after = members[0]
+            learning, split, after, key = members[0]
             others = sorted({m[0].line for m in members[1:]} - {learning.line})
-            columns = all(m[0].use is None or m[0].use.column for m in members)
+            columns = (key is not None and all(m[3] == key for m in members)
+                       and all(m[0].use is None or m[0].use.column for m in members))
             yield self._finding(learning, split, after, others, columns)
 
     def _finding(self, learning: Learning, split: SplitEvent, after: StatUse | None,
@@ -720,7 +727,8 @@ class PreprocessingBeforeSplit(Rule):
             options = [f"{subject}{clause}{suffix}", f"{subject}{compact}{suffix}"]
             if suffix:  # the count of the others matters more than the splitter's name
                 options += [f"{subject}{tight}{suffix}", f"{short}{tight}{suffix}",
-                            f"{short}{tight}{group_suffix(list(others), False)}"]
+                            f"{short}{tight}{group_suffix(list(others), False)}",
+                            f"{short}{tight}{group_suffix(list(others), columns, where=False)}"]
             options += [f"{subject}{clause}", f"{short}{clause}", f"{short}{compact}"]
             if split.kind == "back" and split.concat is not None:
                 origin, _ = _subject(learning, grouped=grouped, origin=concat_origin(split.concat))
