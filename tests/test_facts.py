@@ -83,7 +83,7 @@ def test_new_value_builds_what_the_class_builds():
 def test_the_walkers_call_sites_have_every_field_the_class_gives():
     from dataclasses import fields
 
-    from flake8_dlpractice.analysis.facts import CallSite
+    from flake8_dlpractice.analysis.records import CallSite
 
     facts = build_facts(ast.parse("import torch\nmodel.fit(X, y=y)\n"))
     [site] = facts.calls

@@ -26,7 +26,9 @@ from .summaries import bound_values
 from .training_facts import walk_stmts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .facts import CallSite, FunctionInfo, ModuleFacts, Value
+    from .facts import ModuleFacts
+    from .records import CallSite, FunctionInfo
+    from .values import Value
     from .leaks import Learning
 
 # models whose splits are invariant to a monotone rescale of each feature

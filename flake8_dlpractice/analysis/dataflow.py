@@ -23,7 +23,8 @@ from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_S
 from .values import EMPTY, SplitInfo, Value, merge_roles
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .facts import CallSite, FunctionInfo, ModuleFacts
+    from .facts import ModuleFacts
+    from .records import CallSite, FunctionInfo
 
 PREDICT_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function",
                              "predict_classes", "predict_on_batch", "predict_generator"})

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from .facts import CallSite, FunctionInfo, ModuleFacts, bound_arguments
+from .facts import ModuleFacts
+from .records import CallSite, FunctionInfo, bound_arguments
 from .names import name_words
 from .nodes import BLOCKS_OF, block_fields, operands, param_names
 

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from ..findings import MAX_HEADLINE, LineMap, Step, line_ref, refs_in, render_refs
 from .consumers import Consumers
 from .dataflow import stateful
-from .facts import FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, root_name
+from .facts import ModuleFacts
+from .records import FIT_METHODS, CallSite, FunctionInfo
+from .values import Value
+from .vocabulary import root_name
 from .reach import dead_code_of
 from .summaries import bound_values
 from .names import dotted, last_part, name_words

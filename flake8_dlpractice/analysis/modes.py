@@ -15,7 +15,8 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts, bound_arguments
+from .facts import ModuleFacts
+from .records import CallSite, FunctionInfo, LoopInfo, bound_arguments
 from .names import dotted
 from .training_facts import TrainingFacts
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 
-from .facts import CallSite, ModuleFacts
+from .facts import ModuleFacts
+from .records import CallSite
 from .names import dotted
 
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Literal
 from .names import last_part, name_words
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .facts import FunctionInfo, Value
+    from .records import FunctionInfo
+    from .values import Value
 
 EMPTY: frozenset[int] = frozenset()
 # the records the walker builds by the hundred thousand keep their fields in slots (Python 3.10+):

@@ -21,7 +21,8 @@ from typing import Collection
 
 from .called import called_names
 from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread, shown_only
-from .facts import FIT_METHODS, CallSite, ModuleFacts, bound_slots
+from .facts import ModuleFacts
+from .records import FIT_METHODS, CallSite, bound_slots
 from .names import dotted, last_part
 from .nodes import walk
 from .reach import reach_of, running_calls

@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .called import called_names
-from .facts import CallSite, FunctionInfo, ModuleFacts
+from .facts import ModuleFacts
+from .records import CallSite, FunctionInfo
 from .names import dotted, last_part
 from .nodes import child_nodes
 

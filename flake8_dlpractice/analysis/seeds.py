@@ -9,7 +9,8 @@ import ast
 from dataclasses import dataclass, field
 
 from .called import called_names
-from .facts import CallSite, ModuleFacts, Store
+from .facts import ModuleFacts
+from .records import CallSite, Store
 from .project import is_seed_function
 from .reach import reach_of, running_calls
 

@@ -22,9 +22,11 @@ import ast
 from typing import Iterable, Iterator
 
 from .names import name_words
-from .facts import (FIT_METHODS, CallSite, FunctionInfo, ModuleFacts, Value, bound_arguments, bound_slots,
-                    guard_may_hold, is_data_loop, is_model_call, root_name, training_ancestor, trains_directly,
-                    training_guards)
+from .facts import ModuleFacts
+from .records import (FIT_METHODS, CallSite, FunctionInfo, bound_arguments, bound_slots, guard_may_hold, is_data_loop,
+                      is_model_call, training_ancestor, training_guards, trains_directly)
+from .values import Value
+from .vocabulary import root_name
 from .provenance import DataSummary, FitEvent, ResampleEvent, SplitEvent, Statistic, StatUse
 
 

@@ -15,9 +15,10 @@ import ast
 from dataclasses import dataclass
 
 from ..findings import line_ref
-from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts
+from .facts import ModuleFacts
 from .names import dotted, last_part, name_words
 from .nodes import BLOCKS_OF, block_fields, child_nodes
+from .records import CallSite, FunctionInfo, LoopInfo, bound_arguments
 
 import builtins as _builtins_module
 
@@ -277,7 +278,6 @@ class TrainingFacts:
 
     def _param_kind(self, scope: FunctionInfo, param: str, depth: int) -> str | None:
         """The kind every same-file caller passes for a parameter (None when unknown or mixed)."""
-        from .facts import bound_arguments
         kinds = set()
         for caller in scope.callers[:6]:
             if caller.scope is scope:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import ast
 
-from .facts import CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_data_loop, is_optimizer_step, trains_directly
+from .facts import ModuleFacts
+from .records import CallSite, FunctionInfo, LoopInfo, is_data_loop, is_optimizer_step, trains_directly
 from .names import last_part
 from .nodes import walk
 

@@ -58,7 +58,7 @@ class Value:
 
     def bound(self, role: str | None, origin: str, anc: frozenset[int], idents: frozenset[int], name: str,
               line: int, copy_of: frozenset[int]) -> Value:
-        """This value as a name holds it once bound (``_named`` in facts.py): a copy with the given
+        """This value as a name holds it once bound (``_named`` in evaluation.py): a copy with the given
         fields, ``carried`` when it has a role, and no ``applied`` statistic. The fields are passed
         by position: the class given twenty keywords costs three times as much, and the walker binds
         names by the hundred thousand."""

@@ -6,12 +6,14 @@ from typing import Iterator
 
 from ..analysis.called import called_names
 from ..analysis.display import fitted_shown_only
-from ..analysis.facts import (FIT_METHODS, CallSite, ModuleFacts, Value, bound_arguments, dataset_role,
-                              guard_may_hold, is_backward, is_model_call, last_part, root_name,
-                              training_ancestor)
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import (FIT_METHODS, CallSite, bound_arguments, guard_may_hold, is_backward, is_model_call,
+                                training_ancestor)
+from ..analysis.values import Value
+from ..analysis.vocabulary import dataset_role, root_name
 from ..analysis.leaks import (Leaks, data_headline, data_path, describe, first_fitting, group_suffix, quoted,
                               split_ref)
-from ..analysis.names import dotted, name_words, role_from_name
+from ..analysis.names import dotted, last_part, name_words, role_from_name
 from ..analysis.randomness import is_hf_trainer_kind
 from ..analysis.nodes import walk
 from ..analysis.provenance import (CV_FUNCS, PHRASES, SEARCH_CLASSES, STATELESS_TRANSFORMERS, TARGET_ENCODERS,

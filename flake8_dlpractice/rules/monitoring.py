@@ -8,8 +8,8 @@ from functools import lru_cache
 from typing import Iterator
 
 from ..analysis.called import called_names
-from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward,
-                              is_data_loop, is_optimizer_step)
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import CallSite, FunctionInfo, LoopInfo, is_backward, is_data_loop, is_optimizer_step
 from ..analysis.names import dotted, last_part, name_words, role_from_name
 from ..analysis.nodes import child_nodes, walk
 from ..analysis.project import calls_logging_function, is_logging_call

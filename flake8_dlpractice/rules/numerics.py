@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis.called import called_names
-from ..analysis.facts import CallSite, ModuleFacts
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import CallSite
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.training_facts import (SIGMOID_MODULES, SIGMOID_QN, SOFTMAX_MODULES, SOFTMAX_QN, Prob,
                                        TrainingFacts, short, unparse, walk_expr, walk_stmts)

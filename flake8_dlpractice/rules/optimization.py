@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis.called import called_names
-from ..analysis.facts import CallSite, LoopInfo, ModuleFacts, is_data_loop
-from ..analysis.facts import trains_directly
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import CallSite, LoopInfo, is_data_loop, trains_directly
 from ..analysis.names import dotted, last_part, name_words
 from ..analysis.nodes import walk
 from ..analysis.training_facts import loop_ref

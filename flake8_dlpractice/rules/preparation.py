@@ -8,7 +8,8 @@ from typing import Iterator
 
 from ..analysis.called import called_names
 from ..analysis.consumers import Consumers
-from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import CallSite, FunctionInfo
 from ..analysis.leaks import (Leaks, Learning, concat_origin, describe, expression, first_fitting, group_suffix,
                               quoted, split_clause, split_ref)
 from ..analysis.names import dotted, last_part, name_words

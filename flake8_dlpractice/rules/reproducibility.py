@@ -5,7 +5,9 @@ import ast
 from typing import Iterator
 
 from ..analysis.called import called_names
-from ..analysis.facts import CallSite, FunctionInfo, ModuleFacts, is_no_grad_context
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import CallSite, FunctionInfo
+from ..analysis.vocabulary import is_no_grad_context
 from ..analysis.display import shown_only
 from ..analysis.randomness import (COVERED_BY, LOADERS, RANDOM_SPLIT, TORCH_ROOTS, ModuleImports, Randomness,
                                    counted_uses, counted_uses_of, may_use_randomness, module_imports,

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis.called import called_names
-from ..analysis.facts import (CallSite, FunctionInfo, LoopInfo, ModuleFacts, is_backward, is_data_loop,
-                              is_no_grad_context, is_optimizer_step, trains_directly)
+from ..analysis.facts import ModuleFacts
+from ..analysis.records import (CallSite, FunctionInfo, LoopInfo, is_backward, is_data_loop, is_optimizer_step,
+                                trains_directly)
+from ..analysis.vocabulary import is_no_grad_context
 from ..analysis.names import dotted, name_words
 from ..analysis.modes import ModeEvent, Modes, Region, callers_of, loop_chain, pick, scope_calls
 from ..analysis.training_facts import (TrainingFacts, direct_mode, loop_ref, names_in, short, unparse,
