@@ -7,7 +7,7 @@ from flake8_dlpractice.analysis.dataflow import _part_mask
 from flake8_dlpractice.analysis.facts import build_facts
 from flake8_dlpractice.analysis.names import use_extra_tokens
 from flake8_dlpractice.engine import check_source
-from flake8_dlpractice.rules.monitoring import _has_val_word
+from flake8_dlpractice.analysis.validation import _has_val_word
 
 
 def test_a_top_level_call_runs_the_module_level_definition_not_a_nested_one():
