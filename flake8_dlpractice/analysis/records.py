@@ -255,6 +255,18 @@ def bound_arguments(callee: FunctionInfo, site: CallSite):
         yield param, arg
 
 
+def iteration_calls(calls: list[CallSite], depth: int = 0, seen: set[int] | None = None):
+    """Calls, and the calls of same-file functions they call (transitively), as (site, via) pairs."""
+    seen = set() if seen is None else seen
+    for site in calls:
+        yield site, None
+        callee = site.local
+        if callee is not None and id(callee) not in seen and depth < 6:
+            seen.add(id(callee))
+            for inner, _ in iteration_calls(callee.calls, depth + 1, seen):
+                yield inner, site
+
+
 _DATA_WORDS = frozenset({"loader", "dataloader", "dl", "dataset", "ds", "data", "batches", "iterator",
                          "generator", "gen", "set", "loaders", "testloader", "trainloader", "valloader"})
 

@@ -1,10 +1,10 @@
 """The rule registry: one module per section of the best-practices guide."""
 from __future__ import annotations
 
-from . import leakage, monitoring, numerics, optimization, preparation, reproducibility, training
+from . import eval_mode, leakage, monitoring, numerics, optimization, preparation, reproducibility, training
 from .base import Rule
 
-_MODULES = (leakage, preparation, reproducibility, training, numerics, monitoring, optimization)
+_MODULES = (leakage, preparation, reproducibility, training, eval_mode, numerics, monitoring, optimization)
 
 
 def _collect() -> tuple[Rule, ...]:
