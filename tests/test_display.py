@@ -1,4 +1,4 @@
-"""The display index (analysis/display.py) is built only as far as its queries need: what it
+"""The display index (analysis/name_reads.py) is built only as far as its queries need: what it
 answers must not depend on how much of the module it has indexed."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flake8_dlpractice.analysis.display import display_reads, fitted_shown_only, shown_only
+from flake8_dlpractice.analysis.display import fitted_shown_only, shown_only
+from flake8_dlpractice.analysis.name_reads import display_reads
 from flake8_dlpractice.analysis.facts import build_facts
 
 FIXTURES = Path(__file__).parent / "fixtures"
