@@ -642,26 +642,34 @@ def _sets_random_state(keys: list[str | None]) -> bool:
     return any(k is not None and (k == "random_state" or k.endswith("__random_state")) for k in keys)
 
 
-def _grid_node(facts: ModuleFacts, site: CallSite) -> ast.expr | None:
+def _grid_nodes(facts: ModuleFacts, site: CallSite) -> list[ast.expr]:
     """The parameter grid of a search: a dict or list display, or the display last bound to the name
-    passed (in the same scope, before the search)."""
+    passed (in the same scope, before the search); in a function that neither takes nor binds the
+    name, every display the module level binds to it."""
     node = site.kwarg_node("param_grid") or site.kwarg_node("param_distributions") or site.kwarg_node(
         "search_spaces") or (site.node.args[1] if len(site.node.args) > 1 else None)
     if not isinstance(node, ast.Name):
-        return node
+        return [node] if node is not None else []
     body = site.scope.node.body if site.scope is not None else facts.tree.body
     found = None
     for stmt in body:
         if stmt.lineno >= site.line:
             break
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+        if _binds(stmt, node.id):
             found = stmt.value
-    return found
+    if found is not None or site.scope is None or node.id in site.scope.param_ids \
+            or any(_binds(stmt, node.id) for stmt in walk(site.scope.node) if isinstance(stmt, ast.stmt)):
+        return [found] if found is not None else []
+    return [stmt.value for stmt in facts.tree.body if _binds(stmt, node.id)]
 
 
-def _grid_fixes_seed(grid: ast.expr | None) -> bool:
-    """Every dict of the grid has a ``random_state`` (or ``step__random_state``) key."""
-    dicts = grid.elts if isinstance(grid, (ast.List, ast.Tuple)) else [grid]
+def _binds(stmt: ast.stmt, name: str) -> bool:
+    return isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+
+
+def _grid_fixes_seed(grids: list[ast.expr]) -> bool:
+    """Every dict of every grid has a ``random_state`` (or ``step__random_state``) key."""
+    dicts = [d for grid in grids for d in (grid.elts if isinstance(grid, (ast.List, ast.Tuple)) else [grid])]
     return bool(dicts) and all(isinstance(d, ast.Dict) and _sets_random_state(
         [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None for k in d.keys]) for d in dicts)
 
@@ -676,7 +684,7 @@ def pinned_of(facts: ModuleFacts) -> Pinned:
     for site in facts.derived(running_calls):
         if site.method == "set_params" and _sets_random_state([kw.arg for kw in site.node.keywords]):
             value = site.recv
-        elif site.qn in searches and _grid_fixes_seed(_grid_node(facts, site)):
+        elif site.qn in searches and _grid_fixes_seed(_grid_nodes(facts, site)):
             value = site.arg(0, "estimator")
         else:
             continue
