@@ -227,7 +227,9 @@ def _follow(found: NameReads, facts: ModuleFacts, bindings: list[Binding], live:
 # estimators that describe data without labels: their predict/transform give cluster labels or
 # coordinates, not a judged prediction
 DESCRIBING = frozenset({"KMeans", "MiniBatchKMeans", "BisectingKMeans", "TSNE", "GaussianMixture",
-                        "BayesianGaussianMixture", "RandomTreesEmbedding", "BernoulliRBM"})
+                        "BayesianGaussianMixture", "RandomTreesEmbedding", "BernoulliRBM", "MeanShift",
+                        "DBSCAN", "HDBSCAN", "OPTICS", "AgglomerativeClustering", "SpectralClustering", "Birch",
+                        "AffinityPropagation", "Isomap", "MDS", "LocallyLinearEmbedding", "SpectralEmbedding"})
 
 
 def fitted_shown_only(facts: ModuleFacts, call: ast.AST, describing: bool = False) -> bool:

@@ -61,7 +61,7 @@ PURE_QUALIFIED = frozenset({
     "numpy.expand_dims", "numpy.take", "numpy.floor", "numpy.round", "numpy.clip", "numpy.uint8",
     "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
     "skimage.io.imread", "imageio.imread", "pandas.DataFrame", "pandas.Series", "pandas.crosstab", "numpy.where",
-    "numpy.argwhere", "numpy.bincount", "numpy.argmin", "numpy.argmax",
+    "numpy.argwhere", "numpy.bincount", "numpy.argmin", "numpy.argmax", "numpy.unique", "numpy.sort",
     # how well clusters separate: a number of the data and labels, like an inertia (a silhouette curve)
     "sklearn.metrics.silhouette_score", "sklearn.metrics.silhouette_samples", "sklearn.metrics.calinski_harabasz_score",
     "sklearn.metrics.davies_bouldin_score",

@@ -383,6 +383,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
     known = {id(s.site.node): s.kinds for s in seeds.calls if s.via is None}
     trains_fit: set[int] = set()  # functions with a fitting sink inside
     entry = False
+    explored: list[CallSite] = []  # module-level scikit-learn fits that may only describe data for display
     team_seeds = bool(facts.settings.seed_functions)
     for site in _calls_that_may_matter(facts, seeds.calls):
         qn = site.qn or ""
@@ -430,11 +431,17 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                     site.recv.kind if site.recv is not None else None)):
                 rnd.uses.append(Use(framework, site.node, f"{call_label(site)}()", site.method or ""))
             if site.scope is None:
-                entry = True
+                if framework == "classic" and _describer(site):
+                    explored.append(site)
+                else:
+                    entry = True
             else:
                 trains_fit.add(id(site.scope))
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
-            entry = True
+            if site.method == "fit_transform" and _describer(site):
+                explored.append(site)
+            else:
+                entry = True
     torch_imported = bool(facts.imports.roots & set(TORCH_ROOTS))
     fixed_tensors: bool | None = None  # computed only when a training loop runs
     for loop in facts.loops:
@@ -446,7 +453,8 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                 rnd.uses.append(Use("torch", loop.node, "the training loop", loop_keyword(loop)))
             if loop.scope is None:
                 entry = True
-    rnd.entry = entry or _entry_through_calls(facts, trains_fit)
+    rnd.entry = entry or _entry_through_calls(facts, trains_fit) or any(
+        not _explores(facts, site) for site in explored)
     rnd.worker_init = _worker_init_functions(facts)
     return rnd
 
@@ -896,6 +904,19 @@ def _reset_layer(site: CallSite, resets: set[tuple[str, str]]) -> bool:
     layer = dotted(stmt.targets[0])
     no_bias = _is_const(site.kwarg_node("bias"), False)
     return bool(layer) and (layer, "weight") in resets and (no_bias or (layer, "bias") in resets)
+
+
+def _describer(site: CallSite) -> bool:
+    """The fitted estimator is a clusterer or an embedding built here (``km = KMeans(4)``,
+    ``TSNE().fit_transform``): it describes data without labels."""
+    call = site.recv.call if site.recv is not None else None
+    return isinstance(call, ast.Call) and last_part(dotted(call.func) or "") in DESCRIBING
+
+
+def _explores(facts: ModuleFacts, site: CallSite) -> bool:
+    """A clustering or embedding fitted only to describe data for display (analysis/display.py)
+    trains nothing: a module whose only fits are such is no training entry point."""
+    return fitted_shown_only(facts, site.recv.call, describing=True)
 
 
 def _entry_through_calls(facts: ModuleFacts, trains_fit: set[int]) -> bool:

@@ -467,9 +467,11 @@ class MissingSeed(Rule):
     `fit_predict` results, the cluster labels `predict` assigns (clusterers and embeddings only) —
     is read only by display code, and that is never scored or asked to predict (`score`,
     `predict` of a supervised model) nor handed to another call (a search, a pipeline, a model's
-    `fit`), does not count: an elbow curve, a t-SNE map, clusters coloured into a scatter plot,
-    printed importances, a silhouette curve (`silhouette_score(X, km.labels_)` plotted over k),
-    members of a cluster picked with `np.where(km.labels_ == g)` to be shown,
+    `fit`), does not count (and a module whose only module-level fits are such clusterings and
+    embeddings is no training entry point, whatever else it draws): an elbow curve, a
+    t-SNE map, clusters coloured into a scatter plot, printed importances, a silhouette curve
+    (`silhouette_score(X, km.labels_)` plotted over k), members of a cluster picked with
+    `np.where(km.labels_ == g)` to be shown, the number of clusters found (`len(np.unique(labels))`),
     labels counted with `np.bincount` or tabulated with `pd.crosstab`/`pd.Series` and printed. A
     clusterer inside a pipeline (`make_pipeline(scaler, KMeans())`) is handed to another call and
     still counts. Outputs that reach a condition (`if key in counts:`) or a frame the
