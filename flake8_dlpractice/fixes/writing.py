@@ -149,9 +149,11 @@ def _rewrite_in_place(real: str, data: bytes, before: os.stat_result, original: 
 
 def _replace(real: str, data: bytes, before: os.stat_result, original: bytes) -> None:
     directory = os.path.dirname(real) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(real)}.", suffix=TEMP_SUFFIX)
-    _pending.add(tmp)
+    tmp = None
     try:
+        with _signals_held():  # a stop signal between creating the file and noting it would leave it behind
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(real)}.", suffix=TEMP_SUFFIX)
+            _pending.add(tmp)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -166,8 +168,9 @@ def _replace(real: str, data: bytes, before: os.stat_result, original: bytes) ->
             raise ChangedOnDisk(real)
         os.replace(tmp, real)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     finally:
         _pending.discard(tmp)
