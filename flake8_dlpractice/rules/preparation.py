@@ -554,10 +554,13 @@ class PreprocessingBeforeSplit(Rule):
     one frame before the same split is one finding, on the first statement, whose message counts the
     others; so is a run of transformers of one class refitted on one column of one frame after
     another (`enc.fit_transform(df[["a"]])`, then on `df[["b"]]`, also through arrays such as
-    `np.array(df["a"]).reshape(-1, 1)`). All the statistics learnt from one concatenation of
-    training and test data before its rows are taken back out (imputations, vectorizers, scalers,
-    a decomposition of their output) are one decision and one finding, on the first of them, whose
-    message counts the others; another concatenation is another finding. Otherwise each fitted
+    `np.array(df["a"]).reshape(-1, 1)`). All the statistics learnt from all the rows of one
+    concatenation of training and test data (imputations, vectorizers, scalers, a decomposition
+    of their output), before its rows are taken back out or before a later split of data derived
+    from it, are one decision and one finding, on the first of them, whose message counts the
+    others; another concatenation is another finding, and so is a statistic of a part taken back
+    out of it. Here the test part must be named as test data (by name, source or key), not
+    recognised only by its use. Otherwise each fitted
     transformer is its own finding: a different class, another frame, or a whole matrix. Data
     that no name holds is shown as the expression that computes it (`'X.fillna(0)'`), one column
     of a named frame as that column (`orders['basket']` for `orders[["basket"]]`).
@@ -701,9 +704,10 @@ class PreprocessingBeforeSplit(Rule):
                     continue
                 split, after = found
             key = _group_key(facts, learning, split, after)
-            if after is None and split.kind == "back" and split.concat is not None:
-                # statistics of one train+test concatenation sliced back: one decision, one finding
-                groups.setdefault(("concat", id(split.concat)), []).append((learning, split, after, key))
+            concat = _concatenation(leaks, learning, split) if after is None else None
+            if concat is not None:
+                # statistics of all the rows of one train+test concatenation: one decision, one finding
+                groups.setdefault(("concat", concat), []).append((learning, split, after, key))
             elif key is not None:
                 groups.setdefault(key, []).append((learning, split, after, key))
             else:
@@ -749,6 +753,20 @@ class PreprocessingBeforeSplit(Rule):
                 options = [f"{subject} ({where}){suffix}", f"{subject} ({short_where}){suffix}",
                            f"{subject} ({where})", f"{subject} ({short_where})"]
         return self.finding(learning.node, first_fitting(options), trace=_trace(learning, split, after, data))
+
+
+def _concatenation(leaks: Leaks, learning: Learning, split: SplitEvent) -> int | None:
+    """The train+test concatenation whose rows, all of them, the statistics were learnt from (the
+    one the split takes rows back out of, or one the data derives from whole: not a part of it taken
+    back out or split off)."""
+    if split.kind == "back":
+        return split.concat.ident if split.concat is not None else None
+    anc = learning.source.anc
+    found = [ident for ident, concat in leaks.facts.concats.items() if ident in anc and leaks.concat_has_test(concat)
+             and any(part.role in ("test", "val") for part in concat.parts)]  # a named test part, not one by use
+    if not found or any(event.piece_id in anc for event in leaks.splits if event.anc & set(found)):
+        return None
+    return min(found)
 
 
 def _group_key(facts: ModuleFacts, learning: Learning, split: SplitEvent, after: StatUse | None) -> tuple | None:
