@@ -329,16 +329,40 @@ _TIES_ONLY = frozenset({"GradientBoostingClassifier", "GradientBoostingRegressor
 def _breaks_ties_only(site: CallSite) -> bool:
     """A gradient-boosting model without row subsampling (``subsample`` < 1), feature subsampling
     (``max_features``) or early stopping on a random validation split (``n_iter_no_change``), or an
-    AdaBoost model with its default decision stumps: seeding changes nothing of substance."""
-    if site.node.args:
-        return False  # an AdaBoost base estimator, or GradientBoosting settings given by position
+    AdaBoost model with its default decision stumps or an explicit tree like them: seeding changes
+    nothing of substance."""
     if last_part(site.qn).startswith("AdaBoost"):
-        return site.kwarg_node("estimator") is None and site.kwarg_node("base_estimator") is None
+        return _ties_only_base(site)
+    if site.node.args:
+        return False  # GradientBoosting settings given by position
     subsample = site.kwarg_node("subsample")
     if subsample is not None and not (isinstance(subsample, ast.Constant) and subsample.value == 1):
         return False
     return all(_is_const(site.kwarg_node(kw), None) or site.kwarg_node(kw) is None
                for kw in ("max_features", "n_iter_no_change"))
+
+
+_BEST_SPLIT_TREES = frozenset({"sklearn.tree.DecisionTreeClassifier", "sklearn.tree.DecisionTreeRegressor"})
+
+
+def _ties_only_base(site: CallSite) -> bool:
+    """AdaBoost draws only to seed its base estimators: with the default base (a decision stump), or
+    an explicit ``DecisionTree*`` that tries every feature with the best splitter
+    (``DecisionTreeClassifier(max_depth=1)``), the draws only break ties between equal splits."""
+    base_nodes = [site.kwarg_node(kw) for kw in ("estimator", "base_estimator")] + site.node.args[:1]
+    given = [node for node in base_nodes if node is not None and not _is_const(node, None)]
+    if not given:
+        return len(site.node.args) <= 1  # the default stump (further settings by position: unknown)
+    base = site.arg(0, "estimator") or site.kwargs.get("base_estimator")
+    if len(given) > 1 or len(site.node.args) > 1 or base is None or base.kind not in _BEST_SPLIT_TREES \
+            or base.call is None or base.call.args:
+        return False
+    settings = {kw.arg: kw.value for kw in base.call.keywords}
+    if None in settings:
+        return False  # ``DecisionTreeClassifier(**params)``: unknown
+    features, splitter = settings.get("max_features"), settings.get("splitter")
+    return (features is None or _is_const(features, None)) and (
+        splitter is None or isinstance(splitter, ast.Constant) and splitter.value == "best")
 
 
 def _sklearn_unpinned(site: CallSite) -> bool:
