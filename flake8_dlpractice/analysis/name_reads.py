@@ -62,6 +62,9 @@ PURE_QUALIFIED = frozenset({
     "os.path.join", "cv2.imread", "cv2.cvtColor", "cv2.resize", "PIL.Image.open", "math.floor", "math.ceil",
     "skimage.io.imread", "imageio.imread", "pandas.DataFrame", "pandas.Series", "pandas.crosstab", "numpy.where",
     "numpy.argwhere", "numpy.bincount", "numpy.argmin", "numpy.argmax", "numpy.unique", "numpy.sort",
+    # the function spellings of the pure methods (``np.argsort(x)`` like ``x.argsort()``)
+    "numpy.argsort", "numpy.mean", "numpy.std", "numpy.median", "numpy.cumsum", "numpy.sum", "numpy.min",
+    "numpy.max",
     # how well clusters separate: a number of the data and labels, like an inertia (a silhouette curve)
     "sklearn.metrics.silhouette_score", "sklearn.metrics.silhouette_samples", "sklearn.metrics.calinski_harabasz_score",
     "sklearn.metrics.davies_bouldin_score",

@@ -475,7 +475,11 @@ class MissingSeed(Rule):
     t-SNE map, clusters coloured into a scatter plot, printed importances, a silhouette curve
     (`silhouette_score(X, km.labels_)` plotted over k), members of a cluster picked with
     `np.where(km.labels_ == g)` to be shown, the number of clusters found (`len(np.unique(labels))`),
-    labels counted with `np.bincount` or tabulated with `pd.crosstab`/`pd.Series` and printed. A
+    labels counted with `np.bincount` or tabulated with `pd.crosstab`/`pd.Series` and printed,
+    importances ranked with `np.argsort` and drawn with their spread over the forest's trees
+    (`np.std([t.feature_importances_ for t in forest.estimators_], axis=0)`; NumPy's `argsort`,
+    `mean`, `std`, `median`, `sum`, `cumsum`, `min`, `max` hand their input on as the methods of
+    the same names do), an outlier share (`np.sum(flags == 1)`) plotted per setting. A
     clusterer inside a pipeline (`make_pipeline(scaler, KMeans())`) is handed to another call and
     still counts. Outputs that reach a condition (`if key in counts:`) or a frame the
     analysis cannot follow column by column still count, so some exploratory notebooks stay
