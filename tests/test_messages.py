@@ -30,6 +30,8 @@ def test_headline_and_text_fit_their_limits_and_fixes_have_titles(path):
 PINNED = {
     ("DLP200/flagged_sklearn_forest.py", 2):
         "the NumPy RNG is never seeded; first use: RandomForestClassifier() without random_state at line 8",
+    ("DLP200/flagged_mapped_draw_weights_the_fit.py", 2):  # the colour draw at line 8 only shows
+        "the NumPy RNG is never seeded; first use: np.random.rand() at line 11",
     ("DLP200/flagged_main_function.py", 2):
         "the PyTorch, NumPy and random RNGs are never seeded; first use: the training loop at line 11",
     ("DLP201/flagged_benchmark_true.py", 7):

@@ -252,12 +252,25 @@ def _is_pure_call(node: ast.Call, qn: str) -> bool:
 
 def _maps_only(facts: ModuleFacts, node: ast.Call) -> bool:
     """``s.map(f)`` that maps each value and does nothing else: ``f`` a lambda, a dict, or a
-    same-file function that trains, fits and predicts nothing (``df.images.map(equalise)``)."""
+    same-file function that trains, fits and predicts nothing (``df.images.map(equalise)``); the
+    builtin ``map(f, xs)`` with such an ``f`` or a pure builtin (``map(float, rgb)``)."""
     func = node.func
-    if type(func) is not ast.Attribute or func.attr != "map" or not node.args or node.keywords:
+    if not node.args or node.keywords:
         return False
-    return all(isinstance(arg, (ast.Lambda, ast.Dict)) or isinstance(arg, ast.Name)
-               and _local_result(facts, arg.id) is False for arg in node.args)
+    if type(func) is ast.Name and func.id == "map" and "map" not in facts.imports.aliases \
+            and "map" not in facts.module_functions:
+        mapper = node.args[0]
+        return len(node.args) > 1 and (isinstance(mapper, ast.Name) and mapper.id in PURE_FUNCS
+                                       and mapper.id not in facts.module_functions or _mapper_only(facts, mapper))
+    if type(func) is not ast.Attribute or func.attr != "map":
+        return False
+    return all(_mapper_only(facts, arg) for arg in node.args)
+
+
+def _mapper_only(facts: ModuleFacts, mapper: ast.expr) -> bool:
+    """A lambda, a dict, or a same-file function that trains, fits and predicts nothing."""
+    return isinstance(mapper, (ast.Lambda, ast.Dict)) or isinstance(mapper, ast.Name) \
+        and _local_result(facts, mapper.id) is False
 
 
 SIZE_OF = frozenset({"numpy.shape", "numpy.size", "numpy.ndim"})

@@ -370,7 +370,8 @@ class MissingSeed(Rule):
     Cluster labels a helper returns, or writes into the frame it is given
     (`frame["group"] = km.predict(...)`), are followed to the callers; then `Series.map` with a
     lambda, a dict or a same-file function that trains nothing, `df.sample(n)` and `np.argmax`
-    hand their input on.
+    hand their input on, and so does the builtin `map` with a lambda, a pure builtin or such a
+    function (`color = list(map(float, np.random.rand(3)))` given to a plot only shows).
     An estimator whose `random_state` is set after it is built does not count: by
     `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
     to) or by a search whose parameter grid fixes it in every dict (`GridSearchCV(est,
