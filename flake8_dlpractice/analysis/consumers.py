@@ -18,6 +18,7 @@ a statistic of them reaches the split:
 from __future__ import annotations
 
 import ast
+import operator
 from typing import TYPE_CHECKING, Iterator
 
 from .names import dotted, last_part
@@ -46,6 +47,7 @@ _FIT_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", 
 _MEMBERSHIP_JOIN = frozenset({"hstack", "concatenate", "append", "r_", "concat", "vstack"})
 _KEY_CALLS = frozenset({"groupby", "drop", "sort_values"})  # column names given to them pick no feature
 _CONSTANT_FILL = frozenset({"ones", "zeros", "full", "ones_like", "zeros_like", "full_like", "repeat"})
+_SHIFTS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}  # a run moved by a number
 
 
 def is_tree_model(kind: str | None) -> bool:
@@ -327,7 +329,17 @@ class Consumers:
             return self._membership(node.value, scope, line, depth + 1)  # target[idx]: rows reordered
         if isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Call):
             return self._membership_column(node.attr)
-        return _constant_parts(node)
+        fills = [self._fill(part, scope, line, depth + 1) for part in _joined_parts(node)]
+        return len(fills) >= 2 and None not in fills and len(set(fills)) >= 2
+
+    def _fill(self, node: ast.expr, scope: FunctionInfo | None, line: int, depth: int) -> object | None:
+        """The constant a run of labels repeats (see :func:`_run_fill`), also through the name that
+        holds it (``is_train = np.zeros(n) + 1``, then ``np.vstack((is_train, is_test))``)."""
+        node = _unwrapped(node)
+        if isinstance(node, ast.Name) and depth <= 6:
+            bound = self._last_assignment(node.id, scope, line)
+            return self._fill(bound.value, scope, bound.lineno, depth + 1) if bound is not None else None
+        return _run_fill(node)
 
     def _membership_column(self, column: str) -> bool:
         """``a["is_test"] = 0`` and ``b["is_test"] = 1``: a column set to a different constant on each
@@ -419,6 +431,24 @@ def _affine(node: ast.expr | None) -> bool:
     return False
 
 
+def _shifted(node: ast.BinOp) -> object | None:
+    """``np.zeros(n) + 1`` -> 1, ``1 - np.ones(n)`` -> 0: a run and a number combined."""
+    left, right = _number(node.left), _number(node.right)
+    left = _run_fill(node.left) if left is None and right is not None else left
+    right = _run_fill(node.right) if right is None and left is not None else right
+    if not isinstance(left, (int, float)) or not isinstance(right, (int, float)):
+        return None
+    try:
+        return _SHIFTS[type(node.op)](left, right)
+    except ZeroDivisionError:
+        return None
+
+
+def _number(node: ast.expr) -> int | float | None:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _loads(tree: ast.Module) -> Iterator[tuple[ast.stmt, ast.expr, str]]:
     """(statement, column read, context) for every subscript or attribute load: context is
     ``stratify`` inside a ``stratify=`` argument or a splitter's ``y``, ``key`` inside ``groupby``,
@@ -505,30 +535,29 @@ def _constant_key(key: ast.expr) -> str | None:
     return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
 
 
-def _constant_parts(node: ast.expr) -> bool:
-    """``np.hstack([np.ones(len(a)), np.zeros(len(b))])``, ``[0] * len(a) + [1] * len(b)``: labels made
-    of runs of two or more different constants."""
+def _joined_parts(node: ast.expr) -> list[ast.expr]:
+    """The parts labels are put together from: ``np.hstack([ones, zeros])``, ``[0] * len(a) + [1] *
+    len(b)``, ``np.r_[a, b]``; none for anything else."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        parts = [node.left, node.right]
-    elif isinstance(node, ast.Call) and last_part(dotted(node.func) or "") in _MEMBERSHIP_JOIN and node.args:
+        return [node.left, node.right]
+    if isinstance(node, ast.Call) and last_part(dotted(node.func) or "") in _MEMBERSHIP_JOIN and node.args:
         first = node.args[0]
-        parts = list(first.elts) if isinstance(first, (ast.List, ast.Tuple)) else list(node.args)
-    elif isinstance(node, ast.Subscript) and dotted(node.value) in ("np.r_", "numpy.r_"):
-        parts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else []
-    else:
-        return False
-    fills = [_fill(part) for part in parts]
-    return len(fills) >= 2 and None not in fills and len(set(fills)) >= 2
+        return list(first.elts) if isinstance(first, (ast.List, ast.Tuple)) else list(node.args)
+    if isinstance(node, ast.Subscript) and dotted(node.value) in ("np.r_", "numpy.r_"):
+        return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else []
+    return []
 
 
-def _fill(node: ast.expr) -> object | None:
+def _run_fill(node: ast.expr) -> object | None:
     """The constant a run of labels repeats: ``np.ones(n)`` -> 1, ``np.zeros(n)`` -> 0, ``[1] * n`` -> 1,
-    ``np.full(n, 2)`` -> 2; None for anything else."""
+    ``np.full(n, 2)`` -> 2, ``np.zeros(n) + 1`` -> 1 (a run shifted or scaled by a number); None for
+    anything else."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         for side in (node.left, node.right):
             if isinstance(side, ast.List) and len(side.elts) == 1 and isinstance(side.elts[0], ast.Constant):
                 return side.elts[0].value
-        return None
+    if isinstance(node, ast.BinOp) and type(node.op) in _SHIFTS:
+        return _shifted(node)
     if not isinstance(node, ast.Call):
         return None
     name = last_part(dotted(node.func) or "")

@@ -681,9 +681,11 @@ class PreprocessingBeforeSplit(Rule):
     with `cols` a literal list of other columns), are not flagged, nor are later splits of those
     parts. Adversarial validation is not flagged: when the split's labels say which data set a row
     comes from — runs of constants (`np.hstack([np.ones(len(a)), np.zeros(len(b))])`, `[0] * len(a)
-    + [1] * len(b)`), or a column set to a different constant on each data set before they are put
-    together (`a["is_test"] = 0`; `b["is_test"] = 1`) — the second data set is a class of that task,
-    not held-out data, and statistics over both are the point.
+    + [1] * len(b)`, also held in names first and shifted or scaled by a number: `is_a =
+    np.zeros(n) + 1`, then `np.vstack((is_a, is_b))`), or a column set to a different constant on
+    each data set before they are put together (`a["is_test"] = 0`; `b["is_test"] = 1`) — the
+    second data set is a class of that task, not held-out data, and statistics over both are the
+    point.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
