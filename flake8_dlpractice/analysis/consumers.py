@@ -6,8 +6,9 @@ a statistic of them reaches the split:
 
 - *monotone rescaling for trees*: a per-feature rescale (``StandardScaler``, ``MinMaxScaler``,
   ``MaxAbsScaler``, ``RobustScaler``, ``scale()``, ``(x - x.mean()) / x.std()``, ``x / x.max()``)
-  whose every model evaluated through the split is a tree model: splits on a feature are
-  invariant to a monotone rescale of it, so the held-out predictions are the same;
+  whose every model evaluated through the split is a tree model (or a scikit-learn ensemble of
+  them, judged by its members): splits on a feature are invariant to a monotone rescale of it,
+  so the held-out predictions are the same;
 - *bins for stratifying*: a column binned with its own bins (``pd.cut(df.y, 10)``, ``pd.qcut``) and
   read only as the split's ``stratify=`` (or a splitter's ``y``), a groupby key or in a statement
   that only shows it: the bins choose rows, they are not a feature;
@@ -25,6 +26,7 @@ from .names import dotted, last_part
 from .provenance import CV_FUNCS, SEARCH_CLASSES, STAT_METHODS, SplitEvent, is_target_name
 from .summaries import bound_values
 from .training_facts import walk_stmts
+from .vocabulary import ESTIMATOR_PACKAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import ModuleFacts
@@ -35,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # models whose splits are invariant to a monotone rescale of each feature
 TREE_MODELS = ("DecisionTree", "RandomForest", "ExtraTree", "GradientBoosting", "HistGradientBoosting", "XGB",
                "LGBM", "CatBoost")
-_TREE_PACKAGES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
 _TREE_TRAIN = frozenset({"lightgbm.train", "lightgbm.cv", "xgboost.train", "xgboost.cv"})
 # per-feature affine rescalers: fitted objects, and the functional forms (their statistic's name)
 MONOTONE_SCALERS = frozenset({"StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler"})
@@ -47,12 +48,15 @@ _FIT_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", 
 _MEMBERSHIP_JOIN = frozenset({"hstack", "concatenate", "append", "r_", "concat", "vstack"})
 _KEY_CALLS = frozenset({"groupby", "drop", "sort_values"})  # column names given to them pick no feature
 _CONSTANT_FILL = frozenset({"ones", "zeros", "full", "ones_like", "zeros_like", "full_like", "repeat"})
+# scikit-learn ensembles judged by the models they combine
+_ENSEMBLES = frozenset({"VotingClassifier", "VotingRegressor", "StackingClassifier", "StackingRegressor",
+                        "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor"})
 _SHIFTS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}  # a run moved by a number
 
 
 def is_tree_model(kind: str | None) -> bool:
     """``sklearn.ensemble.RandomForestClassifier``, ``xgboost.XGBRegressor``, ``lightgbm.LGBMClassifier``."""
-    return bool(kind) and kind.startswith(_TREE_PACKAGES) and last_part(kind).startswith(TREE_MODELS)
+    return bool(kind) and kind.startswith(ESTIMATOR_PACKAGES) and last_part(kind).startswith(TREE_MODELS)
 
 
 class Consumers:
@@ -111,7 +115,7 @@ class Consumers:
     def _tree_predicts(self, site: CallSite) -> bool:
         """``forest.predict(X)``, or ``booster.predict(X)`` with ``booster = lgb.train(...)``: a tree model's
         predictions are as invariant as the model (out-of-fold predictions stacked as a feature)."""
-        if site.recv is not None and is_tree_model(site.recv.kind):
+        if site.recv is not None and site.recv.kind and all(is_tree_model(kind) for kind in self.kinds(site.recv)):
             return True
         owner = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
         bound = self._last_assignment(owner.id, site.scope, site.line) if isinstance(owner, ast.Name) else None
@@ -133,7 +137,7 @@ class Consumers:
         (None for a model of unknown kind: a network, a same-file model function)."""
         site = self._split_site(split)
         if split.kind in ("cv", "search") and site is not None:
-            yield self._estimator(site)
+            yield from self._estimator(site)
         elif split.kind == "helper" and site is not None and site.local is not None:
             yield from self._inside(site, site.local)
         elif split.kind not in ("cv", "search", "helper"):
@@ -151,7 +155,7 @@ class Consumers:
                 if rescale is not None:  # MinMaxScaler().fit_transform(standardised): still a monotone rescale
                     yield from self._fitted_on(rescale.products, piece, depth + 1)
                 else:
-                    yield self._estimator(site)
+                    yield from self._estimator(site)
         for loop in self.facts.loops:
             if loop.trains and loop.iter is not None and piece in loop.iter.anc and loop.iter.anc & products:
                 yield None  # a training loop: a network
@@ -194,15 +198,41 @@ class Consumers:
             estimator = self._estimator_value(site)
             passed = next((value for ident, value in arguments.items() if estimator is not None and ident is not None
                            and ident in estimator.anc), None)
-            yield passed.kind if passed is not None else self._estimator(site)
+            yield from self.kinds(passed) if passed is not None else self._estimator(site)
         if not found:
             yield None
 
-    def _estimator(self, site: CallSite) -> str | None:
+    def _estimator(self, site: CallSite) -> Iterator[str | None]:
+        """The kinds of the models a fit, a search or a cross-validation call learns with."""
         if site.qn in _TREE_TRAIN:
-            return "lightgbm.LGBMModel" if site.qn.startswith("lightgbm.") else "xgboost.XGBModel"
-        value = self._estimator_value(site)
-        return value.kind if value is not None else None
+            yield "lightgbm.LGBMModel" if site.qn.startswith("lightgbm.") else "xgboost.XGBModel"
+        else:
+            yield from self.kinds(self._estimator_value(site))
+
+    def kinds(self, model: Value | None, depth: int = 0) -> Iterator[str | None]:
+        """The kinds of the models ``model`` stands for: its own, or for a scikit-learn ensemble the
+        models it combines (``VotingClassifier([("rf", forest), ("gb", boosted)])``; a bagging or
+        AdaBoost ensemble's estimator, a decision tree by default; a stacking ensemble's final
+        estimator too when ``passthrough`` hands it the features). None for what is not known."""
+        kind = model.kind if model is not None else None
+        if depth > 3 or not kind or not kind.startswith("sklearn.ensemble.") or last_part(kind) not in _ENSEMBLES:
+            yield kind
+            return
+        ctor = self._sites.get(id(model.call)) if model.call is not None else None
+        if ctor is None:
+            yield None
+        elif last_part(kind).startswith(("Bagging", "AdaBoost")):
+            base = ctor.kwargs.get("estimator") or ctor.kwargs.get("base_estimator") or ctor.arg(0)
+            yield from self.kinds(base, depth + 1) if base is not None else ("sklearn.tree.DecisionTreeClassifier",)
+        else:
+            members = ctor.arg(0, "estimators")
+            pairs = members.items if members is not None and members.items is not None else (None,)
+            for pair in pairs:
+                named = pair.items if pair is not None and pair.items is not None and len(pair.items) == 2 else None
+                yield from self.kinds(named[1], depth + 1) if named is not None else (None,)
+            if last_part(kind).startswith("Stacking") and _passes_features(ctor):
+                final = ctor.arg(1, "final_estimator")
+                yield from self.kinds(final, depth + 1) if final is not None else (None,)
 
     def _estimator_value(self, site: CallSite) -> Value | None:
         """The model a fit, a search or a cross-validation call learns with."""
@@ -382,6 +412,13 @@ def _linear_option(node: ast.AST) -> bool:
     return any(key == "booster" and isinstance(value, ast.Constant) and value.value == "gblinear"
                or key == "linear_tree" and not (isinstance(value, ast.Constant) and not value.value)
                for key, value in pairs)
+
+
+def _passes_features(ctor: CallSite) -> bool:
+    """``StackingClassifier(..., passthrough=True)``: the final estimator learns from the features too,
+    not only from the members' predictions (which are as invariant as the members)."""
+    node = ctor.kwarg_node("passthrough") or (ctor.node.args[4] if len(ctor.node.args) > 4 else None)
+    return node is not None and not (isinstance(node, ast.Constant) and not node.value)
 
 
 def _learnt_data(site: CallSite) -> Value | None:

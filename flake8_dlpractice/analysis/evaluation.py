@@ -18,8 +18,8 @@ from .names import ROLE_TOKENS, ImportMap, dotted, last_part, name_words, role_f
 from .provenance import COMPOSITES, TRANSFORMER_MODULES, ColumnStore, Statistic, is_target_name
 from .records import CallSite, FunctionInfo, LoopInfo, Store
 from .values import EMPTY, NOTHING, SplitInfo, Value, merge_roles, merge_roles_strict, new_value
-from .vocabulary import (COMBINE_FUNCS, METADATA_ATTRS, NON_DATA_METHODS, ROLE_NEUTRAL_BUILTINS, WRAPPER_FUNCS,
-                         augmentation_of, dataset_role, key_role)
+from .vocabulary import (COMBINE_FUNCS, ESTIMATOR_PACKAGES, METADATA_ATTRS, NON_DATA_METHODS, ROLE_NEUTRAL_BUILTINS,
+                         WRAPPER_FUNCS, augmentation_of, dataset_role, key_role)
 
 MAX_EXPR_DEPTH = 48
 ROLE_LABEL = {"test": "test", "val": "validation", "train": "training", "full": "unsplit"}
@@ -554,6 +554,8 @@ class Evaluation(DataFlow):
             result.take_role(merged)
             if merged is recv:
                 result.kind, result.aug = recv.kind, recv.aug
+        if method == "fit" and recv is not None and recv.kind and recv.kind.startswith(ESTIMATOR_PACKAGES):
+            result.kind, result.call = recv.kind, recv.call  # forest = RandomForestClassifier().fit(X, y): itself
         return result
 
 

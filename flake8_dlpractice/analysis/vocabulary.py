@@ -36,6 +36,10 @@ COMBINE_FUNCS = frozenset({"concatenate", "vstack", "hstack", "concat", "cat", "
                            "combine_first", "union", "extend"})
 
 
+# packages whose estimators follow scikit-learn's API (``fit`` returns the estimator itself)
+ESTIMATOR_PACKAGES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
+
+
 METADATA_ATTRS = frozenset({"shape", "dtype", "dtypes", "device", "ndim", "columns", "index", "size",
                             "classes", "class_to_idx", "classes_", "feature_names", "n_samples"})
 

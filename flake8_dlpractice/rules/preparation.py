@@ -663,7 +663,10 @@ class PreprocessingBeforeSplit(Rule):
     `scale()`, `minmax_scale()`, `maxabs_scale()`, `robust_scale()`, or by hand `(x - x.mean()) /
     x.std()`, `x / x.max()`) is silent when every model evaluated through that split is a tree model
     (`DecisionTree*`, `RandomForest*`, `ExtraTrees*`, `GradientBoosting*`, `HistGradientBoosting*`,
-    `XGB*`, `LGBM*`, `CatBoost*`, `lgb.train`/`xgb.train`): splits on a feature do not change when it
+    `XGB*`, `LGBM*`, `CatBoost*`, `lgb.train`/`xgb.train`, and scikit-learn's `Voting*`, `Stacking*`,
+    `Bagging*` and `AdaBoost*` ensembles whose every member is one: their `estimators`, a bagging or
+    AdaBoost `estimator` (a decision tree by default), and with `passthrough=True` a stacking
+    ensemble's `final_estimator` too): splits on a feature do not change when it
     is rescaled monotonically, so the held-out predictions are the same. The models judged are those
     fitted on the split's parts (for cross-validation or a search, its estimator; for a same-file
     helper, the models it fits, an estimator it is given being the caller's argument); a linear
