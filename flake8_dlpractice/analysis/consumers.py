@@ -215,6 +215,12 @@ class Consumers:
         AdaBoost ensemble's estimator, a decision tree by default; a stacking ensemble's final
         estimator too when ``passthrough`` hands it the features). None for what is not known."""
         kind = model.kind if model is not None else None
+        if kind is None and model is not None and model.idents and depth <= 3:
+            elements = self._elements(model)
+            if elements is not None:  # for model in [RandomForestClassifier(), ExtraTreesClassifier()]
+                for element in elements:
+                    yield from self.kinds(element, depth + 1)
+                return
         if depth > 3 or not kind or not kind.startswith("sklearn.ensemble.") or last_part(kind) not in _ENSEMBLES:
             yield kind
             return
@@ -233,6 +239,25 @@ class Consumers:
             if last_part(kind).startswith("Stacking") and _passes_features(ctor):
                 final = ctor.arg(1, "final_estimator")
                 yield from self.kinds(final, depth + 1) if final is not None else (None,)
+
+    def _elements(self, model: Value) -> list[Value | None] | None:
+        """The values a loop variable takes when its loop runs over a list or tuple display (also one
+        held in a name): ``for clf in [forest, boosted]``, ``for name, clf in [("rf", forest), ...]``;
+        None when ``model`` is no such loop variable."""
+        for loop in self.facts.loops:
+            if not model.idents & loop.target_ids or loop.iter is None or loop.iter.items is None \
+                    or not isinstance(loop.node, (ast.For, ast.AsyncFor)):
+                continue
+            target = loop.node.target
+            if isinstance(target, ast.Name):
+                return list(loop.iter.items)
+            slot = next((i for i, elt in enumerate(target.elts) if isinstance(elt, ast.Name) and elt.id == model.name),
+                        None) if isinstance(target, ast.Tuple) else None
+            if slot is None:
+                return None
+            return [item.items[slot] if item.items is not None and len(item.items) == len(target.elts) else None
+                    for item in loop.iter.items]
+        return None
 
     def _estimator_value(self, site: CallSite) -> Value | None:
         """The model a fit, a search or a cross-validation call learns with."""
