@@ -348,11 +348,27 @@ class Evaluation(DataFlow):
         if counted:  # pool[:n_val]: the rows counted as the validation part are a validation source
             return Value(role="val", origin=f"rows [:{counted}]", kind=base.kind, anc=base.anc, idents=base.idents,
                          name=base.name, line=node.lineno)
+        anc = base.anc
+        if type(key) is ast.Name and self.scope is not None and anc:
+            anc = self._picked_by_parameter(key, index, anc)
         return new_value(role=base.role, origin=base.origin, carried=base.carried and not manual_split,
-                         kind=base.kind, call=base.call, aug=base.aug, anc=base.anc, idents=base.idents,
+                         kind=base.kind, call=base.call, aug=base.aug, anc=anc, idents=base.idents,
                          stat=base.stat, applied=base.applied, name=base.name,
                          element=base.element or (index.position and isinstance(key, ast.Name)),  # band[i]: one row
                          pred=base.pred, line=node.lineno)
+
+    def _picked_by_parameter(self, key: ast.Name, index: Value, anc: frozenset[int]) -> frozenset[int]:
+        """``data["band"][i]`` in a function whose parameter ``i`` still holds what it was given: one row
+        per call when the caller passes a ``range()`` counter. What derives from the row carries an id
+        that says so (``facts.row_picks``: the parameter's id -> that id), so a call with a counter is
+        not taken for statistics of the whole argument (summaries.py)."""
+        ident = self.scope.param_ids.get(key.id)
+        if ident is None or index.idents != frozenset({ident}):
+            return anc
+        pick = self.facts.row_picks.get(ident)
+        if pick is None:
+            pick = self.facts.row_picks[ident] = self.facts.new_id()
+        return anc | {pick}
 
     def _combine(self, parts: list[Value], binop: bool = False, strict: bool = False) -> Value:
         """Merge operands. ``strict`` (concatenation, displays): a role survives only when every

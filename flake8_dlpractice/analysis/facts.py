@@ -67,6 +67,7 @@ class ModuleFacts:
         self.back_pieces: dict[tuple[int, int], int] = {}  # (concat id, scope id) -> the id its parts carry
         self.fold_applications: set[tuple[int, frozenset[int]]] = set()
         self.tables: set[int] = set()  # ids of named aggregate tables (``counts = df.street.value_counts()``)
+        self.row_picks: dict[int, int] = {}  # a parameter's id -> the id of rows picked by it (``data[i]``)
         # columns changed by statistics, and where an assignment reads one: (scope id, frame) -> (column, line)
         self.changed_columns: set[str] = set()
         self.column_reads: dict[tuple[int, str], list[tuple[str, int]]] = {}

@@ -197,12 +197,35 @@ class _DataEvents:
                     if event.kind != "back":  # rows put back as they were taken: not a split of the parameter
                         found.splits.setdefault(param, event)
                 elif isinstance(event, FitEvent):
-                    found.fits.setdefault(param, event)
+                    self._keep(found.fits, param, event, info)
                 elif isinstance(event, StatUse):
-                    found.normalises.setdefault(param, event)
+                    self._keep(found.normalises, param, event, info)
                 elif isinstance(event, ResampleEvent):
-                    found.resamples.setdefault(param, event)
+                    self._keep(found.resamples, param, event, info)
         return found or None
+
+    def _keep(self, events: dict[str, object], param: str, event, info: FunctionInfo) -> None:
+        """The first event learning from ``param``, unless it learns only from rows picked by another
+        parameter (``data[i]``) and a later one learns from more."""
+        first = events.get(param)
+        if first is None or self._row_keys(first, info) and not self._row_keys(event, info):
+            events[param] = event
+
+    def _row_keys(self, event, callee: FunctionInfo) -> list[str]:
+        """The parameters of ``callee`` that picked the rows ``event`` learns from (``data[i]``)."""
+        if not self.facts.row_picks:
+            return []
+        anc = _learnt_anc(event)
+        return [param for param, ident in callee.param_ids.items() if self.facts.row_picks.get(ident, 0) in anc]
+
+    def _one_sample(self, event, callee: FunctionInfo, site: CallSite) -> bool:
+        """What ``event`` learns comes from rows picked by a parameter that this call gives a ``range()``
+        counter: ``[normalise(frame, i) for i in range(len(frame))]`` works on one sample at a time."""
+        keys = self._row_keys(event, callee)
+        if not keys:
+            return False
+        given = dict(bound_values(self.facts, site, callee))
+        return any(given[key].position for key in keys if key in given)
 
     def repeat_at(self, site: CallSite, callee: FunctionInfo) -> None:
         """The callee's data events, repeated at a call site for the arguments it passes."""
@@ -223,7 +246,8 @@ class _DataEvents:
                 continue
             for event in (summary.fits.get(param), summary.normalises.get(param), summary.resamples.get(param)):
                 if event is not None and self._holds(event, callee, site) \
-                        and not self._split_inside(event, callee, summary):
+                        and not self._split_inside(event, callee, summary) \
+                        and not self._one_sample(event, callee, site):
                     self._learning_at(site, callee, value, event, products)
 
     def _split_inside(self, event, callee: FunctionInfo, summary: DataSummary) -> bool:
@@ -278,9 +302,14 @@ class _DataEvents:
         """An event inside the callee learning from several of its parameters at once (a concat)."""
         if getattr(inner, "mixed", False):
             return True
-        anc = inner.source.anc if isinstance(inner, FitEvent) else (
-            inner.stat.source.anc if isinstance(inner, StatUse) else inner.data.anc)
+        anc = _learnt_anc(inner)
         return sum(1 for ident in callee.param_ids.values() if ident in anc) > 1
+
+
+def _learnt_anc(event) -> frozenset[int]:
+    """The ancestry of the data a fit, a statistic or a resampling learns from."""
+    return event.source.anc if isinstance(event, FitEvent) else (
+        event.stat.source.anc if isinstance(event, StatUse) else event.data.anc)
 
 
 _PATH_WORDS = frozenset({"path", "paths", "dir", "directory", "folder", "file", "filename", "fname", "url", "root"})

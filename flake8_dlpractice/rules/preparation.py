@@ -648,7 +648,11 @@ class PreprocessingBeforeSplit(Rule):
     also when the maximum is known to be a constant such as 255. Window statistics
     (`s.rolling(7).mean()`, `.ewm(...)`, `.expanding()`), random projections
     (`GaussianRandomProjection`, `SparseRandomProjection`, `RBFSampler`) and statistics of one
-    sample picked by a `range()` counter learn nothing across rows and are not flagged. Per-group
+    sample picked by a `range()` counter learn nothing across rows and are not flagged, also inside
+    a same-file helper given the whole data and the counter (`[rescale(df, i) for i in
+    range(len(df))]` with `def rescale(table, row): x = table["scan"][row]; return x / x.max()`);
+    a helper given all the row numbers at once, or one that learns from more than the row it picks,
+    is flagged. Per-group
     aggregates put beside their keys as features (`users["mean_gap"] =
     orders.groupby("user")["gap"].mean()`, `.agg("mean")`: one value per user, from that user's own
     history) are feature engineering, not statistics of the split rows, and are not flagged; a group
