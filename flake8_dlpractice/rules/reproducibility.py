@@ -367,6 +367,11 @@ class MissingSeed(Rule):
     that parameter (shows it, or hands it on to its return value, which is then judged at the
     call; a function defined inside it that reads the parameter makes the draw count): a random
     row rebuilt by a fitted PCA's `transform`/`inverse_transform` in a method and shown only shows.
+    A draw made inside a same-file function and returned is judged at the calls, by what the callers
+    do with the result (`ids, rows = pick_examples()` then printed only shows). Passing through a call
+    that may compute a result still counts, also when that result is only printed: a model's
+    `predict` on drawn rows, or a layer or callable the file does not define (`embedding(ids)` with
+    `embedding` a parameter) applied to drawn ids.
     Cluster labels a helper returns, or writes into the frame it is given
     (`frame["group"] = km.predict(...)`), are followed to the callers; then `Series.map` with a
     lambda, a dict or a same-file function that trains nothing, `df.sample(n)` and `np.argmax`
