@@ -51,6 +51,7 @@ _CONSTANT_FILL = frozenset({"ones", "zeros", "full", "ones_like", "zeros_like", 
 # scikit-learn ensembles judged by the models they combine
 _ENSEMBLES = frozenset({"VotingClassifier", "VotingRegressor", "StackingClassifier", "StackingRegressor",
                         "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier", "AdaBoostRegressor"})
+_GROWS = frozenset({"append", "extend", "insert"})
 _SHIFTS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}  # a run moved by a number
 
 
@@ -70,6 +71,7 @@ class Consumers:
         self._linear: bool | None = None
         self._by_piece: dict[int, list] = {}
         self._memberships: dict[int, bool] = {}
+        self._grown_ids: frozenset[int] | None = None
 
     # -- monotone rescaling before tree models ---------------------------------------------------------
     def tree_invariant(self, learning: Learning, split: SplitEvent) -> bool:
@@ -232,7 +234,8 @@ class Consumers:
             yield from self.kinds(base, depth + 1) if base is not None else ("sklearn.tree.DecisionTreeClassifier",)
         else:
             members = ctor.arg(0, "estimators")
-            pairs = members.items if members is not None and members.items is not None else (None,)
+            known = members is not None and members.items is not None and not members.idents & self._grown()
+            pairs = members.items if known else (None,)
             for pair in pairs:
                 named = pair.items if pair is not None and pair.items is not None and len(pair.items) == 2 else None
                 yield from self.kinds(named[1], depth + 1) if named is not None else (None,)
@@ -243,11 +246,13 @@ class Consumers:
     def _elements(self, model: Value) -> list[Value | None] | None:
         """The values a loop variable takes when its loop runs over a list or tuple display (also one
         held in a name): ``for clf in [forest, boosted]``, ``for name, clf in [("rf", forest), ...]``;
-        None when ``model`` is no such loop variable."""
+        None when ``model`` is no such loop variable, or the list is grown in place (``models.append``)."""
         for loop in self.facts.loops:
             if not model.idents & loop.target_ids or loop.iter is None or loop.iter.items is None \
                     or not isinstance(loop.node, (ast.For, ast.AsyncFor)):
                 continue
+            if loop.iter.idents and loop.iter.idents & self._grown():
+                return None
             target = loop.node.target
             if isinstance(target, ast.Name):
                 return list(loop.iter.items)
@@ -258,6 +263,13 @@ class Consumers:
             return [item.items[slot] if item.items is not None and len(item.items) == len(target.elts) else None
                     for item in loop.iter.items]
         return None
+
+    def _grown(self) -> frozenset[int]:
+        """The identities of lists grown in place (``models.append(m)``, ``.extend``, ``.insert``)."""
+        if self._grown_ids is None:
+            self._grown_ids = frozenset(ident for site in self.facts.calls if site.method in _GROWS
+                                        and site.recv is not None for ident in site.recv.idents)
+        return self._grown_ids
 
     def _estimator_value(self, site: CallSite) -> Value | None:
         """The model a fit, a search or a cross-validation call learns with."""
