@@ -245,24 +245,39 @@ class Consumers:
 
     def _elements(self, model: Value) -> list[Value | None] | None:
         """The values a loop variable takes when its loop runs over a list or tuple display (also one
-        held in a name): ``for clf in [forest, boosted]``, ``for name, clf in [("rf", forest), ...]``;
-        None when ``model`` is no such loop variable, or the list is grown in place (``models.append``)."""
+        held in a name): ``for clf in [forest, boosted]``, ``for name, clf in [("rf", forest), ...]``,
+        ``for name, clf in zip(names, [forest, boosted])``; None when ``model`` is no such loop
+        variable, or the list is grown in place (``models.append``)."""
         for loop in self.facts.loops:
-            if not model.idents & loop.target_ids or loop.iter is None or loop.iter.items is None \
+            if not model.idents & loop.target_ids or loop.iter is None \
                     or not isinstance(loop.node, (ast.For, ast.AsyncFor)):
                 continue
-            if loop.iter.idents and loop.iter.idents & self._grown():
-                return None
             target = loop.node.target
-            if isinstance(target, ast.Name):
-                return list(loop.iter.items)
             slot = next((i for i, elt in enumerate(target.elts) if isinstance(elt, ast.Name) and elt.id == model.name),
                         None) if isinstance(target, ast.Tuple) else None
+            listed = loop.iter
+            if listed.items is None:
+                listed = self._zipped(loop.node.iter, slot, len(target.elts)) if slot is not None else None
+                slot = None
+            if listed is None or listed.items is None:
+                continue
+            if listed.idents and listed.idents & self._grown():
+                return None
+            if isinstance(target, ast.Name) or listed is not loop.iter:
+                return list(listed.items)
             if slot is None:
                 return None
             return [item.items[slot] if item.items is not None and len(item.items) == len(target.elts) else None
-                    for item in loop.iter.items]
+                    for item in listed.items]
         return None
+
+    def _zipped(self, node: ast.expr, slot: int, width: int) -> Value | None:
+        """The list a ``zip(...)`` loop gives the target's ``slot`` from (``zip(names, models)``)."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "zip"
+                and node.func.id not in self.facts.imports.aliases and len(node.args) == width and not node.keywords):
+            return None
+        site = self._sites.get(id(node))
+        return site.args[slot] if site is not None and len(site.args) == width else None
 
     def _grown(self) -> frozenset[int]:
         """The identities of lists grown in place (``models.append(m)``, ``.extend``, ``.insert``)."""

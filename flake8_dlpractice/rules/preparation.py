@@ -674,9 +674,9 @@ class PreprocessingBeforeSplit(Rule):
     is rescaled monotonically, so the held-out predictions are the same. The models judged are those
     fitted on the split's parts (for cross-validation or a search, its estimator; for a same-file
     helper, the models it fits, an estimator it is given being the caller's argument; for a model
-    taken in turn from a list display, `for clf in [forest, boosted]: clf.fit(...)` or `for name,
-    clf in [("rf", forest), ...]`, every element of the list; a list grown in place, `models.append(m)`,
-    is of unknown kinds); a linear
+    taken in turn from a list display, `for clf in [forest, boosted]: clf.fit(...)`, `for name,
+    clf in [("rf", forest), ...]` or `for name, clf in zip(names, models)`, every element of the
+    list; a list grown in place, `models.append(m)`, is of unknown kinds); a linear
     model, a network, KNN, an SVM, a model of unknown kind or built by a same-file function, no model
     at all, a transformer or a model's predictions that learn from the rescaled data on the way (PCA,
     a selector, a clustering's labels as a feature), or `booster="gblinear"`/`linear_tree` anywhere in
