@@ -141,8 +141,8 @@ def _inside_training(loop: LoopInfo) -> bool:
 # Training that is not meant to be validated
 
 
-def one_batch_loops(facts: ModuleFacts) -> set[int]:
-    """Loops that overfit one batch taken with ``next(iter(loader))`` (a debugging exercise)."""
+def single_batch_names(facts: ModuleFacts) -> dict[int, set[str]]:
+    """Per scope (by id), the names bound outside any loop to one batch: ``batch = next(iter(loader))``."""
     single: dict[int, set[str]] = {}
     for site in facts.calls:
         node = site.node
@@ -153,6 +153,12 @@ def one_batch_loops(facts: ModuleFacts) -> set[int]:
             for target in site.stmt.targets:
                 single.setdefault(id(site.scope), set()).update(
                     n.id for n in walk(target) if isinstance(n, ast.Name))
+    return single
+
+
+def one_batch_loops(facts: ModuleFacts) -> set[int]:
+    """Loops that overfit one batch taken with ``next(iter(loader))`` (a debugging exercise)."""
+    single = single_batch_names(facts)
     out = set()
     for loop in facts.loops:
         names = single.get(id(loop.scope))

@@ -12,6 +12,7 @@ from ..analysis.names import dotted, last_part, name_words
 from ..analysis.nodes import walk
 from ..analysis.training_facts import loop_ref
 from ..analysis.training_units import TrainingUnits, is_test_code, loop_trainers
+from ..analysis.validation import single_batch_names
 from .base import Finding, Fix, Rule, fitting, line_ref, span_of
 
 COMPILE = "torch.compile"
@@ -60,21 +61,11 @@ def debugging_aids(facts: ModuleFacts) -> list[DebuggingAid]:
 
 def _overfit_one_batch(facts: ModuleFacts) -> int | None:
     """``batch = next(iter(loader))`` then a training loop over ``range`` using that batch."""
-    single: dict[int, list[tuple[str, CallSite]]] = {}
-    for site in facts.calls:
-        node = site.node
-        if (isinstance(node.func, ast.Name) and node.func.id == "next" and node.args
-                and isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name)
-                and node.args[0].func.id == "iter" and not site.loops
-                and isinstance(site.stmt, ast.Assign) and site.stmt.value is node):
-            for target in site.stmt.targets:
-                for sub in walk(target):
-                    if isinstance(sub, ast.Name):
-                        single.setdefault(id(site.scope), []).append((sub.id, site))
+    single = single_batch_names(facts)
     for loop in facts.loops:
         if not loop.trains or is_data_loop(loop) or id(loop.scope) not in single:
             continue
-        names = {name for name, _ in single[id(loop.scope)]}
+        names = single[id(loop.scope)]
         for sub in walk(loop.node):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id in names:
                 return loop.line
