@@ -322,8 +322,8 @@ def _parameter_kind(site: CallSite) -> str | None:
 
 
 # estimators whose default settings use randomness only to break ties between equally good splits
-_TIES_ONLY = frozenset({"GradientBoostingClassifier", "GradientBoostingRegressor", "AdaBoostClassifier",
-                        "AdaBoostRegressor"})
+# (not AdaBoostRegressor: AdaBoost.R2 draws a weighted bootstrap of the rows at every round)
+_TIES_ONLY = frozenset({"GradientBoostingClassifier", "GradientBoostingRegressor", "AdaBoostClassifier"})
 
 
 def _breaks_ties_only(site: CallSite) -> bool:

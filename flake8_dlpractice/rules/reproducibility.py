@@ -337,11 +337,12 @@ class MissingSeed(Rule):
     `tf.random.*`, or builds a scikit-learn estimator or data generator that draws from NumPy's
     global RNG (`RandomForestClassifier()`, `KMeans()`, `make_classification()` without
     `random_state`). A default `GradientBoostingClassifier`/`Regressor` (no `subsample` below 1,
-    no `max_features`, no `n_iter_no_change`) and an `AdaBoost*` model with its default decision
-    stumps, or with an explicit `DecisionTreeClassifier`/`Regressor` base that tries every feature
+    no `max_features`, no `n_iter_no_change`) and an `AdaBoostClassifier` with its default
+    decision stumps, or with an explicit `DecisionTreeClassifier` base that tries every feature
     with the best splitter (`AdaBoostClassifier(DecisionTreeClassifier(max_depth=1))`, given by
     position, `estimator=` or `base_estimator=`; not with `max_features` or `splitter="random"`),
-    draw random numbers only to break ties between equally good splits: they do not count;
+    draw random numbers only to break ties between equally good splits: they do not count
+    (an `AdaBoostRegressor` counts: it draws a weighted bootstrap of the rows at every round);
     `HistGradientBoosting*` counts only with `early_stopping=True` (its random validation split);
     `make_circles`/`make_moons` with `shuffle=False` and no `noise` draw nothing. A
     `fit` of a preprocessing object (`ImageDataGenerator`, `Tokenizer`) trains nothing, also when
