@@ -485,9 +485,10 @@ class TestDataInTuning(Rule):
     data). Branches are not merged: a name bound in both branches of an `if` holds what the last
     branch bound; a branch switched off by a module constant (`debug = False` bound once, then `if
     debug: model.fit(..., validation_data=test_set)`) never runs and is not flagged. A Keras fit
-    of a single epoch (`epochs=1` or `nb_epoch=1` written as a literal) outside any loop is not
+    of a single epoch (`epochs=1` or `nb_epoch=1` written as a literal) that runs once is not
     flagged: with one epoch the test data chooses nothing (no epoch to stop at, no checkpoint to
-    prefer); the same call inside a loop, or with `epochs` left to Keras's default, is. A demo that
+    prefer); the same call inside a loop or a comprehension, in a function called in one or called
+    more than once, or with `epochs` left to Keras's default, is. A demo that
     evaluates a test curve
     every epoch only to plot or print it is still reported (nothing tells a plot from a choice made
     by looking at it).
@@ -699,13 +700,30 @@ def _backpropagated(site: CallSite, data: Value) -> CallSite | None:
     return None
 
 
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _single_epoch(site: CallSite) -> bool:
-    """``fit(..., epochs=1)`` outside any loop: one epoch gives the validation data nothing to choose
-    (no epoch to stop at, no checkpoint to prefer); a loop around it can choose between its calls."""
-    if site.loops or not isinstance(site.node, ast.Call):
+    """``fit(..., epochs=1)`` that runs once: one epoch gives the validation data nothing to choose
+    (no epoch to stop at, no checkpoint to prefer). A loop or comprehension around it, or around
+    the call of the function it is in (or a function called more than once), can choose between
+    its runs."""
+    if not isinstance(site.node, ast.Call) or not any(
+            kw.arg in ("epochs", "nb_epoch") and isinstance(kw.value, ast.Constant)
+            and type(kw.value.value) is int and kw.value.value == 1 for kw in site.node.keywords):
         return False
-    return any(kw.arg in ("epochs", "nb_epoch") and isinstance(kw.value, ast.Constant)
-               and type(kw.value.value) is int and kw.value.value == 1 for kw in site.node.keywords)
+    call, seen = site, set()
+    while True:
+        if call.loops or call.stmt is not None and any(
+                call.node in walk(comp) for comp in walk(call.stmt) if isinstance(comp, _COMPREHENSIONS)):
+            return False
+        scope = call.scope
+        if scope is None:
+            return True
+        if id(scope) in seen or len(scope.callers) != 1:
+            return False
+        seen.add(id(scope))
+        call = scope.callers[0]
 
 
 def _has_role(value: Value, role: str) -> bool:
