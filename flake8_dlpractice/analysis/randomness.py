@@ -677,7 +677,9 @@ def _sets_random_state(keys: list[str | None]) -> bool:
 def _grid_nodes(facts: ModuleFacts, site: CallSite) -> list[ast.expr]:
     """The parameter grid of a search: a dict or list display, or the display last bound to the name
     passed (in the same scope, before the search); in a function that neither takes nor binds the
-    name, every display the module level binds to it."""
+    name, the display the module level binds to it, when that is the only place in the module that
+    binds, deletes or changes the name (no other binding in any scope or branch, no ``del``, no item
+    store, no ``update``)."""
     node = site.kwarg_node("param_grid") or site.kwarg_node("param_distributions") or site.kwarg_node(
         "search_spaces") or (site.node.args[1] if len(site.node.args) > 1 else None)
     if not isinstance(node, ast.Name):
@@ -689,10 +691,29 @@ def _grid_nodes(facts: ModuleFacts, site: CallSite) -> list[ast.expr]:
             break
         if _binds(stmt, node.id):
             found = stmt.value
-    if found is not None or site.scope is None or node.id in site.scope.param_ids \
-            or any(_binds(stmt, node.id) for stmt in walk(site.scope.node) if isinstance(stmt, ast.stmt)):
+    if found is not None or site.scope is None or node.id in site.scope.param_ids:
         return [found] if found is not None else []
-    return [stmt.value for stmt in facts.tree.body if _binds(stmt, node.id)]
+    bound = [stmt for stmt in facts.tree.body if _binds(stmt, node.id)]
+    return [bound[0].value] if len(bound) == 1 and _changes(facts.tree, node.id) == 1 else []
+
+
+_CHANGING_METHODS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__"})
+
+
+def _changes(tree: ast.Module, name: str) -> int:
+    """How many places anywhere in the module bind, delete or change the dict held in ``name``
+    (``name = ...`` in any scope, ``del name[k]``, ``name[k] = v``, ``name.update(...)``)."""
+    count = 0
+    for sub in walk(tree):
+        if isinstance(sub, ast.Name) and sub.id == name and not isinstance(sub.ctx, ast.Load):
+            count += 1
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == name \
+                and not isinstance(sub.ctx, ast.Load):
+            count += 1
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in _CHANGING_METHODS \
+                and isinstance(sub.func.value, ast.Name) and sub.func.value.id == name:
+            count += 1
+    return count
 
 
 def _binds(stmt: ast.stmt, name: str) -> bool:

@@ -381,9 +381,9 @@ class MissingSeed(Rule):
     An estimator whose `random_state` is set after it is built does not count: by
     `est.set_params(random_state=0)` (directly, or in a same-file helper the estimator is passed
     to) or by a search whose parameter grid fixes it in every dict (`GridSearchCV(est,
-    {"random_state": [7], ...})`, also a grid named in a function and bound at module level, in
-    every binding there); a model built from `**search.best_params_` gets its settings by keyword
-    and does not count either.
+    {"random_state": [7], ...})`, also a grid named in a function and bound once at module level,
+    when nothing else in the module binds, deletes or changes that name); a model built from
+    `**search.best_params_` gets its settings by keyword and does not count either.
     An estimator draws its random numbers when it is fitted: one built at module level and bound
     to a name (or put in a list of candidates) that no code which runs reads again — fitted only
     in a function nobody calls — does not count, nor does one bound at module level to a name that a
