@@ -695,7 +695,11 @@ class PreprocessingBeforeSplit(Rule):
     np.zeros(n) + 1`, then `np.vstack((is_a, is_b))`), or a column set to a different constant on
     each data set before they are put together (`a["is_test"] = 0`; `b["is_test"] = 1`) — the
     second data set is a class of that task, not held-out data, and statistics over both are the
-    point.
+    point. The shape alone decides: an ordinary two-class task built the same way (healthy and
+    diseased samples loaded from two files, labelled by two runs of constants, scaled together
+    before the split) looks the same and is not flagged either — a missed leak; telling the two
+    apart would need to know that one source is the held-out set, which a name such as `sub` or
+    `incoming` does not say.
     """
 
     code, name = "DLP102", "preprocessing-before-split"
