@@ -24,6 +24,7 @@ from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread,
 from .facts import ModuleFacts
 from .records import FIT_METHODS, CallSite, bound_slots
 from .names import dotted, last_part
+from .provenance import CV_FUNCS
 from .nodes import walk
 from .reach import reach_of, running_calls
 from .project import is_seed_function
@@ -461,6 +462,8 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                     entry = True
             else:
                 trains_fit.add(id(site.scope))
+        elif site.scope is None and qn.startswith("sklearn.") and cls in CV_FUNCS:
+            entry = True  # cross_val_score(model, X, y): fits the model on every fold
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
             if site.method == "fit_transform" and _describer(site):
                 explored.append(site)
@@ -495,11 +498,13 @@ def _may_draw(qn: str) -> bool:
 
 def _calls_that_may_matter(facts: ModuleFacts, seed_calls: list[SeedCall]) -> list[CallSite]:
     """The running calls ``randomness_of`` may learn something from, in order: seed calls, calls of a
-    callee that may seed, set settings or draw (judged once per distinct callee), fitting methods, and
+    callee that may seed, set settings or draw (judged once per distinct callee), fitting methods and
+    scikit-learn cross-validation (which fits), and
     calls named like a seed helper (``_looks_like_seed_helper``) or given ``tf_random_seed=``. Most
     calls are none of these."""
     callees = {qn for qn in facts.derived(called_names).qualified
-               if qn in _SEED_CTORS or qn.startswith(_SEEDING_PREFIXES) or _may_draw(qn)}
+               if qn in _SEED_CTORS or qn.startswith(_SEEDING_PREFIXES) or _may_draw(qn)
+               or qn.startswith("sklearn.") and last_part(qn) in CV_FUNCS}
     callees.update(seed.site.qn for seed in seed_calls if seed.site.qn)
     unnamed = {id(seed.site.node) for seed in seed_calls if not seed.site.qn}  # seed calls of no callee
     return [site for site in facts.derived(running_calls)

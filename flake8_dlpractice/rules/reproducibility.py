@@ -330,7 +330,8 @@ class MissingSeed(Rule):
     Flags a training entry point that uses random numbers and never seeds any random number
     generator. A module is a training entry point when it has a training loop (a loop calling
     `backward()` / `optimizer.step()`) or a fitting call (`model.fit`, `trainer.fit`, Hugging Face
-    `trainer.train()`, `fit_transform`, ...) at module level, under `if __name__ == "__main__":`,
+    `trainer.train()`, `fit_transform`, scikit-learn's `cross_val_score`/`cross_validate`/
+    `cross_val_predict`, which fit on every fold, ...) at module level, under `if __name__ == "__main__":`,
     or in a function or method of the file called from there (`main()`, `app.train()`). It uses
     randomness when it trains
     with PyTorch or TensorFlow/Keras, draws from `np.random.*`, `random.*`, `torch.rand*`,
