@@ -154,6 +154,37 @@ SIGNALLED = textwrap.dedent("""
 """)
 
 
+# runs dlp-fix with tempfile.mkstemp patched to deliver a signal the moment the temporary file exists,
+# before the fixer could note it for cleanup
+SIGNALLED_AT_CREATION = textwrap.dedent("""
+    import os, signal, sys, tempfile
+    from flake8_dlpractice.cli import fix
+    real_mkstemp = tempfile.mkstemp
+    signum = getattr(signal, sys.argv[1])
+
+    def mkstemp(*args, **kwargs):
+        made = real_mkstemp(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        return made
+    tempfile.mkstemp = mkstemp
+    sys.exit(fix.main(sys.argv[2:]))
+""")
+
+
+@POSIX
+@pytest.mark.parametrize("jobs, signame, status", [("1", "SIGINT", 130), ("1", "SIGTERM", 143), ("2", "SIGTERM", 2)])
+def test_signal_as_the_temporary_file_is_created_leaves_nothing_behind(tmp_path, jobs, signame, status):
+    files = [write(tmp_path / f"f{i}.py", SEEDED) for i in range(2)]
+    done = subprocess.run([sys.executable, "-c", SIGNALLED_AT_CREATION, signame, "--select", "DLP201", "-j", jobs,
+                           *map(str, files)], capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in done.stderr
+    assert names(tmp_path) == ["f0.py", "f1.py"]  # no temporary file left
+    assert all(f.read_text() == SEEDED for f in files)
+    # in one process the run stops (128 + the signal); with workers, each worker stopped by SIGTERM
+    # loses its file, which is reported, and the run ends with status 2
+    assert done.returncode == status
+
+
 def _signalled(tmp_path: Path, target: str, signame: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", SIGNALLED, target, signame, "--select", "DLP201", *args],
                           capture_output=True, text=True, timeout=60, check=False)
