@@ -23,7 +23,7 @@ import operator
 from typing import TYPE_CHECKING, Iterator
 
 from .names import dotted, last_part
-from .provenance import CV_FUNCS, SEARCH_CLASSES, STAT_METHODS, SplitEvent, is_target_name
+from .provenance import SEARCH_CLASSES, STAT_METHODS, SplitEvent, is_cv_func, is_target_name
 from .summaries import bound_values
 from .training_facts import walk_stmts
 from .vocabulary import ESTIMATOR_PACKAGES
@@ -485,7 +485,7 @@ def _learnt_data(site: CallSite) -> Value | None:
 
 
 def _cross_validates(site: CallSite) -> bool:
-    return bool(site.qn) and site.qn.startswith("sklearn.") and last_part(site.qn) in CV_FUNCS
+    return is_cv_func(site.qn)
 
 
 def _assigned(node: ast.AST) -> ast.expr | None:

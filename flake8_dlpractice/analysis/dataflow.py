@@ -17,7 +17,7 @@ from ..findings import line_ref
 from .names import data_role, dotted, last_part, name_words
 from .provenance import (COMPOSITES, CV_FUNCS, FUNCTIONAL_PREPROCESSORS, GROUP_STAT_METHODS, IMPUTE_METHODS,
                          SEARCH_CLASSES, SPLIT_FUNCS, SPLITTER_CLASSES, STAT_METHODS, STAT_MODULES, ConcatInfo,
-                         FitEvent, ResampleEvent, SplitEvent, SplitKind, Statistic, StatUse, cut_statistic,
+                         FitEvent, ResampleEvent, SplitEvent, SplitKind, Statistic, StatUse, cut_statistic, is_cv_func,
                          functional_statistic, is_feature_transformer, is_target_name, old_cv_iterable,
                          oversampling, row_wise_constructor, vocabulary_only, whole_axis)
 from .values import EMPTY, SplitInfo, Value, merge_roles
@@ -380,7 +380,7 @@ class DataFlow:
             event = self.split_event(node, func, args, kind)
             return Value(split=SplitInfo(func, line, 1, event.input_role, all_anc, event), anc=all_anc, line=line)
         cls = last_part(qn)
-        if cls in CV_FUNCS and qn.startswith("sklearn."):
+        if is_cv_func(qn):
             self.split_event(node, cls, args[1:] + [kwargs[k] for k in ("X", "y") if k in kwargs], "cv")
         elif (recv is not None and method in ("fit", "fit_transform")
               and last_part(recv.kind) in SEARCH_CLASSES):

@@ -46,6 +46,14 @@ CV_FUNCS = frozenset({
     "cross_val_score", "cross_val_predict", "cross_validate", "learning_curve", "validation_curve",
     "permutation_test_score",
 })
+
+
+def is_cv_func(qn: str | None) -> bool:
+    """``sklearn.model_selection.cross_val_score`` and the other scikit-learn functions that
+    cross-validate an estimator (``CV_FUNCS``)."""
+    return bool(qn) and qn.startswith("sklearn.") and last_part(qn) in CV_FUNCS
+
+
 SPLITTER_CLASSES = frozenset({
     "KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "ShuffleSplit",
     "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold", "RepeatedStratifiedKFold",

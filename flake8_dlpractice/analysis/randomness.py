@@ -24,7 +24,7 @@ from .display import DESCRIBING, EVALUATING, fitted_shown_only, replaced_unread,
 from .facts import ModuleFacts
 from .records import FIT_METHODS, CallSite, bound_slots
 from .names import dotted, last_part
-from .provenance import CV_FUNCS
+from .provenance import is_cv_func
 from .nodes import walk
 from .reach import reach_of, running_calls
 from .project import is_seed_function
@@ -462,7 +462,7 @@ def randomness_of(facts: ModuleFacts) -> Randomness:
                     entry = True
             else:
                 trains_fit.add(id(site.scope))
-        elif site.scope is None and qn.startswith("sklearn.") and cls in CV_FUNCS:
+        elif site.scope is None and is_cv_func(qn):
             entry = True  # cross_val_score(model, X, y): fits the model on every fold
         elif site.method in ("fit_transform", "fit_resample") and site.scope is None:
             if site.method == "fit_transform" and _describer(site):
@@ -504,7 +504,7 @@ def _calls_that_may_matter(facts: ModuleFacts, seed_calls: list[SeedCall]) -> li
     calls are none of these."""
     callees = {qn for qn in facts.derived(called_names).qualified
                if qn in _SEED_CTORS or qn.startswith(_SEEDING_PREFIXES) or _may_draw(qn)
-               or qn.startswith("sklearn.") and last_part(qn) in CV_FUNCS}
+               or is_cv_func(qn)}
     callees.update(seed.site.qn for seed in seed_calls if seed.site.qn)
     unnamed = {id(seed.site.node) for seed in seed_calls if not seed.site.qn}  # seed calls of no callee
     return [site for site in facts.derived(running_calls)
