@@ -142,7 +142,8 @@ def _inside_training(loop: LoopInfo) -> bool:
 
 
 def single_batch_names(facts: ModuleFacts) -> dict[int, set[str]]:
-    """Per scope (by id), the names bound outside any loop to one batch: ``batch = next(iter(loader))``."""
+    """Per scope (by id), the names bound outside any loop to one batch: ``batch = next(iter(loader))``.
+    Use through ``facts.derived(single_batch_names)`` (DLP401/402 and DLP500 both ask)."""
     single: dict[int, set[str]] = {}
     for site in facts.calls:
         node = site.node
@@ -158,7 +159,7 @@ def single_batch_names(facts: ModuleFacts) -> dict[int, set[str]]:
 
 def one_batch_loops(facts: ModuleFacts) -> set[int]:
     """Loops that overfit one batch taken with ``next(iter(loader))`` (a debugging exercise)."""
-    single = single_batch_names(facts)
+    single = facts.derived(single_batch_names)
     out = set()
     for loop in facts.loops:
         names = single.get(id(loop.scope))

@@ -61,7 +61,7 @@ def debugging_aids(facts: ModuleFacts) -> list[DebuggingAid]:
 
 def _overfit_one_batch(facts: ModuleFacts) -> int | None:
     """``batch = next(iter(loader))`` then a training loop over ``range`` using that batch."""
-    single = single_batch_names(facts)
+    single = facts.derived(single_batch_names)
     for loop in facts.loops:
         if not loop.trains or is_data_loop(loop) or id(loop.scope) not in single:
             continue
